@@ -1,0 +1,352 @@
+//! Checks of one layout as it stands: names, positions, collisions, room, writer rules, groups.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::check::finding::Finding;
+use crate::check::plan::WordIndex;
+use crate::guard::worst_case_sum;
+use crate::model::{Flag, Kind, Layout, Loc, Origin, Word};
+use crate::rules::RuleId;
+
+/// Every finding about `layout` itself. `proposal_locs[n]` locates proposal `n`, so that
+/// findings about moved flags point at the move.
+pub fn lint(layout: &Layout, index: &WordIndex, proposal_locs: &[Loc]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let where_ = |f: &Flag| -> Loc {
+        match &f.origin {
+            Origin::Moved { proposal, .. } | Origin::Added { proposal } => proposal_locs
+                .get(*proposal)
+                .cloned()
+                .unwrap_or_else(|| f.loc.clone()),
+            Origin::Declared => f.loc.clone(),
+        }
+    };
+
+    duplicates(layout, &where_, &mut out);
+
+    let words: HashMap<&str, &Word> = layout.words.iter().map(|w| (w.name.as_str(), w)).collect();
+    for f in &layout.flags {
+        let name = f.current_name();
+        for (ctx, loc) in &f.unknown_contexts {
+            let help = crate::layout::best_match(
+                ctx,
+                crate::model::Context::ALL.iter().map(|c| c.as_str()),
+            )
+            .map_or(String::new(), |m| format!(" (did you mean `{m}`?)"));
+            out.push(
+                Finding::new(
+                    RuleId::UnknownContext,
+                    format!("`{name}` has a writer in unknown context `{ctx}`{help}"),
+                )
+                .flag(name)
+                .at(loc),
+            );
+        }
+        let Some(word) = words.get(f.word.as_str()) else {
+            let help =
+                crate::layout::best_match(&f.word, layout.words.iter().map(|w| w.name.as_str()))
+                    .map_or(String::new(), |m| format!(" (did you mean `{m}`?)"));
+            out.push(
+                Finding::new(
+                    RuleId::UnknownWord,
+                    format!(
+                        "`{name}` is in word `{}`, which the layout does not declare{help}",
+                        f.word
+                    ),
+                )
+                .flag(name)
+                .word(f.word.clone())
+                .at(&where_(f)),
+            );
+            continue;
+        };
+        position(f, word, &where_(f), &mut out);
+        if f.reserved {
+            continue;
+        }
+        for w in &f.writers {
+            if let Some(rule) = word.rule.rejects(w) {
+                let lock = w
+                    .lock
+                    .as_deref()
+                    .map_or(String::new(), |l| format!(" holding {l}"));
+                let note = w
+                    .note
+                    .as_deref()
+                    .map_or(String::new(), |n| format!(" in {n}"));
+                let what = match rule {
+                    RuleId::LockNotHeld => format!("without {}", lock_name(word)),
+                    _ => String::from("while the owner may run"),
+                };
+                let loc = if f.is_moved() {
+                    where_(f)
+                } else {
+                    w.loc.clone()
+                };
+                out.push(
+                    Finding::new(
+                        rule,
+                        format!(
+                            "`{name}` is written by a {} writer{lock}{note} {what}, but word `{}` is `{}`",
+                            if w.balanced { "balanced current-irq".to_string() } else { w.context.to_string() },
+                            word.name,
+                            word.rule
+                        ),
+                    )
+                    .flag(name)
+                    .word(word.name.clone())
+                    .at(&loc)
+                    .evidence(w.evidence.iter().cloned()),
+                );
+            }
+        }
+        if f.read_remote {
+            out.push(
+                Finding::new(
+                    RuleId::RemoteReader,
+                    format!(
+                        "`{name}` is read by other tasks{}",
+                        if f.is_moved() {
+                            "; the move changes what they read"
+                        } else {
+                            ""
+                        }
+                    ),
+                )
+                .flag(name)
+                .word(word.name.clone())
+                .at(&where_(f))
+                .evidence(f.read_evidence.iter().cloned()),
+            );
+        }
+    }
+
+    for word in &layout.words {
+        let members = index.members(&word.name);
+        match word.kind {
+            Kind::Mask | Kind::Bitnum => collisions(layout, word, members, &where_, &mut out),
+            Kind::Bitfield => {
+                let worst = worst_case_sum(
+                    members
+                        .iter()
+                        .map(|&i| (&layout.flags[i].guard, layout.flags[i].width)),
+                );
+                if worst > word.width {
+                    out.push(
+                        Finding::new(
+                            RuleId::BitfieldOverflow,
+                            format!(
+                                "bitfield `{}` needs {worst} bits under the worst case of CONFIG guards but its storage unit has {}",
+                                word.name, word.width
+                            ),
+                        )
+                        .word(word.name.clone())
+                        .at(&word.loc),
+                    );
+                }
+            }
+        }
+    }
+
+    groups(layout, index, &where_, &mut out);
+    out
+}
+
+fn lock_name(word: &Word) -> String {
+    match &word.rule {
+        crate::model::WordRule::Lock(l) => l.clone(),
+        r => r.to_string(),
+    }
+}
+
+fn duplicates(layout: &Layout, where_: &dyn Fn(&Flag) -> Loc, out: &mut Vec<Finding>) {
+    let mut seen: HashSet<&str> = HashSet::new();
+    for w in &layout.words {
+        if !seen.insert(&w.name) {
+            out.push(
+                Finding::new(
+                    RuleId::DuplicateName,
+                    format!("word `{}` is declared twice", w.name),
+                )
+                .word(w.name.clone())
+                .at(&w.loc),
+            );
+        }
+    }
+    let mut seen: HashSet<&str> = HashSet::new();
+    for f in &layout.flags {
+        let name = f.current_name();
+        if !seen.insert(name) {
+            out.push(
+                Finding::new(
+                    RuleId::DuplicateName,
+                    format!("flag `{name}` is declared twice"),
+                )
+                .flag(name)
+                .at(&where_(f)),
+            );
+        }
+    }
+    let mut seen: HashSet<&str> = HashSet::new();
+    for g in &layout.groups {
+        if !seen.insert(&g.name) {
+            out.push(
+                Finding::new(
+                    RuleId::DuplicateName,
+                    format!("group `{}` is declared twice", g.name),
+                )
+                .at(&g.loc),
+            );
+        }
+    }
+}
+
+fn position(f: &Flag, word: &Word, loc: &Loc, out: &mut Vec<Finding>) {
+    let name = f.current_name();
+    let mk = |rule: RuleId, msg: String| {
+        Finding::new(rule, msg)
+            .flag(name)
+            .word(word.name.clone())
+            .at(loc)
+    };
+    match word.kind {
+        Kind::Mask | Kind::Bitnum => {
+            if let Some(m) = f.mask.filter(|m| m.count_ones() != 1) {
+                out.push(mk(
+                    RuleId::MaskNotSingleBit,
+                    if m == 0 {
+                        format!("`{name}` has mask 0, which tests nothing")
+                    } else {
+                        format!("`{name}` has mask {m:#x} with {} bits set", m.count_ones())
+                    },
+                ));
+            } else if f.bit.is_none() {
+                let what = if word.kind == Kind::Mask {
+                    "`mask` (or `bit`)"
+                } else {
+                    "`bit`"
+                };
+                out.push(mk(
+                    RuleId::MissingPosition,
+                    format!(
+                        "`{name}` in {} word `{}` needs {what}",
+                        word.kind.as_str(),
+                        word.name
+                    ),
+                ));
+            }
+            if let Some(b) = f.bit.filter(|&b| b >= word.width) {
+                out.push(mk(
+                    RuleId::BitOutOfRange,
+                    format!(
+                        "`{name}` uses bit {b} of the {}-bit word `{}`",
+                        word.width, word.name
+                    ),
+                ));
+            }
+        }
+        Kind::Bitfield => {
+            if let (Some(d), Some(b), Origin::Declared) = (f.declared_bit, f.bit, &f.origin)
+                && d != b
+            {
+                out.push(mk(
+                    RuleId::BitfieldPosition,
+                    format!("`{name}` declares bit {d} but packs at bit {b} in declaration order"),
+                ));
+            }
+        }
+    }
+}
+
+fn collisions(
+    layout: &Layout,
+    word: &Word,
+    members: &[usize],
+    where_: &dyn Fn(&Flag) -> Loc,
+    out: &mut Vec<Finding>,
+) {
+    let mut by_bit: HashMap<u32, Vec<usize>> = HashMap::new();
+    for &i in members {
+        if let Some(b) = layout.flags[i].bit.filter(|&b| b < word.width) {
+            by_bit.entry(b).or_default().push(i);
+        }
+    }
+    let mut bits: Vec<_> = by_bit.into_iter().filter(|(_, v)| v.len() > 1).collect();
+    bits.sort_unstable_by_key(|(b, _)| *b);
+    for (bit, flags) in bits {
+        for (k, &j) in flags.iter().enumerate().skip(1) {
+            let b = &layout.flags[j];
+            if let Some(&i) = flags[..k]
+                .iter()
+                .find(|&&i| layout.flags[i].guard.coexists(&b.guard))
+            {
+                let a = &layout.flags[i];
+                out.push(
+                    Finding::new(
+                        RuleId::BitCollision,
+                        format!(
+                            "`{}` and `{}` both use bit {bit} of `{}` and their guards can hold at once",
+                            a.current_name(),
+                            b.current_name(),
+                            word.name
+                        ),
+                    )
+                    .flag(b.current_name())
+                    .word(word.name.clone())
+                    .at(&where_(b)),
+                );
+            }
+        }
+    }
+}
+
+fn groups(
+    layout: &Layout,
+    index: &WordIndex,
+    where_: &dyn Fn(&Flag) -> Loc,
+    out: &mut Vec<Finding>,
+) {
+    for g in &layout.groups {
+        let mut words: Vec<(&str, &Flag)> = Vec::new();
+        for (name, loc) in &g.flags {
+            match index.flag(name) {
+                None => out.push(
+                    Finding::new(
+                        RuleId::UnknownFlag,
+                        format!(
+                            "group `{}` names `{name}`, which the layout does not have",
+                            g.name
+                        ),
+                    )
+                    .flag(name.clone())
+                    .at(loc),
+                ),
+                Some(i) => words.push((layout.flags[i].word.as_str(), &layout.flags[i])),
+            }
+        }
+        let distinct: HashSet<&str> = words.iter().map(|(w, _)| *w).collect();
+        if distinct.len() > 1 {
+            let mut parts: Vec<String> = words
+                .iter()
+                .map(|(w, f)| format!("{} in {w}", f.current_name()))
+                .collect();
+            parts.sort();
+            let moved = words.iter().find(|(_, f)| f.is_moved()).map(|(_, f)| *f);
+            let loc = moved.map_or_else(|| g.loc.clone(), where_);
+            let mut f = Finding::new(
+                RuleId::GroupSplit,
+                format!(
+                    "group `{}` is split across words: {}",
+                    g.name,
+                    parts.join(", ")
+                ),
+            )
+            .at(&loc)
+            .evidence(g.evidence.iter().cloned());
+            if let Some(m) = moved {
+                f = f.flag(m.current_name());
+            }
+            out.push(f);
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! Occupancy: how many bits of each word are used, reserved and free, and a bit map.
+
+use serde::Serialize;
+
+use crate::guard::worst_case_sum;
+use crate::model::{Kind, Layout, Word};
+
+/// One bit of a word as shown in the map.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Cell {
+    Free,
+    Used,
+    Reserved,
+    /// Used by a flag a proposal moved or added here.
+    MovedIn,
+    /// Used before the proposals, free after.
+    MovedOut,
+}
+
+impl Cell {
+    pub fn glyph(self) -> char {
+        match self {
+            Cell::Free => '.',
+            Cell::Used => '#',
+            Cell::Reserved => 'r',
+            Cell::MovedIn => '+',
+            Cell::MovedOut => '-',
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Occupancy {
+    pub word: String,
+    pub kind: &'static str,
+    pub rule: String,
+    pub width: u32,
+    /// Bits used under the worst case of CONFIG guards.
+    pub used: u32,
+    pub reserved: u32,
+    pub free: u32,
+    /// `cells[b]` is bit `b`.
+    pub cells: Vec<Cell>,
+}
+
+impl Occupancy {
+    /// The map as text, most significant bit first, in groups of four (like a hex mask).
+    pub fn map(&self) -> String {
+        let mut s = String::with_capacity(self.cells.len() * 5 / 4);
+        for (i, c) in self.cells.iter().rev().enumerate() {
+            if i > 0 && i % 4 == 0 {
+                s.push(' ');
+            }
+            s.push(c.glyph());
+        }
+        s
+    }
+}
+
+/// Occupancy of one word of `layout`, given the indices of its flags.
+pub fn of_word(layout: &Layout, word: &Word, members: &[usize]) -> Occupancy {
+    let width = word.width;
+    let mut cells = vec![Cell::Free; width as usize];
+    let (used, reserved) = match word.kind {
+        Kind::Bitfield => {
+            for &i in members {
+                let f = &layout.flags[i];
+                let Some(b) = f.bit else { continue };
+                for bit in b..b.saturating_add(f.width).min(width) {
+                    cells[bit as usize] = if f.is_moved() {
+                        Cell::MovedIn
+                    } else {
+                        Cell::Used
+                    };
+                }
+            }
+            let used = worst_case_sum(members.iter().map(|&i| {
+                let f = &layout.flags[i];
+                (&f.guard, f.width)
+            }));
+            (used.min(width), 0)
+        }
+        Kind::Mask | Kind::Bitnum => {
+            for &i in members {
+                let f = &layout.flags[i];
+                let Some(b) = f.bit.filter(|&b| b < width) else {
+                    continue;
+                };
+                let cell = &mut cells[b as usize];
+                *cell = match (*cell, f.reserved, f.is_moved()) {
+                    (_, _, true) => Cell::MovedIn,
+                    (Cell::MovedIn, _, _) => Cell::MovedIn,
+                    (_, false, false) => Cell::Used,
+                    (Cell::Free, true, false) => Cell::Reserved,
+                    (c, true, false) => c,
+                };
+            }
+            let used = cells
+                .iter()
+                .filter(|c| matches!(c, Cell::Used | Cell::MovedIn))
+                .count() as u32;
+            let reserved = cells.iter().filter(|c| **c == Cell::Reserved).count() as u32;
+            (used, reserved)
+        }
+    };
+    Occupancy {
+        word: word.name.clone(),
+        kind: word.kind.as_str(),
+        rule: word.rule.to_string(),
+        width,
+        used,
+        reserved,
+        free: width.saturating_sub(used + reserved),
+        cells,
+    }
+}
+
+/// Occupancy of every word, in declaration order.
+pub fn of_layout(layout: &Layout) -> Vec<Occupancy> {
+    let index = crate::check::plan::WordIndex::build(layout);
+    layout
+        .words
+        .iter()
+        .map(|w| of_word(layout, w, index.members(&w.name)))
+        .collect()
+}
+
+/// Mark bits that were used before and are free after as moved out.
+pub fn mark_moved_out(before: &[Occupancy], after: &mut [Occupancy]) {
+    for a in after.iter_mut() {
+        let Some(b) = before.iter().find(|b| b.word == a.word) else {
+            continue;
+        };
+        if a.kind == "bitfield" {
+            continue;
+        }
+        for (ca, cb) in a.cells.iter_mut().zip(&b.cells) {
+            if *ca == Cell::Free && *cb == Cell::Used {
+                *ca = Cell::MovedOut;
+            }
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! The command line: clap definitions and the code that runs each subcommand.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::check;
+use crate::error::{Error, Result};
+use crate::layout::{self, Input, Loaded};
+use crate::render::{self, Format};
+use crate::rules::{RuleId, Severity};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "flagplan",
+    version = concat!(env!("CARGO_PKG_VERSION"), " (layout format 1)"),
+    about = "Plan and check the flag words of kernel structures (task_struct PF_*, PFA_*, bitfields)"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// When to use colour (NO_COLOR is honoured under `auto`).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check a layout or plan: occupancy per word and every violation (exit 1 on errors).
+    Check(CheckArgs),
+    /// List the built-in layouts.
+    Layouts,
+    /// Explain a rule id (or list every rule).
+    Explain {
+        /// A rule id such as `remote-writer`; omit to list all.
+        rule: Option<String>,
+    },
+}
+
+/// Which layout to read: a path, `-` for standard input, or a built-in.
+#[derive(Debug, Args)]
+pub struct LayoutArg {
+    /// Layout or plan file (`-` for stdin). Default: ./layout.toml, else the newest built-in.
+    pub layout: Option<PathBuf>,
+    /// Use a built-in layout (see `flagplan layouts`).
+    #[arg(long, value_name = "NAME", conflicts_with = "layout")]
+    pub builtin: Option<String>,
+}
+
+impl LayoutArg {
+    pub fn input(&self) -> Result<Input> {
+        if let Some(p) = &self.layout {
+            return Ok(if p.as_os_str() == "-" {
+                Input::Stdin
+            } else {
+                Input::Path(p.clone())
+            });
+        }
+        if let Some(b) = &self.builtin {
+            crate::builtin::get(b)?;
+            return Ok(Input::Builtin(b.clone()));
+        }
+        let local = PathBuf::from("layout.toml");
+        if local.exists() {
+            return Ok(Input::Path(local));
+        }
+        crate::builtin::default_name()
+            .map(|n| Input::Builtin(n.to_string()))
+            .ok_or_else(|| {
+                Error::Usage("no layout given and no built-in layout in this build".into())
+            })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Deny {
+    /// Exit 1 on warnings too.
+    Warnings,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub layout: LayoutArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Treat these findings as errors for the exit code.
+    #[arg(long, value_enum)]
+    pub deny: Vec<Deny>,
+    /// Show notes with source snippets, not one line each.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+/// Should output to stdout be coloured?
+pub fn use_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
+        }
+    }
+}
+
+/// Run the parsed command line; input and I/O errors come back as `Err` (exit 2).
+pub fn run(cli: &Cli) -> Result<ExitCode> {
+    let color = use_color(cli.color);
+    match &cli.command {
+        Command::Check(args) => run_check(args, color),
+        Command::Layouts => {
+            let mut out = String::new();
+            let default = crate::builtin::default_name();
+            for name in crate::builtin::names() {
+                let loaded = layout::load(&Input::Builtin(name.to_string()))?;
+                let l = &loaded.layout;
+                out.push_str(&format!(
+                    "{name}{}\tstruct {}, {} words, {} flags{}\n",
+                    if Some(name) == default {
+                        " (default)"
+                    } else {
+                        ""
+                    },
+                    l.struct_name,
+                    l.words.len(),
+                    l.flags.len(),
+                    l.origin
+                        .as_ref()
+                        .map_or(String::new(), |o| format!(", from {o}"))
+                ));
+            }
+            print(&out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Explain { rule } => {
+            print(&explain(rule.as_deref())?)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn run_check(args: &CheckArgs, color: bool) -> Result<ExitCode> {
+    let input = args.layout.input()?;
+    let loaded: Loaded = layout::load(&input)?;
+    let report = check::check(&loaded);
+    let name = input.display();
+    let out = match args.format {
+        Format::Text => render::text::render(
+            &report,
+            &loaded.sources,
+            &name,
+            render::text::TextOptions {
+                color,
+                verbose: args.verbose,
+            },
+        ),
+        Format::Json => render::json::render(&report, &loaded.sources, &name),
+        Format::Sarif => render::sarif::render(&report, &loaded.sources),
+        Format::Github => render::github::render(&report, &loaded.sources),
+    };
+    print(&out)?;
+    let failing = report.count(Severity::Error) > 0
+        || (args.deny.contains(&Deny::Warnings) && report.count(Severity::Warning) > 0);
+    Ok(if failing {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `flagplan explain [RULE]`.
+pub fn explain(rule: Option<&str>) -> Result<String> {
+    let Some(id) = rule else {
+        let mut s = String::new();
+        for r in RuleId::ALL {
+            let i = r.info();
+            s.push_str(&format!(
+                "{:<24} {:<8} {}\n",
+                i.id,
+                i.severity.as_str(),
+                i.summary
+            ));
+        }
+        return Ok(s);
+    };
+    let r = RuleId::parse(id).ok_or_else(|| {
+        let help = layout::best_match(id, RuleId::ALL.iter().map(|r| r.id())).map_or_else(
+            || " (`flagplan explain` lists them)".to_string(),
+            |m| format!(" (did you mean `{m}`?)"),
+        );
+        Error::Usage(format!("no rule `{id}`{help}"))
+    })?;
+    let i = r.info();
+    let indent = |t: &str| t.lines().map(|l| format!("    {l}\n")).collect::<String>();
+    Ok(format!(
+        "{} ({})\n\n{}\n\n{}\n\nExample:\n{}\nFix:\n    {}\n\nWaive (for one flag, with a written reason):\n    [[waiver]]\n    flag = \"FLAG\"\n    rule = \"{}\"\n    reason = \"why this cannot corrupt the word\"\n",
+        i.id,
+        i.severity,
+        i.summary,
+        i.explain,
+        indent(i.example),
+        i.fix,
+        i.id
+    ))
+}
+
+fn print(s: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(s.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        // A closed pipe (`| head`) is not an error worth a message.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Error::io("<stdout>", e)),
+    }
+}

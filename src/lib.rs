@@ -1,0 +1,13 @@
+//! flagplan: a flag-space planner for kernel structures.
+//!
+//! Data flows one way: read ([`layout`]) → [`model`] → analyse ([`check`]) → [`render`].
+
+pub mod builtin;
+pub mod check;
+pub mod cli;
+pub mod error;
+pub mod guard;
+pub mod layout;
+pub mod model;
+pub mod render;
+pub mod rules;

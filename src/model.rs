@@ -1,0 +1,427 @@
+//! The model: words, flags, writer contexts, word rules, groups, waivers and proposals.
+//!
+//! Everything here is plain data, already validated for syntax by [`crate::layout`];
+//! semantic problems (unknown words, collisions, rule breaks) are found by [`crate::check`].
+
+use std::collections::HashMap;
+use std::fmt;
+use std::ops::Range;
+
+use crate::guard::Guard;
+
+/// Where a model item was written: a source file (index into [`Sources`]) and a byte span.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Loc {
+    pub file: usize,
+    pub span: Range<usize>,
+}
+
+/// The text of every file a model was read from, for diagnostics.
+#[derive(Clone, Debug, Default)]
+pub struct Sources {
+    pub files: Vec<SourceFile>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    /// Path as the user gave it (or `builtin:NAME`).
+    pub name: String,
+    pub text: String,
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    pub fn new(name: String, text: String) -> Self {
+        let mut line_starts = vec![0];
+        line_starts.extend(memchr_newlines(&text));
+        SourceFile {
+            name,
+            text,
+            line_starts,
+        }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
+        let start = self.line_starts[line];
+        let col = self
+            .text
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count());
+        (line + 1, col + 1)
+    }
+}
+
+fn memchr_newlines(text: &str) -> impl Iterator<Item = usize> + '_ {
+    text.bytes()
+        .enumerate()
+        .filter(|&(_, b)| b == b'\n')
+        .map(|(i, _)| i + 1)
+}
+
+impl Sources {
+    pub fn add(&mut self, name: String, text: String) -> usize {
+        self.files.push(SourceFile::new(name, text));
+        self.files.len() - 1
+    }
+
+    pub fn get(&self, file: usize) -> Option<&SourceFile> {
+        self.files.get(file)
+    }
+
+    /// `file:line:col` of a location.
+    pub fn position(&self, loc: &Loc) -> Option<(String, usize, usize)> {
+        let f = self.get(loc.file)?;
+        let (l, c) = f.line_col(loc.span.start);
+        Some((f.name.clone(), l, c))
+    }
+}
+
+/// How flags are stored in a word.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    /// `#define PF_X 0x00080000`, changed with `|=` / `&= ~`.
+    Mask,
+    /// `#define PFA_X 3`, used with `set_bit()` and friends.
+    Bitnum,
+    /// `unsigned x:1;` members sharing one storage unit, placed by the compiler.
+    Bitfield,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Mask => "mask",
+            Kind::Bitnum => "bitnum",
+            Kind::Bitfield => "bitfield",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Kind> {
+        Some(match s {
+            "mask" => Kind::Mask,
+            "bitnum" => Kind::Bitnum,
+            "bitfield" => Kind::Bitfield,
+            _ => return None,
+        })
+    }
+}
+
+/// Who may write a word: its serialization rule.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum WordRule {
+    /// Atomic bitops: every context may write.
+    Atomic,
+    /// Owner-only, non-atomic read-modify-write.
+    Current,
+    /// Every writer, current included, must hold the named lock.
+    Lock(String),
+}
+
+impl WordRule {
+    pub fn parse(s: &str) -> Option<WordRule> {
+        let s = s.trim();
+        match s {
+            "atomic" => Some(WordRule::Atomic),
+            "current" => Some(WordRule::Current),
+            _ => {
+                let inner = s.strip_prefix("lock(")?.strip_suffix(')')?.trim();
+                (!inner.is_empty()).then(|| WordRule::Lock(inner.to_string()))
+            }
+        }
+    }
+
+    /// Does this rule let a writer in `ctx` (holding `lock`, `balanced` for irq) write?
+    /// Returns the rule id that rejects it, or `None` when admitted.
+    pub fn rejects(&self, w: &Writer) -> Option<crate::rules::RuleId> {
+        use crate::rules::RuleId;
+        match self {
+            WordRule::Atomic => None,
+            WordRule::Current => match w.context {
+                Context::Current | Context::RemoteStopped => None,
+                Context::CurrentIrq if w.balanced => None,
+                Context::CurrentIrq => Some(RuleId::UnbalancedIrqWriter),
+                Context::Remote => Some(RuleId::RemoteWriter),
+            },
+            WordRule::Lock(name) => {
+                if w.lock.as_deref() == Some(name.as_str()) {
+                    None
+                } else {
+                    Some(RuleId::LockNotHeld)
+                }
+            }
+        }
+    }
+
+    /// Relative preference as a destination: plain words before atomic ones.
+    pub fn is_atomic(&self) -> bool {
+        matches!(self, WordRule::Atomic)
+    }
+}
+
+impl fmt::Display for WordRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WordRule::Atomic => f.write_str("atomic"),
+            WordRule::Current => f.write_str("current"),
+            WordRule::Lock(l) => write!(f, "lock({l})"),
+        }
+    }
+}
+
+/// A context in which a flag is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Context {
+    /// The task itself, in process context.
+    Current,
+    /// On current, from hard or soft interrupt context.
+    CurrentIrq,
+    /// Another task or CPU while the target may be running.
+    Remote,
+    /// Another task while the target provably cannot run.
+    RemoteStopped,
+}
+
+impl Context {
+    pub const ALL: [Context; 4] = [
+        Context::Current,
+        Context::CurrentIrq,
+        Context::Remote,
+        Context::RemoteStopped,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Context::Current => "current",
+            Context::CurrentIrq => "current-irq",
+            Context::Remote => "remote",
+            Context::RemoteStopped => "remote-stopped",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Context> {
+        Context::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+impl fmt::Display for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Word {
+    pub name: String,
+    pub width: u32,
+    pub ctype: Option<String>,
+    pub kind: Kind,
+    pub rule: WordRule,
+    pub doc: Option<String>,
+    pub source: Option<String>,
+    pub loc: Loc,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Writer {
+    pub context: Context,
+    pub balanced: bool,
+    pub lock: Option<String>,
+    pub evidence: Vec<String>,
+    pub note: Option<String>,
+    pub loc: Loc,
+}
+
+/// Where a flag in the (possibly planned) layout came from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Origin {
+    /// Declared in the layout.
+    Declared,
+    /// Moved by proposal `index` (0-based) from `from_word` bit `from_bit`.
+    Moved {
+        proposal: usize,
+        from_word: String,
+        from_bit: Option<u32>,
+    },
+    /// Added by proposal `index`.
+    Added { proposal: usize },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Flag {
+    /// Name as declared (stable identity for groups and waivers).
+    pub name: String,
+    /// New name given by a move (`member = ...`), if any.
+    pub renamed: Option<String>,
+    pub word: String,
+    /// Bit position: the mask's bit, the bit number, or the bitfield member's offset
+    /// when every guard is on. `None` when the layout gives no usable position.
+    pub bit: Option<u32>,
+    /// The `bit` written in the layout for a bitfield member (checked against the packing).
+    pub declared_bit: Option<u32>,
+    /// The declared mask value for mask words (kept to report non-single-bit masks).
+    pub mask: Option<u64>,
+    /// Declaration order: bitfield members are packed by ascending `order`.
+    pub order: u64,
+    /// Width in bits (bitfield members may be wider than one bit).
+    pub width: u32,
+    pub guard: Guard,
+    pub doc: Option<String>,
+    pub source: Option<String>,
+    pub abi: bool,
+    pub abi_reason: Option<String>,
+    pub reserved: bool,
+    pub read_remote: bool,
+    pub read_evidence: Vec<String>,
+    pub unsure: Option<String>,
+    pub writers: Vec<Writer>,
+    /// Writers whose context string was not understood (kept for `unknown-context`).
+    pub unknown_contexts: Vec<(String, Loc)>,
+    pub loc: Loc,
+    pub origin: Origin,
+}
+
+impl Flag {
+    /// The name the flag goes by now.
+    pub fn current_name(&self) -> &str {
+        self.renamed.as_deref().unwrap_or(&self.name)
+    }
+    pub fn is_moved(&self) -> bool {
+        !matches!(self.origin, Origin::Declared)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Group {
+    pub name: String,
+    pub flags: Vec<(String, Loc)>,
+    pub reason: Option<String>,
+    pub evidence: Vec<String>,
+    pub loc: Loc,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Waiver {
+    pub flag: String,
+    pub rule: String,
+    pub reason: Option<String>,
+    pub loc: Loc,
+}
+
+/// A proposed change, applied in order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Proposal {
+    pub op: ProposalOp,
+    pub to: String,
+    pub bit: Option<u32>,
+    pub member: Option<String>,
+    pub loc: Loc,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ProposalOp {
+    Move {
+        flag: String,
+    },
+    /// A new flag; its `word`, `bit` and `origin` are filled in when placed.
+    Add {
+        flag: Box<Flag>,
+    },
+}
+
+impl Proposal {
+    pub fn flag_name(&self) -> &str {
+        match &self.op {
+            ProposalOp::Move { flag } => flag,
+            ProposalOp::Add { flag } => &flag.name,
+        }
+    }
+    pub fn verb(&self) -> &'static str {
+        match self.op {
+            ProposalOp::Move { .. } => "move",
+            ProposalOp::Add { .. } => "add",
+        }
+    }
+}
+
+/// A whole layout: the structure's words and flags, with groups, waivers and proposals.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Layout {
+    pub struct_name: String,
+    pub source: Option<String>,
+    pub origin: Option<String>,
+    pub doc: Option<String>,
+    pub words: Vec<Word>,
+    pub flags: Vec<Flag>,
+    pub groups: Vec<Group>,
+    pub waivers: Vec<Waiver>,
+    pub proposals: Vec<Proposal>,
+}
+
+impl Layout {
+    pub fn word(&self, name: &str) -> Option<&Word> {
+        self.words.iter().find(|w| w.name == name)
+    }
+    pub fn word_index(&self, name: &str) -> Option<usize> {
+        self.words.iter().position(|w| w.name == name)
+    }
+    /// Find a flag by its declared name or its current (renamed) name.
+    pub fn flag_index(&self, name: &str) -> Option<usize> {
+        self.flags.iter().position(|f| f.name == name).or_else(|| {
+            self.flags
+                .iter()
+                .position(|f| f.renamed.as_deref() == Some(name))
+        })
+    }
+    /// Place bitfield members by ascending `order`, as the compiler does with every guard on.
+    pub fn repack_bitfields(&mut self) {
+        let mut members: HashMap<&str, Vec<usize>> = HashMap::new();
+        for w in self.words.iter().filter(|w| w.kind == Kind::Bitfield) {
+            members.insert(&w.name, Vec::new());
+        }
+        for (i, f) in self.flags.iter().enumerate() {
+            if let Some(v) = members.get_mut(f.word.as_str()) {
+                v.push(i);
+            }
+        }
+        let lists: Vec<Vec<usize>> = members.into_values().collect();
+        for mut list in lists {
+            self.repack_members(&mut list);
+        }
+    }
+
+    /// Sort `members` (indices of one bitfield word's flags) by order and assign offsets.
+    pub fn repack_members(&mut self, members: &mut [usize]) {
+        members.sort_by_key(|&i| self.flags[i].order);
+        let mut off = 0u32;
+        for &i in members.iter() {
+            self.flags[i].bit = Some(off);
+            off = off.saturating_add(self.flags[i].width);
+        }
+    }
+
+    pub fn flags_in<'a>(&'a self, word: &'a str) -> impl Iterator<Item = &'a Flag> + 'a {
+        self.flags.iter().filter(move |f| f.word == word)
+    }
+}
+
+/// Width in bits of a C type name, for LP64 kernels.
+pub fn c_type_width(ctype: &str) -> Option<u32> {
+    let norm: Vec<&str> = ctype.split_whitespace().collect();
+    let norm = norm.join(" ");
+    Some(match norm.as_str() {
+        "u8" | "s8" | "char" | "unsigned char" | "signed char" | "bool" | "_Bool" => 8,
+        "u16" | "s16" | "short" | "unsigned short" | "short int" | "unsigned short int" => 16,
+        "u32" | "s32" | "int" | "unsigned" | "unsigned int" | "signed" | "signed int" => 32,
+        "u64"
+        | "s64"
+        | "long"
+        | "unsigned long"
+        | "long int"
+        | "unsigned long int"
+        | "long long"
+        | "unsigned long long"
+        | "long long int"
+        | "unsigned long long int" => 64,
+        _ => return None,
+    })
+}

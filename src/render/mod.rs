@@ -1,0 +1,30 @@
+//! Renderers: turn a check [`Report`](crate::check::Report) into text, JSON, SARIF or GitHub annotations.
+
+pub mod github;
+pub mod json;
+pub mod sarif;
+pub mod text;
+
+use crate::check::Finding;
+use crate::model::Sources;
+
+/// Output format of `check` (and `suggest`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Occupancy tables and caret diagnostics for people.
+    Text,
+    /// Versioned JSON (see README, "JSON output").
+    Json,
+    /// SARIF 2.1.0 for code-scanning upload.
+    Sarif,
+    /// GitHub workflow annotations (`::error file=...`).
+    Github,
+}
+
+/// The JSON output's schema version; bumped on any incompatible change.
+pub const JSON_VERSION: u32 = 1;
+
+/// `file`, `line`, `column` of a finding, when it has a location.
+pub fn position(f: &Finding, sources: &Sources) -> Option<(String, usize, usize)> {
+    f.loc.as_ref().and_then(|l| sources.position(l))
+}

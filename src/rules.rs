@@ -1,0 +1,265 @@
+//! The rule table: every rule id, its severity, and its explanation. Add a rule here and nowhere else.
+
+use std::fmt;
+
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+    Note,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "note",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a rule says, for `flagplan explain`.
+#[derive(Debug)]
+pub struct RuleInfo {
+    pub id: &'static str,
+    pub severity: Severity,
+    pub summary: &'static str,
+    pub explain: &'static str,
+    pub example: &'static str,
+    pub fix: &'static str,
+}
+
+macro_rules! rules {
+    ($( $variant:ident => {
+        id: $id:literal, severity: $sev:ident, summary: $summary:literal,
+        explain: $explain:literal, example: $example:literal, fix: $fix:literal $(,)?
+    } ),* $(,)?) => {
+        /// A stable rule id. Ids are never reused or renamed.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum RuleId { $($variant),* }
+
+        impl RuleId {
+            pub const ALL: &'static [RuleId] = &[$(RuleId::$variant),*];
+            pub fn info(self) -> &'static RuleInfo {
+                match self {
+                    $(RuleId::$variant => &RuleInfo {
+                        id: $id, severity: Severity::$sev, summary: $summary,
+                        explain: $explain, example: $example, fix: $fix,
+                    }),*
+                }
+            }
+        }
+    };
+}
+
+rules! {
+    RemoteWriter => {
+        id: "remote-writer", severity: Error,
+        summary: "a task or CPU other than the owner writes a flag in a `current` word while the owner may run",
+        explain: "A `current` word is changed with plain, non-atomic read-modify-write. If another task writes it while the owner is running, one of the two updates is lost and the neighbouring flags in the same word are corrupted.",
+        example: "[[flag]]\nname = \"PFA_SPREAD_PAGE\"\nword = \"current_bits\"   # rule = \"current\"\n[[flag.writer]]\ncontext = \"remote\"        # cpuset sets it on other, running tasks",
+        fix: "Keep the flag in an `atomic` word (set_bit/clear_bit), or make the remote writer run only while the target is stopped (then it is `remote-stopped`), or waive with a written argument why the race cannot happen.",
+    },
+    UnbalancedIrqWriter => {
+        id: "unbalanced-irq-writer", severity: Error,
+        summary: "an interrupt handler changes a flag in a `current` word without restoring it",
+        explain: "An interrupt that nests inside the task's own read-modify-write of a `current` word must put back what it changed before returning (`memalloc_noreclaim_save/restore`), or the interrupted update writes back a stale word.",
+        example: "[[flag.writer]]\ncontext = \"current-irq\"\nbalanced = false",
+        fix: "Save and restore the flag around the interrupt-context section and mark the writer `balanced = true`, or move the flag to an `atomic` word.",
+    },
+    LockNotHeld => {
+        id: "lock-not-held", severity: Error,
+        summary: "a writer of a `lock(NAME)` word does not hold NAME",
+        explain: "A word serialized by a lock may only be written, by any context including current, with that lock held; one writer without it can lose its neighbours' updates.",
+        example: "[[word]]\nname = \"sched_bits\"\nrule = \"lock(rq->lock)\"\n...\n[[flag.writer]]\ncontext = \"current\"      # no lock = \"rq->lock\"",
+        fix: "Take the lock in the writer (and record `lock = \"NAME\"`), or place the flag in a word whose rule admits the writer.",
+    },
+    DuplicateName => {
+        id: "duplicate-name", severity: Error,
+        summary: "two words, flags or groups share one name",
+        explain: "Names identify words and flags in groups, waivers and proposals; a duplicate makes them ambiguous. An `add` proposal of an existing name is also a duplicate.",
+        example: "[[flag]]\nname = \"PF_IDLE\"\n...\n[[flag]]\nname = \"PF_IDLE\"",
+        fix: "Rename or delete one of them.",
+    },
+    BitCollision => {
+        id: "bit-collision", severity: Error,
+        summary: "two flags use one bit under guards that can hold at once",
+        explain: "Flags under `#ifdef X` and under its `#else` never coexist and may share a bit; flags under independent guards (or none) can both be on, and then one bit means two things.",
+        example: "[[flag]]\nname = \"PF_A\"\nmask = 0x10\n[[flag]]\nname = \"PF_B\"\nmask = 0x10\nguard = \"CONFIG_B\"",
+        fix: "Give one of them a free bit, or make their guards mutually exclusive.",
+    },
+    MaskNotSingleBit => {
+        id: "mask-not-single-bit", severity: Error,
+        summary: "a mask flag's value is zero or has more than one bit set",
+        explain: "A flag in a `mask` word is tested and set as one bit. A zero mask tests nothing; a multi-bit mask is a group, not a flag.",
+        example: "[[flag]]\nname = \"PF_X\"\nmask = 0x30",
+        fix: "Use one bit per flag and describe combinations as a [[group]].",
+    },
+    MissingPosition => {
+        id: "missing-position", severity: Error,
+        summary: "a flag gives no usable position for its word's kind",
+        explain: "A `mask` word's flags need `mask` (or `bit`), a `bitnum` word's flags need `bit`; a bitfield member's position is computed from declaration order and needs neither.",
+        example: "[[word]]\nname = \"atomic_flags\"\nkind = \"bitnum\"\n[[flag]]\nname = \"PFA_X\"\nword = \"atomic_flags\"   # no bit",
+        fix: "Add the flag's `bit` (or `mask`) as the header defines it.",
+    },
+    BitOutOfRange => {
+        id: "bit-out-of-range", severity: Error,
+        summary: "a flag's bit lies beyond its word's width",
+        explain: "Bit N of a W-bit word exists only for N < W; `1 << 40` in an `unsigned int` is undefined behaviour and the flag silently vanishes.",
+        example: "[[word]]\nname = \"flags\"\ntype = \"unsigned int\"\n[[flag]]\nname = \"PF_X\"\nbit = 40",
+        fix: "Pick a bit below the width, or widen the word (and check every user of its type).",
+    },
+    BitfieldOverflow => {
+        id: "bitfield-overflow", severity: Error,
+        summary: "a bitfield block is wider than its storage unit under some configuration",
+        explain: "Members of one bitfield storage unit must fit in it when every guard that can hold at once is on; otherwise the compiler starts a new unit and members this layout treats as neighbours are not.",
+        example: "[[word]]\nname = \"bits\"\nkind = \"bitfield\"\nwidth = 8\n# nine one-bit members",
+        fix: "Move members out, or split the block with `unsigned :0;` into a new word.",
+    },
+    UnknownWord => {
+        id: "unknown-word", severity: Error,
+        summary: "a flag or proposal names a word the layout does not have",
+        explain: "Every flag lives in a declared [[word]]; a proposal's `to` must name one.",
+        example: "[[flag]]\nname = \"PF_X\"\nword = \"flgs\"",
+        fix: "Fix the name, or declare the word.",
+    },
+    UnknownContext => {
+        id: "unknown-context", severity: Error,
+        summary: "a writer's context is not one of current, current-irq, remote, remote-stopped",
+        explain: "Rules are defined for four writer contexts only; a writer in an unknown context cannot be judged and is ignored by the other rules, so it must be fixed.",
+        example: "[[flag.writer]]\ncontext = \"remote-running\"",
+        fix: "Use `current`, `current-irq` (with `balanced`), `remote` or `remote-stopped`.",
+    },
+    UnknownFlag => {
+        id: "unknown-flag", severity: Error,
+        summary: "a group or proposal names a flag the layout does not have",
+        explain: "Groups and moves refer to flags by name (the declared name, or the name a previous move gave).",
+        example: "[[proposal]]\nmove = \"PF_MEMALLOC_NOI\"\nto = \"current_bits\"",
+        fix: "Fix the name.",
+    },
+    GroupSplit => {
+        id: "group-split", severity: Error,
+        summary: "flags the code tests or changes in one mask operation end up in different words",
+        explain: "`current_gfp_context()` tests PF_MEMALLOC_NOIO | PF_MEMALLOC_NOFS | PF_MEMALLOC_PIN in one load; `current_restore_flags()` restores a mask. Members of such a group must stay in one word, or the single operation no longer covers them.",
+        example: "[[proposal]]\nmove = \"PF_MEMALLOC_NOIO\"\nto = \"current_bits\"   # NOFS and PIN stay in flags",
+        fix: "Move the whole group together, or rewrite the code that operates on it and drop the group.",
+    },
+    AbiPinned => {
+        id: "abi-pinned", severity: Error,
+        summary: "a proposal moves or renumbers a flag whose value user space sees",
+        explain: "An `abi` flag's value is visible to user space (PF_KTHREAD is read from /proc/PID/stat by systemd); it must keep its word and its value.",
+        example: "[[proposal]]\nmove = \"PF_KTHREAD\"\nto = \"atomic_flags\"",
+        fix: "Leave it where it is; move something else.",
+    },
+    NoFreeBit => {
+        id: "no-free-bit", severity: Error,
+        summary: "the destination word has no free bit for the flag under the worst case of CONFIG guards",
+        explain: "A move or add needs a bit that no flag whose guard can hold at the same time uses, and that is not reserved; a bitfield needs room for the member when every compatible guard is on.",
+        example: "[[proposal]]\nmove = \"PFA_SPREAD_PAGE\"\nto = \"flags\"   # every PF_ bit taken",
+        fix: "Free a bit first (an earlier proposal may move something out), or choose another word.",
+    },
+    BitTaken => {
+        id: "bit-taken", severity: Error,
+        summary: "a proposal asks for a bit that a coexisting flag uses",
+        explain: "The requested bit is used by a flag whose guard can hold at the same time as the moved flag's.",
+        example: "[[proposal]]\nmove = \"PFA_X\"\nto = \"flags\"\nbit = 0   # PF_VCPU",
+        fix: "Omit `bit` to take the lowest free one, or ask for a free bit.",
+    },
+    BitReserved => {
+        id: "bit-reserved", severity: Error,
+        summary: "a proposal asks for a reserved bit, or tries to move a reserved hole",
+        explain: "Holes such as PF__HOLE__01000000 are reserved: a reserved bit is not free, and a hole is not a flag that can move.",
+        example: "[[proposal]]\nmove = \"PFA_X\"\nto = \"flags\"\nbit = 24   # PF__HOLE__01000000",
+        fix: "Ask for a free bit, or un-reserve the hole in the layout first if the reservation is obsolete.",
+    },
+    BitfieldPosition => {
+        id: "bitfield-position", severity: Error,
+        summary: "a bitfield member's declared `bit` differs from where the compiler puts it",
+        explain: "Bitfield members are packed in declaration order; `bit` on a member is its offset with every guard on and is checked against that packing.",
+        example: "[[flag]]\nname = \"in_iowait\"\nword = \"current_bits\"\nbit = 7   # packs at 3",
+        fix: "Drop `bit`, or reorder the members to match the header.",
+    },
+    WaiverWithoutReason => {
+        id: "waiver-without-reason", severity: Error,
+        summary: "a waiver has no written justification",
+        explain: "A waiver lets a flag break a rule; without a written argument a reviewer cannot judge it.",
+        example: "[[waiver]]\nflag = \"sched_remote_wakeup\"\nrule = \"remote-writer\"",
+        fix: "Add `reason = \"...\"` that says why the race cannot corrupt the word.",
+    },
+    StaleWaiver => {
+        id: "stale-waiver", severity: Warning,
+        summary: "a waiver matches no finding",
+        explain: "The flag no longer breaks the waived rule (or the waiver names an unknown flag or rule id); a stale waiver would silently excuse a future break.",
+        example: "[[waiver]]\nflag = \"in_memstall\"\nrule = \"remote-writer\"\nreason = \"...\"   # no remote writer",
+        fix: "Delete the waiver.",
+    },
+    SharedWord => {
+        id: "shared-word", severity: Note,
+        summary: "a moved or added flag lands in a word with neighbours whose safety now depends on its writers",
+        explain: "Every writer of a non-atomic word rewrites the whole word; after the move, the neighbours listed are corrupted if any writer of the moved flag breaks the word's rule. The move is legal only as long as the evidence stays true.",
+        example: "[[proposal]]\nmove = \"PF_MEMALLOC_NOIO\"\nto = \"current_bits\"",
+        fix: "Nothing to fix; review the listed neighbours and the moved flag's writers.",
+    },
+    RemoteReader => {
+        id: "remote-reader", severity: Note,
+        summary: "other tasks read this flag",
+        explain: "Reads from other tasks are allowed under every rule (racy, but they do not corrupt). They are reported as facts, since a move changes what and how a remote reader reads (a bitfield cannot be read with READ_ONCE or tested with test_bit).",
+        example: "[[flag]]\nname = \"in_memstall\"\nread_remote = true\nread_evidence = [\"kernel/sched/stats.h:140\"]",
+        fix: "Nothing to fix; check the listed readers when the flag moves.",
+    },
+}
+
+impl RuleId {
+    pub fn id(self) -> &'static str {
+        self.info().id
+    }
+    pub fn severity(self) -> Severity {
+        self.info().severity
+    }
+    pub fn parse(id: &str) -> Option<RuleId> {
+        RuleId::ALL.iter().copied().find(|r| r.id() == id)
+    }
+}
+
+impl fmt::Display for RuleId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+impl Serialize for RuleId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.id())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn ids_are_unique_kebab_case_and_parse_back() {
+        let mut seen = HashSet::new();
+        for r in RuleId::ALL {
+            let id = r.id();
+            assert!(seen.insert(id), "duplicate id {id}");
+            assert!(
+                id.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{id} is not kebab-case"
+            );
+            assert_eq!(RuleId::parse(id), Some(*r));
+            assert!(!r.info().explain.is_empty() && !r.info().fix.is_empty());
+        }
+    }
+}
