@@ -1,0 +1,247 @@
+//! `flagplan check` from the command line: output formats, exit codes, layout resolution.
+
+use std::path::PathBuf;
+
+use assert_cmd::Command;
+use flagplan::check::plan::Planner;
+use flagplan::layout::{self, Input};
+
+fn example(p: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(p)
+}
+
+fn flagplan() -> Command {
+    let mut c = Command::cargo_bin("flagplan").expect("binary");
+    c.env("NO_COLOR", "1");
+    c
+}
+
+fn stdout(c: &mut Command) -> (i32, String) {
+    let out = c.output().expect("runs");
+    (
+        out.status.code().expect("code"),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn text_output_shows_occupancy_moves_and_findings() {
+    let (code, out) = stdout(
+        flagplan()
+            .arg("check")
+            .arg(example("rules/shared-word.toml")),
+    );
+    assert_eq!(code, 0, "{out}");
+    // Three PF_MEMALLOC_* bits leave `flags` and land in the strictly-current bitfield.
+    assert!(
+        out.contains(
+            "| flags        | mask     | current        |    32 | 6 -> 3 |        1 | 25 -> 28 |"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("| current_bits | bitfield | current        |    32 | 2 -> 5 |"),
+        "{out}"
+    );
+    assert!(
+        out.contains("#1 PF_MEMALLOC_NOIO as memalloc_noio: flags bit 19 -> current_bits bit 2"),
+        "{out}"
+    );
+    assert!(
+        out.contains("note[shared-word]: `memalloc_pin` lands in `current_bits`"),
+        "{out}"
+    );
+    assert!(out.contains("summary: 0 errors, 0 warnings,"), "{out}");
+}
+
+#[test]
+fn a_failing_move_exits_1_with_rule_location_and_evidence() {
+    let (code, out) = stdout(
+        flagplan()
+            .arg("check")
+            .arg(example("rules/remote-writer.toml")),
+    );
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("error[remote-writer]: `spread_page` is written by a remote writer"),
+        "{out}"
+    );
+    assert!(out.contains("remote-writer.toml:7:8"), "{out}");
+    assert!(
+        out.contains("evidence: kernel/cgroup/cpuset.c:423"),
+        "{out}"
+    );
+}
+
+#[test]
+fn deny_warnings_turns_a_stale_waiver_into_exit_1() {
+    let p = example("rules/stale-waiver.toml");
+    assert_eq!(stdout(flagplan().arg("check").arg(&p)).0, 0);
+    assert_eq!(
+        stdout(flagplan().arg("check").arg(&p).args(["--deny", "warnings"])).0,
+        1
+    );
+}
+
+#[test]
+fn json_is_versioned_and_complete() {
+    let (code, out) = stdout(
+        flagplan()
+            .arg("check")
+            .arg(example("rules/group-split.toml"))
+            .args(["--format", "json"]),
+    );
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["version"], 1);
+    assert_eq!(v["struct"], "task_struct");
+    let f = v["findings"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|f| f["rule"] == "group-split")
+        .expect("group-split");
+    assert_eq!(f["severity"], "error");
+    assert_eq!(f["line"], 7);
+    assert_eq!(f["column"], 8);
+    assert!(
+        f["file"]
+            .as_str()
+            .expect("file")
+            .ends_with("group-split.toml")
+    );
+    let flags = v["words"]
+        .as_array()
+        .expect("words")
+        .iter()
+        .find(|w| w["name"] == "flags")
+        .expect("flags");
+    assert_eq!(flags["used"], 6);
+    assert_eq!(flags["after"]["used"], 5);
+    assert_eq!(v["moves"][0]["flag"], "PF_MEMALLOC_NOIO");
+}
+
+#[test]
+fn sarif_is_2_1_0_with_rules_and_regions() {
+    let (_, out) = stdout(
+        flagplan()
+            .arg("check")
+            .arg(example("rules/abi-pinned.toml"))
+            .args(["--format", "sarif"]),
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["version"], "2.1.0");
+    let run = &v["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().expect("rules");
+    assert_eq!(rules.len(), flagplan::rules::RuleId::ALL.len());
+    let r = run["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .find(|r| r["ruleId"] == "abi-pinned")
+        .expect("result");
+    assert_eq!(r["level"], "error");
+    let idx = r["ruleIndex"].as_u64().expect("index") as usize;
+    assert_eq!(rules[idx]["id"], "abi-pinned");
+    assert_eq!(
+        r["locations"][0]["physicalLocation"]["region"]["startLine"],
+        7
+    );
+}
+
+#[test]
+fn github_annotations() {
+    let (_, out) = stdout(
+        flagplan()
+            .arg("check")
+            .arg(example("rules/bit-taken.toml"))
+            .args(["--format", "github"]),
+    );
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("::error"))
+        .expect("an error annotation");
+    assert!(
+        line.contains(
+            "line=7,col=8,title=bit-taken::proposal #1: bit 2 of `flags` is taken by PF_EXITING"
+        ),
+        "{line}"
+    );
+}
+
+#[test]
+fn layout_resolution_local_file_stdin_and_builtin() {
+    let dir = tempfile::TempDir::new().expect("tempdir");
+    std::fs::copy(example("rules/base.toml"), dir.path().join("layout.toml")).expect("copy");
+    let (code, out) = stdout(flagplan().current_dir(dir.path()).arg("check"));
+    assert_eq!(code, 0);
+    assert!(out.starts_with("layout.toml (task_struct)"), "{out}");
+
+    let text = std::fs::read_to_string(example("rules/mask-not-single-bit.toml")).expect("read");
+    let (code, out) = stdout(flagplan().args(["check", "-"]).write_stdin(text));
+    assert_eq!(code, 1);
+    assert!(out.contains("<stdin>"), "{out}");
+
+    let empty = tempfile::TempDir::new().expect("tempdir");
+    let (_, out) = stdout(flagplan().current_dir(empty.path()).arg("check"));
+    assert!(out.starts_with("builtin:linux-"), "{out}");
+    let (_, list) = stdout(flagplan().arg("layouts"));
+    assert!(list.contains("(default)"), "{list}");
+}
+
+#[test]
+fn explain_every_rule() {
+    for r in flagplan::rules::RuleId::ALL {
+        let (code, out) = stdout(flagplan().args(["explain", r.id()]));
+        assert_eq!(code, 0);
+        assert!(out.starts_with(r.id()), "{out}");
+        assert!(
+            out.contains("Example:") && out.contains("Fix:") && out.contains("[[waiver]]"),
+            "{out}"
+        );
+    }
+    let (_, list) = stdout(flagplan().arg("explain"));
+    assert_eq!(list.lines().count(), flagplan::rules::RuleId::ALL.len());
+}
+
+/// Exhaustively: every movable flag of the example base, to every other word where it fits, and back.
+#[test]
+fn every_move_and_back_is_the_identity_on_the_base_example() {
+    let loaded = layout::load(&Input::Path(example("rules/base.toml"))).expect("loads");
+    let base = loaded.layout;
+    let key = |l: &flagplan::model::Layout| {
+        let mut v: Vec<_> = l
+            .flags
+            .iter()
+            .map(|f| (f.current_name().to_string(), f.word.clone(), f.bit))
+            .collect();
+        v.sort();
+        v
+    };
+    let mut moves = 0;
+    for (idx, f) in base.flags.iter().enumerate() {
+        if f.reserved || f.abi {
+            continue;
+        }
+        let home = base.word(&f.word).expect("word").clone();
+        for there in &base.words {
+            if there.name == home.name {
+                continue;
+            }
+            let mut p = Planner::new(base.clone());
+            let Ok(out) = p.place(there, &f.guard, f.width, None, Some(idx)) else {
+                continue;
+            };
+            p.move_flag(idx, &there.name, &out, Some("tmp_name"));
+            let back = p
+                .place(&home, &f.guard, f.width, f.bit, Some(idx))
+                .expect("the bit it left is free");
+            p.move_flag(idx, &home.name, &back, Some(&f.name));
+            assert_eq!(key(&p.layout), key(&base), "{} via {}", f.name, there.name);
+            moves += 1;
+        }
+    }
+    assert!(moves >= 20, "only {moves} moves exercised");
+}
