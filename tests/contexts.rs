@@ -14,19 +14,22 @@ fn writer(context: Context, balanced: bool, lock: Option<&str>) -> Writer {
     }
 }
 
+/// (context, balanced, lock held, verdict under atomic, under current, under lock(rq->lock))
+type Row = (
+    Context,
+    bool,
+    Option<&'static str>,
+    Option<RuleId>,
+    Option<RuleId>,
+    Option<RuleId>,
+);
+
 #[test]
 fn writer_context_by_word_rule() {
     use Context::*;
     let lock = WordRule::Lock("rq->lock".into());
     // (context, balanced, lock held, atomic, current, lock(rq->lock))
-    let table: &[(
-        Context,
-        bool,
-        Option<&str>,
-        Option<RuleId>,
-        Option<RuleId>,
-        Option<RuleId>,
-    )] = &[
+    let table: &[Row] = &[
         (Current, false, None, None, None, Some(RuleId::LockNotHeld)),
         (Current, false, Some("rq->lock"), None, None, None),
         (
