@@ -16,6 +16,7 @@ use crate::rules::RuleId;
 pub struct WordIndex {
     members: HashMap<String, Vec<usize>>,
     names: HashMap<String, usize>,
+    words: HashMap<String, usize>,
 }
 
 impl WordIndex {
@@ -32,7 +33,23 @@ impl WordIndex {
         for list in members.values_mut() {
             list.sort_by_key(|&i| layout.flags[i].order);
         }
-        WordIndex { members, names }
+        let words = layout
+            .words
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, w)| (w.name.clone(), i))
+            .collect();
+        WordIndex {
+            members,
+            names,
+            words,
+        }
+    }
+
+    /// Index of the (first) word with this name.
+    pub fn word(&self, name: &str) -> Option<usize> {
+        self.words.get(name).copied()
     }
 
     pub fn members(&self, word: &str) -> &[usize] {
@@ -76,6 +93,11 @@ impl Planner {
     pub fn new(layout: Layout) -> Self {
         let index = WordIndex::build(&layout);
         Planner { layout, index }
+    }
+
+    /// A word by name, through the index.
+    pub fn word(&self, name: &str) -> Option<&Word> {
+        self.index.word(name).map(|i| &self.layout.words[i])
     }
 
     /// Find a place for a flag with `guard` and `width` in `word`, at `bit` if given.
@@ -268,7 +290,7 @@ impl Planner {
         member: Option<&str>,
     ) {
         let from = self.layout.flags[idx].word.clone();
-        let to_kind = self.layout.word(word).map(|w| w.kind);
+        let to_kind = self.word(word).map(|w| w.kind);
         if let Some(list) = self.index.members.get_mut(&from) {
             list.retain(|&i| i != idx);
         }
@@ -293,7 +315,7 @@ impl Planner {
 
     /// Add a new flag to the layout at `placement`; returns its index.
     pub fn add_flag(&mut self, mut flag: Flag, placement: &Placement) -> usize {
-        let kind = self.layout.word(&flag.word).map(|w| w.kind);
+        let kind = self.word(&flag.word).map(|w| w.kind);
         flag.bit = Some(placement.bit);
         flag.mask = (kind == Some(Kind::Mask)).then(|| 1u64 << placement.bit);
         flag.order = placement.order;
@@ -310,7 +332,7 @@ impl Planner {
     }
 
     fn repack(&mut self, word: &str) {
-        if self.layout.word(word).map(|w| w.kind) != Some(Kind::Bitfield) {
+        if self.word(word).map(|w| w.kind) != Some(Kind::Bitfield) {
             return;
         }
         if let Some(mut list) = self.index.members.remove(word) {
@@ -355,7 +377,7 @@ impl Planner {
                     .at(loc),
             )
         };
-        let Some(word) = self.layout.word(to).cloned() else {
+        let Some(word) = self.word(to).cloned() else {
             let help =
                 crate::layout::best_match(to, self.layout.words.iter().map(|w| w.name.as_str()))
                     .map_or(String::new(), |m| format!(" (did you mean `{m}`?)"));
@@ -463,7 +485,7 @@ impl Planner {
     fn landing_notes(&self, idx: usize, loc: &Loc) -> Vec<Finding> {
         let f = &self.layout.flags[idx];
         let mut out = Vec::new();
-        let Some(word) = self.layout.word(&f.word) else {
+        let Some(word) = self.word(&f.word) else {
             return out;
         };
         if !word.rule.is_atomic() {
