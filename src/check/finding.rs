@@ -12,6 +12,8 @@ pub struct Finding {
     pub message: String,
     pub loc: Option<Loc>,
     pub evidence: Vec<String>,
+    /// More about the finding (e.g. the writer's own note), shown under it.
+    pub detail: Option<String>,
     /// Set when a waiver excuses the finding: its reason.
     pub waived: Option<String>,
 }
@@ -26,6 +28,7 @@ impl Finding {
             message: message.into(),
             loc: None,
             evidence: Vec::new(),
+            detail: None,
             waived: None,
         }
     }
@@ -39,6 +42,10 @@ impl Finding {
     }
     pub fn at(mut self, loc: &Loc) -> Self {
         self.loc = Some(loc.clone());
+        self
+    }
+    pub fn detail(mut self, d: Option<String>) -> Self {
+        self.detail = d;
         self
     }
     pub fn evidence(mut self, ev: impl IntoIterator<Item = String>) -> Self {

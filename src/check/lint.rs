@@ -66,17 +66,16 @@ pub fn lint(layout: &Layout, index: &WordIndex, proposal_locs: &[Loc]) -> Vec<Fi
         }
         for w in &f.writers {
             if let Some(rule) = word.rule.rejects(w) {
-                let lock = w
-                    .lock
-                    .as_deref()
-                    .map_or(String::new(), |l| format!(" holding {l}"));
-                let note = w
-                    .note
-                    .as_deref()
-                    .map_or(String::new(), |n| format!(" in {n}"));
-                let what = match rule {
-                    RuleId::LockNotHeld => format!("without {}", lock_name(word)),
-                    _ => String::from("while the owner may run"),
+                let writer = match (w.context, w.balanced) {
+                    (crate::model::Context::CurrentIrq, true) => "balanced current-irq".to_string(),
+                    (ctx, _) => ctx.to_string(),
+                };
+                let held = match (rule, &w.lock) {
+                    (RuleId::LockNotHeld, Some(l)) => {
+                        format!(" holding {l}, not {}", lock_name(word))
+                    }
+                    (RuleId::LockNotHeld, None) => format!(" without {}", lock_name(word)),
+                    _ => String::new(),
                 };
                 let loc = if f.is_moved() {
                     where_(f)
@@ -87,15 +86,14 @@ pub fn lint(layout: &Layout, index: &WordIndex, proposal_locs: &[Loc]) -> Vec<Fi
                     Finding::new(
                         rule,
                         format!(
-                            "`{name}` is written by a {} writer{lock}{note} {what}, but word `{}` is `{}`",
-                            if w.balanced { "balanced current-irq".to_string() } else { w.context.to_string() },
-                            word.name,
-                            word.rule
+                            "`{name}` is written by a {writer} writer{held}, but word `{}` is `{}`",
+                            word.name, word.rule
                         ),
                     )
                     .flag(name)
                     .word(word.name.clone())
                     .at(&loc)
+                    .detail(w.note.as_ref().map(|n| format!("writer: {n}")))
                     .evidence(w.evidence.iter().cloned()),
                 );
             }

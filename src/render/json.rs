@@ -51,6 +51,7 @@ struct JFinding<'a> {
     line: Option<usize>,
     column: Option<usize>,
     evidence: &'a [String],
+    detail: Option<&'a str>,
     waived: Option<&'a str>,
 }
 
@@ -104,6 +105,7 @@ pub fn render(report: &Report, sources: &Sources, layout_name: &str) -> String {
                 line: pos.as_ref().map(|p| p.1),
                 column: pos.as_ref().map(|p| p.2),
                 evidence: &f.evidence,
+                detail: f.detail.as_deref(),
                 waived: f.waived.as_deref(),
             }
         })

@@ -142,6 +142,9 @@ fn diagnostic<'a>(f: &'a Finding, sources: &'a Sources) -> Vec<Group<'a>> {
         ),
         None => Group::with_title(title),
     };
+    if let Some(d) = &f.detail {
+        group = group.element(Level::NOTE.message(d.as_str()));
+    }
     if let Some(w) = &f.waived {
         group = group.element(Level::NOTE.message(format!("waived: {w}")));
     }
@@ -160,6 +163,9 @@ fn note_line(f: &Finding, sources: &Sources) -> String {
             format!("{file}:{line}:{col}: ")
         });
     let mut s = format!("{at}note[{}]: {}", f.rule.id(), f.message);
+    if let Some(d) = &f.detail {
+        let _ = write!(s, " ({})", one_line(d));
+    }
     if let Some(w) = &f.waived {
         let _ = write!(s, " (waived: {})", one_line(w));
     }
