@@ -174,3 +174,23 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    /// Arbitrary bytes and mangled layouts never panic the reader or the check.
+    #[test]
+    fn the_reader_never_panics(text in gen_layout(), cut in any::<prop::sample::Index>(), junk in "[\\[\\]=\"a-z0-9 \\n#.{}-]{0,40}") {
+        let at = cut.index(text.len() + 1);
+        let at = (0..=at).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+        let mangled = format!("{}{junk}{}", &text[..at], &text[at..]);
+        if let Ok(loaded) = layout::parse_str("m.toml", &mangled) {
+            let _ = check::check(&loaded);
+        }
+    }
+
+    #[test]
+    fn random_text_is_an_error_not_a_panic(s in "\\PC{0,200}") {
+        let _ = layout::parse_str("r.toml", &s);
+    }
+}
