@@ -1,0 +1,208 @@
+//! The shipped Linux layouts, with the expected answers written down, and (when the 6.1 tree is
+//! present) every `file:line` in the 6.1 layout held against the tree.
+
+use std::path::{Path, PathBuf};
+
+use flagplan::check::{self, Report};
+use flagplan::layout::{self, Input};
+use flagplan::rules::{RuleId, Severity};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn check_path(p: &str) -> Report {
+    let loaded = layout::load(&Input::Path(root().join(p))).expect("loads");
+    check::check(&loaded)
+}
+
+fn word<'a>(r: &'a Report, name: &str) -> &'a check::Occupancy {
+    r.before.iter().find(|o| o.word == name).expect("word")
+}
+
+#[test]
+fn linux_6_1_is_clean_with_its_three_waivers_visible() {
+    let r = check_path("layouts/linux-6.1-task_struct.toml");
+    assert_eq!(r.count(Severity::Error), 0, "{:#?}", r.findings);
+    assert_eq!(r.count(Severity::Warning), 0);
+    let waived: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.waived.is_some())
+        .map(|f| (f.flag.clone().unwrap_or_default(), f.rule))
+        .collect();
+    assert_eq!(
+        waived,
+        vec![
+            ("sched_reset_on_fork".to_string(), RuleId::LockNotHeld),
+            ("sched_migrated".to_string(), RuleId::LockNotHeld),
+            ("sched_remote_wakeup".to_string(), RuleId::RemoteWriter),
+        ]
+    );
+    // PF_* is full: 26 flags and 6 holes in 32 bits.
+    let flags = word(&r, "flags");
+    assert_eq!((flags.used, flags.reserved, flags.free), (26, 6, 0));
+    assert_eq!(word(&r, "atomic_flags").used, 8);
+    assert_eq!(word(&r, "sched_bits").used, 4);
+    assert_eq!(word(&r, "current_bits").used, 17);
+    // in_memstall: set only on current, read remotely — a note, not an error.
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| f.rule == RuleId::RemoteReader && f.flag.as_deref() == Some("in_memstall"))
+    );
+}
+
+#[test]
+fn the_2020_proposal_frees_four_pf_bits_on_6_1() {
+    let r = check_path("examples/memalloc-2020.toml");
+    assert_eq!(r.count(Severity::Error), 0, "{:#?}", r.findings);
+    let after = r.after.as_ref().expect("after");
+    let flags = after.iter().find(|o| o.word == "flags").expect("flags");
+    assert_eq!(flags.free, 4);
+    let cur = after
+        .iter()
+        .find(|o| o.word == "current_bits")
+        .expect("current_bits");
+    assert_eq!(cur.used, 21);
+    let moved: Vec<&str> = r.moved.iter().map(|m| m.flag.as_str()).collect();
+    assert_eq!(
+        moved,
+        [
+            "PF_MEMALLOC_NOIO",
+            "PF_MEMALLOC_NOFS",
+            "PF_MEMALLOC_PIN",
+            "PF_LOCAL_THROTTLE"
+        ]
+    );
+}
+
+#[test]
+fn moving_only_noio_and_nofs_splits_the_groups() {
+    let text = "format = 1\nbase = \"builtin:linux-6.1\"\n[[proposal]]\nmove = \"PF_MEMALLOC_NOIO\"\nto = \"current_bits\"\n[[proposal]]\nmove = \"PF_MEMALLOC_NOFS\"\nto = \"current_bits\"\n";
+    let loaded = layout::parse_str("plan.toml", text).expect("loads");
+    let r = check::check(&loaded);
+    let splits: Vec<String> = r
+        .findings
+        .iter()
+        .filter(|f| f.rule == RuleId::GroupSplit)
+        .map(|f| f.message.clone())
+        .collect();
+    assert_eq!(splits.len(), 2, "{splits:?}");
+    assert!(
+        splits
+            .iter()
+            .any(|m| m.contains("memalloc-scope") && m.contains("PF_MEMALLOC_PIN in flags"))
+    );
+    assert!(
+        splits
+            .iter()
+            .any(|m| m.contains("io-flusher") && m.contains("PF_LOCAL_THROTTLE in flags"))
+    );
+}
+
+#[test]
+fn pfa_spread_page_cannot_join_the_strictly_current_bits_and_pf_kthread_never_moves() {
+    let r = check_path("examples/spread-page-must-fail.toml");
+    let e: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .collect();
+    assert_eq!(e.len(), 1);
+    assert_eq!(e[0].rule, RuleId::RemoteWriter);
+    assert!(
+        e[0].evidence
+            .iter()
+            .any(|x| x.starts_with("kernel/cgroup/cpuset.c:"))
+    );
+
+    let text = "format = 1\nbase = \"builtin:linux-6.1\"\n[[proposal]]\nmove = \"PF_KTHREAD\"\nto = \"atomic_flags\"\n";
+    let r = check::check(&layout::parse_str("plan.toml", text).expect("loads"));
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| f.rule == RuleId::AbiPinned && f.severity == Severity::Error)
+    );
+}
+
+#[test]
+fn linux_5_8_shows_the_sched_bits_race_fixed_in_november_2020() {
+    // In v5.8, sched_remote_wakeup sat in the scheduler-lock word but ttwu() wrote it under
+    // p->pi_lock only: the data race "sched: Fix data-race in wakeup" (Nov 2020) fixed by
+    // moving it to the strictly-current block. flagplan reports it as lock-not-held.
+    let r = check_path("layouts/linux-5.8-task_struct.toml");
+    let errors: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| (f.flag.clone().unwrap_or_default(), f.rule))
+        .collect();
+    assert!(
+        errors.contains(&("sched_remote_wakeup".to_string(), RuleId::LockNotHeld)),
+        "{errors:?}"
+    );
+    let flags = word(&r, "flags");
+    assert_eq!((flags.used, flags.reserved, flags.free), (29, 0, 3));
+}
+
+/// The 6.1 tree, if present. With FLAGPLAN_REQUIRE_LINUX=1 (set by scripts/test) a missing
+/// tree fails the test instead of skipping it.
+pub fn linux_tree() -> Option<PathBuf> {
+    let p = std::env::var_os("FLAGPLAN_LINUX_6_1").map(PathBuf::from);
+    let p = p.filter(|p| p.join("include/linux/sched.h").is_file());
+    if p.is_none() && std::env::var_os("FLAGPLAN_REQUIRE_LINUX").is_some_and(|v| v == "1") {
+        panic!(
+            "FLAGPLAN_REQUIRE_LINUX=1 but FLAGPLAN_LINUX_6_1 is not a Linux tree; run scripts/get-linux.sh"
+        );
+    }
+    if p.is_none() {
+        eprintln!(
+            "skipping: set FLAGPLAN_LINUX_6_1 to a linux-source-6.1 tree (scripts/get-linux.sh)"
+        );
+    }
+    p
+}
+
+fn line_of(tree: &Path, file: &str, line: usize) -> Option<String> {
+    let bytes = std::fs::read(tree.join(file)).ok()?;
+    String::from_utf8_lossy(&bytes)
+        .lines()
+        .nth(line.checked_sub(1)?)
+        .map(str::to_string)
+}
+
+#[test]
+fn every_file_line_of_the_6_1_layout_exists_in_the_tree() {
+    let Some(tree) = linux_tree() else { return };
+    let loaded = layout::load(&Input::Path(
+        root().join("layouts/linux-6.1-task_struct.toml"),
+    ))
+    .expect("loads");
+    let l = &loaded.layout;
+    let mut checked = 0;
+    for f in &l.flags {
+        // The definition line names the flag (a #define or a bitfield member).
+        let src = f.source.as_deref().expect("every 6.1 flag has a source");
+        let (file, n) = src.rsplit_once(':').expect("file:line");
+        let text = line_of(&tree, file, n.parse().expect("line")).unwrap_or_default();
+        assert!(text.contains(&f.name), "{}: {src} is `{text}`", f.name);
+        let evidence = f
+            .writers
+            .iter()
+            .flat_map(|w| &w.evidence)
+            .chain(&f.read_evidence);
+        for e in evidence {
+            let (file, n) = e
+                .rsplit_once(':')
+                .unwrap_or_else(|| panic!("{}: evidence `{e}` is not file:line", f.name));
+            assert!(
+                line_of(&tree, file, n.parse().expect("line")).is_some(),
+                "{}: {e} does not exist in the tree",
+                f.name
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 200, "only {checked} evidence lines");
+}
