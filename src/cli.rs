@@ -42,8 +42,25 @@ pub enum Command {
     /// Explain a rule id (or list every rule).
     Explain {
         /// A rule id such as `remote-writer`; omit to list all.
+        #[arg(value_parser = rule_ids())]
         rule: Option<String>,
     },
+    /// Print a shell completion script (bash, zsh, fish, ...).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to standard output.
+    Man,
+}
+
+/// Rule ids as a clap value parser, so completions offer them.
+fn rule_ids() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(
+        RuleId::ALL
+            .iter()
+            .map(|r| clap::builder::PossibleValue::new(r.id())),
+    )
 }
 
 /// Which layout to read: a path, `-` for standard input, or a built-in.
@@ -147,6 +164,25 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
             print(&explain(rule.as_deref())?)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Completions { shell } => {
+            let mut buf = Vec::new();
+            clap_complete::generate(
+                *shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "flagplan",
+                &mut buf,
+            );
+            print(&String::from_utf8_lossy(&buf))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            let mut buf = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+                .render(&mut buf)
+                .map_err(|e| Error::io("<stdout>", e))?;
+            print(&String::from_utf8_lossy(&buf))?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -168,6 +204,7 @@ fn run_check(args: &CheckArgs, color: bool) -> Result<ExitCode> {
         Format::Json => render::json::render(&report, &loaded.sources, &name),
         Format::Sarif => render::sarif::render(&report, &loaded.sources),
         Format::Github => render::github::render(&report, &loaded.sources),
+        Format::Short => render::short::render(&report, &loaded.sources),
     };
     print(&out)?;
     let failing = report.count(Severity::Error) > 0

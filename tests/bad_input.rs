@@ -216,5 +216,5 @@ fn usage_errors_exit_2() {
     assert_eq!(run(&["frobnicate"], &dir).0, 2);
     let (code, _, err) = run(&["explain", "remote-writr"], &dir);
     assert_eq!(code, 2);
-    assert!(err.contains("did you mean `remote-writer`?"), "{err}");
+    assert!(err.contains("remote-writer"), "{err}");
 }

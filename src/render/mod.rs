@@ -3,6 +3,7 @@
 pub mod github;
 pub mod json;
 pub mod sarif;
+pub mod short;
 pub mod text;
 
 use crate::check::Finding;
@@ -19,6 +20,8 @@ pub enum Format {
     Sarif,
     /// GitHub workflow annotations (`::error file=...`).
     Github,
+    /// One line per finding, checkpatch style: `file:line: ERROR: rule-id: message`.
+    Short,
 }
 
 /// The JSON output's schema version; bumped on any incompatible change.

@@ -1,0 +1,30 @@
+//! One finding per line, the shape gcc, sparse and checkpatch use:
+//! `file:line: ERROR: rule-id: message`, so `make`-driven editors jump to it.
+
+use crate::check::Report;
+use crate::model::Sources;
+use crate::render::position;
+use crate::rules::Severity;
+
+pub fn render(report: &Report, sources: &Sources) -> String {
+    let mut out = String::new();
+    for f in &report.findings {
+        let level = match f.severity {
+            Severity::Error => "ERROR",
+            Severity::Warning => "WARNING",
+            Severity::Note => "CHECK",
+        };
+        let at = position(f, sources)
+            .map_or(String::new(), |(file, line, _)| format!("{file}:{line}: "));
+        let waived = f
+            .waived
+            .as_ref()
+            .map_or(String::new(), |_| " (waived)".to_string());
+        out.push_str(&format!(
+            "{at}{level}: {}: {}{waived}\n",
+            f.rule.id(),
+            f.message
+        ));
+    }
+    out
+}
