@@ -52,6 +52,8 @@ pub enum Command {
     },
     /// Print the man page (roff) to standard output.
     Man,
+    /// Print the JSON Schema of layout and plan files (for taplo / Even Better TOML).
+    Schema,
 }
 
 /// Rule ids as a clap value parser, so completions offer them.
@@ -173,6 +175,10 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
                 &mut buf,
             );
             print(&String::from_utf8_lossy(&buf))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Schema => {
+            print(&layout::json_schema())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Man => {

@@ -68,7 +68,7 @@ fn a_failing_move_exits_1_with_rule_location_and_evidence() {
         out.contains("error[remote-writer]: `spread_page` is written by a remote writer"),
         "{out}"
     );
-    assert!(out.contains("remote-writer.toml:7:8"), "{out}");
+    assert!(out.contains("remote-writer.toml:8:8"), "{out}");
     assert!(
         out.contains("evidence: kernel/cgroup/cpuset.c:423"),
         "{out}"
@@ -104,7 +104,7 @@ fn json_is_versioned_and_complete() {
         .find(|f| f["rule"] == "group-split")
         .expect("group-split");
     assert_eq!(f["severity"], "error");
-    assert_eq!(f["line"], 7);
+    assert_eq!(f["line"], 8);
     assert_eq!(f["column"], 8);
     assert!(
         f["file"]
@@ -147,7 +147,7 @@ fn sarif_is_2_1_0_with_rules_and_regions() {
     assert_eq!(rules[idx]["id"], "abi-pinned");
     assert_eq!(
         r["locations"][0]["physicalLocation"]["region"]["startLine"],
-        7
+        8
     );
 }
 
@@ -165,7 +165,7 @@ fn github_annotations() {
         .expect("an error annotation");
     assert!(
         line.contains(
-            "line=7,col=8,title=bit-taken::proposal #1: bit 2 of `flags` is taken by PF_EXITING"
+            "line=8,col=8,title=bit-taken::proposal #1: bit 2 of `flags` is taken by PF_EXITING"
         ),
         "{line}"
     );

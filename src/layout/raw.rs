@@ -1,117 +1,195 @@
 //! The TOML shapes of layout and plan files, with spans, exactly as written.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use toml::Spanned;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawFile {
+    /// Layout format version; must be 1.
+    #[schemars(with = "Option<i64>")]
     pub format: Option<Spanned<i64>>,
+    /// The C structure this layout describes, e.g. task_struct.
     #[serde(rename = "struct")]
+    #[schemars(with = "Option<String>")]
     pub struct_name: Option<Spanned<String>>,
+    /// Plan files only: the base layout, a path relative to this file or builtin:NAME.
+    #[schemars(with = "Option<String>")]
     pub base: Option<Spanned<String>>,
+    /// Where the facts come from: a header path, or file:line.
     pub source: Option<String>,
+    /// Which tree or release the layout was taken from.
     pub origin: Option<String>,
     pub doc: Option<String>,
+    /// Storage units that hold bits.
     #[serde(default)]
+    #[schemars(with = "Vec<RawWord>")]
     pub word: Vec<Spanned<RawWord>>,
+    /// Flags, holes and bitfield members.
     #[serde(default)]
+    #[schemars(with = "Vec<RawFlag>")]
     pub flag: Vec<Spanned<RawFlag>>,
+    /// Flags tested or changed in one mask operation: they must share a word.
     #[serde(default)]
+    #[schemars(with = "Vec<RawGroup>")]
     pub group: Vec<Spanned<RawGroup>>,
+    /// A flag that breaks a rule, with a written justification.
     #[serde(default)]
+    #[schemars(with = "Vec<RawWaiver>")]
     pub waiver: Vec<Spanned<RawWaiver>>,
+    /// Moves and additions, applied in order.
     #[serde(default)]
+    #[schemars(with = "Vec<RawProposal>")]
     pub proposal: Vec<Spanned<RawProposal>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawWord {
+    #[schemars(with = "String")]
     pub name: Spanned<String>,
+    /// C type of the storage unit (unsigned int, unsigned long, u32, ...); or give width.
     #[serde(rename = "type")]
+    #[schemars(with = "Option<String>")]
     pub ctype: Option<Spanned<String>>,
+    #[schemars(with = "Option<i64>")]
     pub width: Option<Spanned<i64>>,
+    /// mask (#define PF_X 0x..), bitnum (#define PFA_X 3, set_bit) or bitfield (unsigned x:1).
+    #[schemars(with = "String")]
     pub kind: Spanned<String>,
+    /// Serialization rule: atomic, current or lock(NAME).
+    #[schemars(with = "String")]
     pub rule: Spanned<String>,
     pub doc: Option<String>,
+    /// Where the facts come from: a header path, or file:line.
     pub source: Option<String>,
 }
 
 /// Facts about a flag, shared by `[[flag]]` and `add` proposals.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawFlag {
+    #[schemars(with = "String")]
     pub name: Spanned<String>,
+    /// Storage units that hold bits.
+    #[schemars(with = "String")]
     pub word: Spanned<String>,
+    /// Mask words: the #define value, exactly one bit set.
+    #[schemars(with = "Option<i64>")]
     pub mask: Option<Spanned<i64>>,
+    /// Bit number (bitnum words), bit of the mask, or a bitfield member offset (checked).
+    #[schemars(with = "Option<i64>")]
     pub bit: Option<Spanned<i64>>,
+    #[schemars(with = "Option<i64>")]
     pub width: Option<Spanned<i64>>,
+    /// C preprocessor condition under which the flag exists, e.g. CONFIG_PSI or !TIF_RESTORE_SIGMASK.
+    #[schemars(with = "Option<String>")]
     pub guard: Option<Spanned<String>>,
     pub doc: Option<String>,
+    /// Where the facts come from: a header path, or file:line.
     pub source: Option<String>,
+    /// The value is visible to user space; the flag must keep its word and value.
     #[serde(default)]
     pub abi: bool,
     pub abi_reason: Option<String>,
+    /// A hole such as PF__HOLE__01000000: reserved, not free.
     #[serde(default)]
     pub reserved: bool,
+    /// Other tasks read this flag.
     #[serde(default)]
     pub read_remote: bool,
+    /// file:line of reads by other tasks.
     #[serde(default)]
     pub read_evidence: Vec<String>,
+    /// A fact that could not be verified.
     pub unsure: Option<String>,
     #[serde(default, alias = "writers")]
+    #[schemars(with = "Vec<RawWriter>")]
     pub writer: Vec<Spanned<RawWriter>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawWriter {
+    /// current, current-irq, remote or remote-stopped.
+    #[schemars(with = "String")]
     pub context: Spanned<String>,
+    /// current-irq only: the writer restores what it changed before returning.
+    #[schemars(with = "Option<bool>")]
     pub balanced: Option<Spanned<bool>>,
+    /// A lock the writer holds.
     pub lock: Option<String>,
+    /// file:line strings.
     #[serde(default)]
     pub evidence: Vec<String>,
     pub note: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawGroup {
+    #[schemars(with = "String")]
     pub name: Spanned<String>,
+    #[schemars(with = "Vec<String>")]
     pub flags: Vec<Spanned<String>>,
+    /// Why (required for waivers).
     pub reason: Option<String>,
+    /// file:line strings.
     #[serde(default)]
     pub evidence: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawWaiver {
+    /// Flags, holes and bitfield members.
+    #[schemars(with = "String")]
     pub flag: Spanned<String>,
+    /// Serialization rule: atomic, current or lock(NAME).
+    #[schemars(with = "String")]
     pub rule: Spanned<String>,
+    /// Why (required for waivers).
+    #[schemars(with = "Option<String>")]
     pub reason: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawProposal {
+    /// Move this flag (by declared or current name).
     #[serde(rename = "move")]
+    #[schemars(with = "Option<String>")]
     pub move_: Option<Spanned<String>>,
+    /// Add a new flag with this name (its facts go in this table).
+    #[schemars(with = "Option<String>")]
     pub add: Option<Spanned<String>>,
+    /// Destination word.
+    #[schemars(with = "String")]
     pub to: Spanned<String>,
+    /// Bit number (bitnum words), bit of the mask, or a bitfield member offset (checked).
+    #[schemars(with = "Option<i64>")]
     pub bit: Option<Spanned<i64>>,
+    /// New name in the destination (e.g. a bitfield member name).
+    #[schemars(with = "Option<String>")]
     pub member: Option<Spanned<String>>,
     // Facts for `add`:
+    #[schemars(with = "Option<i64>")]
     pub width: Option<Spanned<i64>>,
+    /// C preprocessor condition under which the flag exists, e.g. CONFIG_PSI or !TIF_RESTORE_SIGMASK.
+    #[schemars(with = "Option<String>")]
     pub guard: Option<Spanned<String>>,
     pub doc: Option<String>,
+    /// The value is visible to user space; the flag must keep its word and value.
     #[serde(default)]
     pub abi: bool,
+    /// Other tasks read this flag.
     #[serde(default)]
     pub read_remote: bool,
+    /// file:line of reads by other tasks.
     #[serde(default)]
     pub read_evidence: Vec<String>,
     #[serde(default, alias = "writers")]
+    #[schemars(with = "Vec<RawWriter>")]
     pub writer: Vec<Spanned<RawWriter>>,
 }
