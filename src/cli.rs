@@ -45,6 +45,11 @@ pub enum Command {
         #[arg(value_parser = rule_ids())]
         rule: Option<String>,
     },
+    /// Render a plan's verdict as plain text for a patch cover letter (72 columns, no colour).
+    Report {
+        #[command(flatten)]
+        layout: LayoutArg,
+    },
     /// Print a shell completion script (bash, zsh, fish, ...).
     Completions {
         #[arg(value_enum)]
@@ -176,6 +181,22 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
             );
             print(&String::from_utf8_lossy(&buf))?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Report { layout: arg } => {
+            let input = arg.input()?;
+            let loaded = layout::load(&input)?;
+            let report = check::check(&loaded);
+            print(&render::mail::render(
+                &report,
+                &loaded.sources,
+                &input.display(),
+            ))?;
+            let failing = report.count(Severity::Error) > 0;
+            Ok(if failing {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::Schema => {
             print(&layout::json_schema())?;
