@@ -6,6 +6,7 @@ pub mod builtin;
 pub mod check;
 pub mod cli;
 pub mod error;
+pub mod fsutil;
 pub mod guard;
 pub mod layout;
 pub mod model;
