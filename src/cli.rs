@@ -232,6 +232,7 @@ fn run_check(args: &CheckArgs, color: bool) -> Result<ExitCode> {
         Format::Sarif => render::sarif::render(&report, &loaded.sources),
         Format::Github => render::github::render(&report, &loaded.sources),
         Format::Short => render::short::render(&report, &loaded.sources),
+        Format::Svg => render::svg::render(&report, &name),
     };
     print(&out)?;
     let failing = report.count(Severity::Error) > 0

@@ -1,10 +1,11 @@
-//! Renderers: turn a check [`Report`](crate::check::Report) into text, JSON, SARIF or GitHub annotations.
+//! Renderers: turn a check [`Report`](crate::check::Report) into text, JSON, SARIF, GitHub annotations, mail text or SVG.
 
 pub mod github;
 pub mod json;
 pub mod mail;
 pub mod sarif;
 pub mod short;
+pub mod svg;
 pub mod text;
 
 use crate::check::Finding;
@@ -23,6 +24,8 @@ pub enum Format {
     Github,
     /// One line per finding, checkpatch style: `file:line: ERROR: rule-id: message`.
     Short,
+    /// A picture: each word as a row of cells (used, reserved, free, moved in, moved out).
+    Svg,
 }
 
 /// The JSON output's schema version; bumped on any incompatible change.
