@@ -231,7 +231,7 @@ fn run_check(args: &CheckArgs, color: bool) -> Result<ExitCode> {
         Format::Json => render::json::render(&report, &loaded.sources, &name),
         Format::Sarif => render::sarif::render(&report, &loaded.sources),
         Format::Github => render::github::render(&report, &loaded.sources),
-        Format::Short => render::short::render(&report, &loaded.sources),
+        Format::Short => render::short::render(&report, &loaded.sources, args.verbose),
         Format::Svg => render::svg::render(&report, &name),
     };
     print(&out)?;

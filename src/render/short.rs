@@ -6,9 +6,14 @@ use crate::model::Sources;
 use crate::render::position;
 use crate::rules::Severity;
 
-pub fn render(report: &Report, sources: &Sources) -> String {
+/// Errors and warnings; notes (as checkpatch's `CHECK:`) only when `verbose`, as checkpatch shows
+/// them only with `--strict`.
+pub fn render(report: &Report, sources: &Sources, verbose: bool) -> String {
     let mut out = String::new();
     for f in &report.findings {
+        if f.severity == Severity::Note && !verbose {
+            continue;
+        }
         let level = match f.severity {
             Severity::Error => "ERROR",
             Severity::Warning => "WARNING",
