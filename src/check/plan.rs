@@ -356,7 +356,7 @@ impl Planner {
         findings
     }
 
-    fn apply(
+    pub fn apply(
         &mut self,
         n: usize,
         op: &ProposalOp,
