@@ -123,10 +123,47 @@ pub fn plan_text(base: &str, header: &[String], steps: &[Step]) -> String {
     s
 }
 
-/// Check the steps on `base` in memory, as `flagplan check` will: no errors allowed.
+/// Check the steps on `base` in memory, as `flagplan check` will: the plan may not add an error
+/// (an error the base layout already has, by rule and flag, is the base's, not the plan's).
 pub fn verify(base: &crate::model::Layout, steps: &[Step]) -> Result<()> {
+    let errors = |layout: crate::model::Layout| -> Vec<(String, String, String)> {
+        let loaded = crate::layout::Loaded {
+            layout,
+            sources: crate::model::Sources::default(),
+        };
+        crate::check::check(&loaded)
+            .findings
+            .into_iter()
+            .filter(|f| f.severity == Severity::Error)
+            .map(|f| {
+                (
+                    f.rule.id().to_string(),
+                    f.flag.clone().unwrap_or_default(),
+                    f.message,
+                )
+            })
+            .collect()
+    };
+    let before: std::collections::HashSet<(String, String)> = errors(base.clone())
+        .into_iter()
+        .map(|(r, f, _)| (r, f))
+        .collect();
     let mut layout = base.clone();
-    layout.proposals = steps
+    layout.proposals = proposals(steps);
+    if let Some((rule, _, message)) = errors(layout)
+        .into_iter()
+        .find(|(r, f, _)| !before.contains(&(r.clone(), f.clone())))
+    {
+        return Err(Error::Usage(format!(
+            "internal error: the suggested plan does not pass check: {rule}: {message}"
+        )));
+    }
+    Ok(())
+}
+
+/// The steps as model proposals.
+pub fn proposals(steps: &[Step]) -> Vec<Proposal> {
+    steps
         .iter()
         .map(|st| match st {
             Step::Move { flag, to, bit } => Proposal {
@@ -146,24 +183,7 @@ pub fn verify(base: &crate::model::Layout, steps: &[Step]) -> Result<()> {
                 loc: Loc::default(),
             },
         })
-        .collect();
-    let loaded = crate::layout::Loaded {
-        layout,
-        sources: crate::model::Sources::default(),
-    };
-    let report = crate::check::check(&loaded);
-    if let Some(f) = report
-        .findings
-        .iter()
-        .find(|f| f.severity == Severity::Error)
-    {
-        return Err(Error::Usage(format!(
-            "internal error: the suggested plan does not pass check: {}: {}",
-            f.rule.id(),
-            f.message
-        )));
-    }
-    Ok(())
+        .collect()
 }
 
 /// Verify and write the plan.

@@ -198,6 +198,30 @@ impl Analysis {
                 }
             }
         }
+        // A member leaving a bitfield shifts the members packed after it; `check` holds members
+        // that declare a `bit` to it (`bitfield-position`).
+        if let Some(b) = self.shift_block(u) {
+            out.push(b);
+        }
+        // A flag entering a bitfield gets a member name (PF_X -> x); it must be new.
+        for &i in &unit.flags {
+            let f = &layout.flags[i];
+            if let Some(m) = crate::check::plan::default_member_name(layout, f, word)
+                && let Some(j) = self.planner.index.flag(&m)
+                && j != i
+            {
+                out.push(Block::new(
+                    RuleId::DuplicateName,
+                    format!(
+                        "`{}` would become member `{m}` of `{}`, a name `{}` already has",
+                        f.current_name(),
+                        word.name,
+                        layout.flags[j].word
+                    ),
+                ));
+                break;
+            }
+        }
         if unit.wide && word.kind != Kind::Bitfield {
             out.push(Block::new(
                 RuleId::NoFreeBit,
@@ -209,6 +233,44 @@ impl Analysis {
             ));
         }
         out
+    }
+
+    /// A member of the unit leaving a bitfield would shift a later member that declares its bit.
+    pub fn shift_block(&self, u: usize) -> Option<Block> {
+        let layout = self.layout();
+        let unit = &self.units[u];
+        for &i in &unit.flags {
+            let f = &layout.flags[i];
+            let Some(w) = self.word_of(i) else { continue };
+            if layout.words[w].kind != Kind::Bitfield {
+                continue;
+            }
+            let later = self
+                .planner
+                .index
+                .members(&f.word)
+                .iter()
+                .map(|&j| &layout.flags[j])
+                .find(|g| {
+                    g.order > f.order
+                        && g.declared_bit.is_some()
+                        && matches!(g.origin, Origin::Declared)
+                        && !unit.flags.iter().any(|&k| layout.flags[k].name == g.name)
+                });
+            if let Some(g) = later {
+                return Some(Block::new(
+                    RuleId::BitfieldPosition,
+                    format!(
+                        "moving `{}` out of `{}` shifts `{}`, which declares bit {}; drop or update the declared bits first",
+                        f.current_name(),
+                        f.word,
+                        g.current_name(),
+                        g.declared_bit.unwrap_or(0)
+                    ),
+                ));
+            }
+        }
+        None
     }
 
     /// Conservative legality of moving unit `u` to word `d` with `cap` bits of room left there.
@@ -709,6 +771,22 @@ fn best_dests(
 ) -> std::result::Result<(Vec<Dest>, usize), Vec<WordBlock>> {
     let own = a.unit_words(u);
     let size = a.units[u].size;
+    if a.units[u].abi.is_none()
+        && let Some(b) = a.shift_block(u)
+    {
+        // Held by its own word's declared bits, whatever the destination.
+        let word = a.units[u]
+            .flags
+            .first()
+            .map(|&i| a.layout().flags[i].word.clone())
+            .unwrap_or_default();
+        return Err(vec![WordBlock {
+            word,
+            by: None,
+            rule: b.rule,
+            message: b.message,
+        }]);
+    }
     let mut legal: Vec<usize> = Vec::new();
     let mut count = 0usize;
     let mut blocks = Vec::new();
