@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use flagplan::layout::{self, Input};
-use flagplan::suggest::{Analysis, free, overview, place_new, rank_flag, NewFlag};
+use flagplan::suggest::{Analysis, NewFlag, free, overview, place_new, rank_flag};
 use serde_json::Value;
 
 fn layout_path(name: &str) -> PathBuf {
@@ -76,7 +76,10 @@ fn overview_of_6_1_lists_what_can_leave_flags_and_what_stays() {
     assert_eq!(memalloc.destinations[1].word, "atomic_flags");
     // sched_bits needs rq->lock: never a destination for PF_* flags.
     for l in &flags.leave {
-        assert!(l.destinations.iter().all(|d| d.word != "sched_bits"), "{l:?}");
+        assert!(
+            l.destinations.iter().all(|d| d.word != "sched_bits"),
+            "{l:?}"
+        );
     }
     // PF_KTHREAD is ABI (ps, systemd) and pins its whole group; it never leaves.
     let kthread = flags
@@ -138,10 +141,18 @@ fn spread_page_cannot_go_to_current_bits() {
         cb.blocks.iter().map(|b| b.rule).collect::<Vec<_>>(),
         ["remote-writer"]
     );
-    let fl = r.rejected.iter().find(|x| x.word == "flags").expect("flags");
+    let fl = r
+        .rejected
+        .iter()
+        .find(|x| x.word == "flags")
+        .expect("flags");
     assert!(fl.blocks.iter().any(|b| b.rule == "remote-writer"));
     assert!(fl.blocks.iter().any(|b| b.rule == "no-free-bit"));
-    let sb = r.rejected.iter().find(|x| x.word == "sched_bits").expect("sched");
+    let sb = r
+        .rejected
+        .iter()
+        .find(|x| x.word == "sched_bits")
+        .expect("sched");
     assert_eq!(sb.blocks[0].rule, "lock-not-held");
 }
 
@@ -157,7 +168,11 @@ fn memalloc_group_can_move_to_current_bits() {
     assert_eq!(r.legal[1].word, "atomic_flags");
     assert!(r.legal[1].reasons[0].contains("plain word is also legal"));
     assert_eq!(r.alone.as_ref().map(|b| b.rule), Some("group-split"));
-    let sb = r.rejected.iter().find(|x| x.word == "sched_bits").expect("sched");
+    let sb = r
+        .rejected
+        .iter()
+        .find(|x| x.word == "sched_bits")
+        .expect("sched");
     assert_eq!(sb.blocks[0].rule, "lock-not-held");
 }
 
@@ -197,7 +212,9 @@ fn kthread_never_moves() {
         let p = free::solve(&a, w, n).expect("solves");
         for m in &p.moves {
             assert!(
-                !m.flags.iter().any(|f| f == "PF_KTHREAD" || f == "PF_FORKNOEXEC"),
+                !m.flags
+                    .iter()
+                    .any(|f| f == "PF_KTHREAD" || f == "PF_FORKNOEXEC"),
                 "N={n}: {m:?}"
             );
         }
@@ -275,8 +292,14 @@ fn free_four_prefers_cheap_singletons_over_the_memalloc_group() {
 #[test]
 fn new_flag_placement() {
     let a = analysis("linux-6.1");
-    let remote = NewFlag::parse("PFA_NEW", &["current".into(), "remote".into()], None, None, None)
-        .expect("parses");
+    let remote = NewFlag::parse(
+        "PFA_NEW",
+        &["current".into(), "remote".into()],
+        None,
+        None,
+        None,
+    )
+    .expect("parses");
     let r = place_new(&a, &remote).expect("places");
     assert_eq!(r.legal[0].word, "atomic_flags");
     assert_eq!(r.legal[0].bits[0].1, 8, "first free PFA_* bit number");
@@ -333,8 +356,11 @@ fn emit_and_check(dir: &Path, args: &[&str], plan: &str) -> (i32, i32, String) {
 fn round_trip_on_shipped_layouts() {
     let dir = tempfile::tempdir().expect("tmp");
     // The layout by path, with the plan in a subdirectory: base is a relative path.
-    std::fs::copy(layout_path("linux-6.1-task_struct.toml"), dir.path().join("l.toml"))
-        .expect("copy");
+    std::fs::copy(
+        layout_path("linux-6.1-task_struct.toml"),
+        dir.path().join("l.toml"),
+    )
+    .expect("copy");
     std::fs::create_dir(dir.path().join("plans")).expect("mkdir");
     for n in [1, 4, 9, 17] {
         let plan = format!("plans/free{n}.toml");
@@ -349,7 +375,13 @@ fn round_trip_on_shipped_layouts() {
         // The check shows the bits freed: `flags` goes from 0 free to n free.
         assert!(out.contains(&format!("0 -> {n} ")), "{out}");
     }
-    for flag in ["PF_MEMALLOC_NOIO", "PF_VCPU", "PF_MEMALLOC", "in_thrashing", "sched_task_hot"] {
+    for flag in [
+        "PF_MEMALLOC_NOIO",
+        "PF_VCPU",
+        "PF_MEMALLOC",
+        "in_thrashing",
+        "sched_task_hot",
+    ] {
         let (s, c, out) = emit_and_check(
             dir.path(),
             &["--builtin", "linux-6.1", "--flag", flag],
@@ -359,7 +391,14 @@ fn round_trip_on_shipped_layouts() {
     }
     let (s, c, out) = emit_and_check(
         dir.path(),
-        &["--builtin", "linux-6.1", "--new", "PFA_NEW", "--writers", "current,remote"],
+        &[
+            "--builtin",
+            "linux-6.1",
+            "--new",
+            "PFA_NEW",
+            "--writers",
+            "current,remote",
+        ],
         "new.toml",
     );
     assert_eq!((s, c), (0, 0), "{out}");
@@ -382,14 +421,28 @@ fn emit_plan_keeps_existing_file_unless_forced() {
     let dir = tempfile::tempdir().expect("tmp");
     let plan = dir.path().join("p.toml");
     std::fs::write(&plan, "keep me\n").expect("write");
-    let args = ["suggest", "--builtin", "linux-6.1", "--free", "2", "--from", "flags"];
-    let (code, _, err) = run(flagplan(dir.path()).args(args).args(["--emit-plan", "p.toml"]));
-    assert_eq!(code, 2, "{err}");
-    assert!(err.contains("p.toml: exists; not overwritten (use --force)"), "{err}");
-    assert_eq!(std::fs::read_to_string(&plan).expect("read"), "keep me\n");
+    let args = [
+        "suggest",
+        "--builtin",
+        "linux-6.1",
+        "--free",
+        "2",
+        "--from",
+        "flags",
+    ];
     let (code, _, err) = run(flagplan(dir.path())
         .args(args)
-        .args(["--emit-plan", "p.toml", "--force"]));
+        .args(["--emit-plan", "p.toml"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("p.toml: exists; not overwritten (use --force)"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&plan).expect("read"), "keep me\n");
+    let (code, _, err) =
+        run(flagplan(dir.path())
+            .args(args)
+            .args(["--emit-plan", "p.toml", "--force"]));
     assert_eq!(code, 0, "{err}");
     let text = std::fs::read_to_string(&plan).expect("read");
     assert!(text.contains("[[proposal]]"), "{text}");
@@ -413,14 +466,30 @@ fn emit_plan_keeps_existing_file_unless_forced() {
 fn bad_names_exit_2_with_a_suggestion() {
     let dir = tempfile::tempdir().expect("tmp");
     let cases: [(&[&str], &str); 5] = [
-        (&["--flag", "PF_MEMALOC_NOIO"], "did you mean `PF_MEMALLOC_NOIO`?"),
-        (&["--free", "2", "--from", "flag"], "did you mean `flags`?"),
-        (&["--new", "X", "--writers", "remot"], "did you mean `remote`?"),
         (
-            &["--new", "X", "--writers", "current", "--group", "memalloc-scop"],
+            &["--flag", "PF_MEMALOC_NOIO"],
+            "did you mean `PF_MEMALLOC_NOIO`?",
+        ),
+        (&["--free", "2", "--from", "flag"], "did you mean `flags`?"),
+        (
+            &["--new", "X", "--writers", "remot"],
+            "did you mean `remote`?",
+        ),
+        (
+            &[
+                "--new",
+                "X",
+                "--writers",
+                "current",
+                "--group",
+                "memalloc-scop",
+            ],
             "did you mean `memalloc-scope`?",
         ),
-        (&["--new", "PF_VCPU", "--writers", "current"], "already exists"),
+        (
+            &["--new", "PF_VCPU", "--writers", "current"],
+            "already exists",
+        ),
     ];
     for (args, want) in cases {
         let (code, out, err) = run(flagplan(dir.path())
@@ -436,13 +505,21 @@ fn bad_names_exit_2_with_a_suggestion() {
 fn exit_codes_and_json() {
     let dir = tempfile::tempdir().expect("tmp");
     let base = ["suggest", "--builtin", "linux-6.1"];
-    let (code, v) = json(flagplan(dir.path()).args(base).args(["--free", "20", "--from", "flags"]));
+    let (code, v) = json(
+        flagplan(dir.path())
+            .args(base)
+            .args(["--free", "20", "--from", "flags"]),
+    );
     assert_eq!(code, 1, "fewer bits than asked");
     assert_eq!(v["version"], 1);
     assert_eq!(v["mode"], "free");
     assert_eq!(v["freed"], 17);
     assert_eq!(v["requested"], 20);
-    let (code, v) = json(flagplan(dir.path()).args(base).args(["--flag", "PFA_SPREAD_PAGE"]));
+    let (code, v) = json(
+        flagplan(dir.path())
+            .args(base)
+            .args(["--flag", "PFA_SPREAD_PAGE"]),
+    );
     assert_eq!(code, 1, "no legal destination");
     assert_eq!(v["legal"].as_array().map(Vec::len), Some(0));
     let (code, v) = json(flagplan(dir.path()).args(base));

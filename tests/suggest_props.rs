@@ -39,7 +39,7 @@ struct GFlag {
 const GUARDS: [&str; 4] = ["", "CONFIG_A", "CONFIG_B", "CONFIG_B && CONFIG_C"];
 const WIDTH: u32 = 8;
 
-fn gen_layout() -> impl Strategy<Value = (Vec<GWord>, Vec<Vec<GFlag>>, Vec<(usize, usize, usize)>)> {
+fn gen_layout() -> impl Strategy<Value = Generated> {
     let word = (0u8..3, 0u8..3).prop_map(|(kind, rule)| GWord { kind, rule });
     let flag = (
         0u8..4,
@@ -169,9 +169,65 @@ fn error_keys(loaded: &layout::Loaded) -> BTreeSet<(String, String)> {
         .collect()
 }
 
-/// Every assignment of the word's units to stay / a destination with room (conservative model).
-/// Returns (freed bits, cost) of each.
-fn exhaustive(a: &Analysis, w: usize) -> Vec<(u32, Cost, Vec<(usize, usize)>)> {
+/// A generated layout: words, flags per word, groups (word, flag, flag).
+type Generated = (Vec<GWord>, Vec<Vec<GFlag>>, Vec<(usize, usize, usize)>);
+
+/// The exhaustive search's state.
+struct Exhaustive<'a> {
+    a: &'a Analysis,
+    w: usize,
+    units: Vec<usize>,
+    legal: Vec<Vec<usize>>,
+    cap: Vec<u32>,
+    choice: Vec<Option<usize>>,
+    /// (bits freed, cost) of every assignment.
+    out: Vec<(u32, Cost)>,
+}
+
+impl Exhaustive<'_> {
+    fn rec(&mut self, k: usize) {
+        if k == self.units.len() {
+            let layout = self.a.layout();
+            let from = layout.words[self.w].kind;
+            let mut moved = BTreeSet::new();
+            let mut cost = Cost::default();
+            for (j, c) in self.choice.iter().enumerate() {
+                let Some(d) = *c else { continue };
+                let u = self.units[j];
+                moved.extend(self.a.units[u].flags.iter().copied());
+                let plain = self.legal[j]
+                    .iter()
+                    .any(|&x| !layout.words[x].rule.is_atomic());
+                cost = cost
+                    + Cost {
+                        flags: self.a.units[u].flags.len() as u32,
+                        evidence: self.a.units[u].evidence,
+                        atomic: u32::from(plain && layout.words[d].rule.is_atomic()),
+                        kind_changes: u32::from(layout.words[d].kind != from),
+                    };
+            }
+            self.out.push((freed_bits(self.a, self.w, &moved), cost));
+            return;
+        }
+        self.choice[k] = None;
+        self.rec(k + 1);
+        let size = self.a.units[self.units[k]].size;
+        for i in 0..self.legal[k].len() {
+            let d = self.legal[k][i];
+            if self.cap[d] >= size {
+                self.cap[d] -= size;
+                self.choice[k] = Some(d);
+                self.rec(k + 1);
+                self.cap[d] += size;
+            }
+        }
+        self.choice[k] = None;
+    }
+}
+
+/// Every assignment of the word's units to stay / a destination with room (conservative model):
+/// (freed bits, cost) of each.
+fn exhaustive(a: &Analysis, w: usize) -> Vec<(u32, Cost)> {
     let layout = a.layout();
     let word = &layout.words[w];
     let units: Vec<usize> = {
@@ -194,59 +250,17 @@ fn exhaustive(a: &Analysis, w: usize) -> Vec<(u32, Cost, Vec<(usize, usize)>)> {
                 .collect()
         })
         .collect();
-    let mut out = Vec::new();
-    let mut choice = vec![None; units.len()];
-    fn rec(
-        a: &Analysis,
-        w: usize,
-        units: &[usize],
-        legal: &[Vec<usize>],
-        k: usize,
-        cap: &mut Vec<u32>,
-        choice: &mut Vec<Option<usize>>,
-        out: &mut Vec<(u32, Cost, Vec<(usize, usize)>)>,
-    ) {
-        if k == units.len() {
-            let layout = a.layout();
-            let from = layout.words[w].kind;
-            let mut moved = BTreeSet::new();
-            let mut cost = Cost::default();
-            let mut plan = Vec::new();
-            for (j, c) in choice.iter().enumerate() {
-                let Some(d) = *c else { continue };
-                let u = units[j];
-                moved.extend(a.units[u].flags.iter().copied());
-                let plain = legal[j]
-                    .iter()
-                    .any(|&x| !layout.words[x].rule.is_atomic());
-                cost = cost
-                    + Cost {
-                        flags: a.units[u].flags.len() as u32,
-                        evidence: a.units[u].evidence,
-                        atomic: u32::from(plain && layout.words[d].rule.is_atomic()),
-                        kind_changes: u32::from(layout.words[d].kind != from),
-                    };
-                plan.push((u, d));
-            }
-            out.push((freed_bits(a, w, &moved), cost, plan));
-            return;
-        }
-        choice[k] = None;
-        rec(a, w, units, legal, k + 1, cap, choice, out);
-        let size = a.units[units[k]].size;
-        for &d in &legal[k] {
-            if cap[d] >= size {
-                cap[d] -= size;
-                choice[k] = Some(d);
-                rec(a, w, units, legal, k + 1, cap, choice, out);
-                cap[d] += size;
-            }
-        }
-        choice[k] = None;
-    }
-    let mut cap = a.cap.clone();
-    rec(a, w, &units, &legal, 0, &mut cap, &mut choice, &mut out);
-    out
+    let mut ex = Exhaustive {
+        a,
+        w,
+        choice: vec![None; units.len()],
+        units,
+        legal,
+        cap: a.cap.clone(),
+        out: Vec::new(),
+    };
+    ex.rec(0);
+    ex.out
 }
 
 proptest! {

@@ -166,7 +166,7 @@ pub fn run(args: &SuggestArgs) -> Result<ExitCode> {
             let mut flag = nf.to_flag();
             flag.word = best.word.clone();
             steps.push(Step::Add {
-                flag,
+                flag: Box::new(flag),
                 to: best.word.clone(),
                 bit: best.bits.first().map_or(0, |x| x.1),
                 guard_text: nf.guard_text.clone(),

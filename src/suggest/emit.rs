@@ -20,7 +20,7 @@ pub enum Step {
         bit: u32,
     },
     Add {
-        flag: crate::model::Flag,
+        flag: Box<crate::model::Flag>,
         to: String,
         bit: u32,
         guard_text: Option<String>,
@@ -174,9 +174,7 @@ pub fn proposals(steps: &[Step]) -> Vec<Proposal> {
                 loc: Loc::default(),
             },
             Step::Add { flag, to, bit, .. } => Proposal {
-                op: ProposalOp::Add {
-                    flag: Box::new(flag.clone()),
-                },
+                op: ProposalOp::Add { flag: flag.clone() },
                 to: to.clone(),
                 bit: Some(*bit),
                 member: None,

@@ -353,6 +353,7 @@ pub fn solve(a: &Analysis, w: usize, n: u32) -> crate::error::Result<FreePlan> {
         })
         .collect();
     let from_kind = word.kind;
+    let classes = super::Classes::new(a);
     let mut cands = Vec::new();
     let mut held = Vec::new();
     for &u in &units {
@@ -379,27 +380,36 @@ pub fn solve(a: &Analysis, w: usize, n: u32) -> crate::error::Result<FreePlan> {
         let owns = a.unit_words(u);
         let mut legal = Vec::new();
         let mut blocks: Vec<Block> = Vec::new();
-        for (d, x) in layout.words.iter().enumerate() {
-            if owns.contains(&d) || a.planner.index.word(&x.name) != Some(d) {
+        for (_, list) in &classes.classes {
+            let Some(&rep) = list.iter().find(|d| !owns.contains(d)) else {
                 continue;
-            }
-            let b = a.blocks_with_room(u, d, a.cap[d]);
-            if b.is_empty() {
-                legal.push(d);
+            };
+            let x = &layout.words[rep];
+            // Rules depend on the class only; room on the word (lists are sorted by room).
+            let st = a.static_blocks(u, rep);
+            let fit = list.partition_point(|&d| a.cap[d] >= unit.size);
+            let b = if st.is_empty() {
+                let n = list[..fit].iter().filter(|d| !owns.contains(d)).count();
+                if n > 0 {
+                    legal.extend(list[..fit].iter().copied().filter(|d| !owns.contains(d)));
+                    continue;
+                }
+                a.blocks_with_room(u, rep, a.cap[rep])
             } else {
-                for blk in b {
-                    if !blocks.iter().any(|y| y.rule == blk.rule) {
-                        let pinned = blk.rule == RuleId::AbiPinned.id()
-                            || blk.rule == RuleId::BitReserved.id();
-                        blocks.push(Block {
-                            rule: blk.rule,
-                            message: if pinned {
-                                blk.message
-                            } else {
-                                format!("{} (to `{}`)", blk.message, x.name)
-                            },
-                        });
-                    }
+                st
+            };
+            for blk in b {
+                if !blocks.iter().any(|y| y.rule == blk.rule) {
+                    let pinned =
+                        blk.rule == RuleId::AbiPinned.id() || blk.rule == RuleId::BitReserved.id();
+                    blocks.push(Block {
+                        rule: blk.rule,
+                        message: if pinned {
+                            blk.message
+                        } else {
+                            format!("{} (to `{}`)", blk.message, x.name)
+                        },
+                    });
                 }
             }
         }

@@ -79,6 +79,10 @@ pub struct Analysis {
     pub occ: Vec<Occupancy>,
     /// Per word: room for moved-in flags, counted conservatively (see [`room`]).
     pub cap: Vec<u32>,
+    /// Per flag: the index of its word.
+    flag_word: Vec<Option<usize>>,
+    /// Per unit: the `bitfield-position` block its leaving would cause, if any.
+    shift: Vec<Option<Block>>,
 }
 
 /// Conservative room of a word: for mask and bitnum words the bits no flag or hole occupies under
@@ -124,13 +128,22 @@ impl Analysis {
             .iter()
             .map(|w| room(layout, w, planner.index.members(&w.name)))
             .collect();
-        Analysis {
+        let flag_word = layout
+            .flags
+            .iter()
+            .map(|f| planner.index.word(&f.word))
+            .collect();
+        let mut a = Analysis {
             planner,
             units,
             unit_of,
             occ,
             cap,
-        }
+            flag_word,
+            shift: Vec::new(),
+        };
+        a.shift = (0..a.units.len()).map(|u| a.compute_shift(u)).collect();
+        a
     }
 
     pub fn layout(&self) -> &Layout {
@@ -139,7 +152,7 @@ impl Analysis {
 
     /// The word index a flag is in (first declared word of that name).
     pub fn word_of(&self, flag: usize) -> Option<usize> {
-        self.planner.index.word(&self.layout().flags[flag].word)
+        self.flag_word.get(flag).copied().flatten()
     }
 
     /// Words the unit's members are in now.
@@ -204,10 +217,17 @@ impl Analysis {
             out.push(b);
         }
         // A flag entering a bitfield gets a member name (PF_X -> x); it must be new.
+        // (The name `check` gives: plan::default_member_name, for a non-bitfield source.)
         for &i in &unit.flags {
             let f = &layout.flags[i];
-            if let Some(m) = crate::check::plan::default_member_name(layout, f, word)
-                && let Some(j) = self.planner.index.flag(&m)
+            let from_bitfield = self
+                .word_of(i)
+                .is_some_and(|w| layout.words[w].kind == Kind::Bitfield);
+            if word.kind != Kind::Bitfield || from_bitfield {
+                continue;
+            }
+            let m = crate::check::plan::member_stem(f.current_name());
+            if let Some(j) = self.planner.index.flag(&m)
                 && j != i
             {
                 out.push(Block::new(
@@ -237,6 +257,10 @@ impl Analysis {
 
     /// A member of the unit leaving a bitfield would shift a later member that declares its bit.
     pub fn shift_block(&self, u: usize) -> Option<Block> {
+        self.shift.get(u).cloned().flatten()
+    }
+
+    fn compute_shift(&self, u: usize) -> Option<Block> {
         let layout = self.layout();
         let unit = &self.units[u];
         for &i in &unit.flags {
@@ -250,12 +274,12 @@ impl Analysis {
                 .index
                 .members(&f.word)
                 .iter()
+                .filter(|j| !unit.flags.contains(j))
                 .map(|&j| &layout.flags[j])
                 .find(|g| {
                     g.order > f.order
                         && g.declared_bit.is_some()
                         && matches!(g.origin, Origin::Declared)
-                        && !unit.flags.iter().any(|&k| layout.flags[k].name == g.name)
                 });
             if let Some(g) = later {
                 return Some(Block::new(
@@ -507,9 +531,9 @@ fn build_units(planner: &Planner) -> (Vec<Unit>, Vec<Option<usize>>) {
         }
     }
     let mut by_root: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    for i in 0..n {
+    for (i, groups) in group_of.iter().enumerate() {
         let r = find(&mut parent, i);
-        if layout.flags[i].reserved && r == i && group_of[i].is_empty() {
+        if layout.flags[i].reserved && r == i && groups.is_empty() {
             continue;
         }
         by_root.entry(r).or_default().push(i);
@@ -628,12 +652,15 @@ pub fn is_crowded(o: &Occupancy, pct: u32) -> bool {
 }
 
 /// Destination words grouped by (rule, kind), each list sorted by room, largest first.
-struct Classes {
-    classes: Vec<(usize, Vec<usize>)>,
+/// Whether a unit may enter a word depends on the word only through its rule and kind (and on
+/// room), so one representative per class decides for all of them.
+pub struct Classes {
+    /// (first word index, words of the class sorted by room, largest first).
+    pub classes: Vec<(usize, Vec<usize>)>,
 }
 
 impl Classes {
-    fn new(a: &Analysis) -> Self {
+    pub fn new(a: &Analysis) -> Self {
         let mut map: HashMap<(String, Kind), Vec<usize>> = HashMap::new();
         for (d, w) in a.layout().words.iter().enumerate() {
             if a.planner.index.word(&w.name) != Some(d) {
@@ -811,13 +838,11 @@ fn best_dests(
             });
             continue;
         }
-        let fits: Vec<usize> = list
-            .iter()
-            .copied()
-            .take_while(|&d| a.cap[d] >= size)
-            .filter(|d| !own.contains(d))
-            .collect();
-        if fits.is_empty() {
+        // Sorted by room, largest first: the words with room are a prefix.
+        let fit = list.partition_point(|&d| a.cap[d] >= size);
+        let fits = list[..fit].iter().copied().filter(|d| !own.contains(d));
+        let n = fit - list[..fit].iter().filter(|d| own.contains(d)).count();
+        if n == 0 {
             let b = a.blocks_with_room(u, rep, a.cap[rep]);
             if let Some(b) = b.into_iter().next() {
                 blocks.push(WordBlock {
@@ -829,8 +854,8 @@ fn best_dests(
             }
             continue;
         }
-        count += fits.len();
-        legal.extend(fits.into_iter().take(TOP));
+        count += n;
+        legal.extend(fits.take(TOP));
     }
     if legal.is_empty() {
         if let Some(ab) = a.units[u].abi {
@@ -1252,13 +1277,13 @@ pub fn place_new(a: &Analysis, nf: &NewFlag) -> Result<NewPlacement> {
     })
 }
 
+/// Where the planner put a unit's members: (flag index, bit).
+pub type Placed = Vec<(usize, u32)>;
+
 /// Realize moves on a full copy of the planner, in order, exactly as `check` will apply them.
 /// Returns, per move, the member placements (flag index, bit). Errors only on an internal
 /// inconsistency (a move the search judged legal that the planner refuses).
-pub fn realize(
-    a: &Analysis,
-    moves: &[(usize, usize)],
-) -> Result<(Planner, Vec<Vec<(usize, u32)>>)> {
+pub fn realize(a: &Analysis, moves: &[(usize, usize)]) -> Result<(Planner, Vec<Placed>)> {
     let mut p = a.planner.clone();
     let mut out = Vec::new();
     let mut n = 0usize;
