@@ -327,3 +327,78 @@ proptest! {
         }
     }
 }
+
+/// Errors `check` reports for `base` with `steps` applied, minus the base's own.
+fn new_errors(base: &flagplan::model::Layout, steps: &[Step]) -> Vec<(String, String)> {
+    let before = error_keys(&layout::Loaded {
+        layout: base.clone(),
+        sources: Default::default(),
+    });
+    let mut l = base.clone();
+    l.proposals = emit::proposals(steps);
+    let after = error_keys(&layout::Loaded {
+        layout: l,
+        sources: Default::default(),
+    });
+    after.difference(&before).cloned().collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    /// `--flag` and `check` agree on every word: a word ranked legal takes the flag's unit with
+    /// no new error; a rejected word makes `check` report one.
+    #[test]
+    fn flag_ranking_agrees_with_check((words, flags, groups) in gen_layout(), ctx in 0usize..5) {
+        let text = render(&words, &flags, &groups);
+        let loaded = layout::parse_str("gen.toml", &text).expect("generated layout loads");
+        let a = Analysis::new(loaded.layout.clone());
+        for fi in 0..a.layout().flags.len() {
+            let name = a.layout().flags[fi].name.clone();
+            let r = flagplan::suggest::rank_flag(&a, &name).expect("known flag");
+            let unit: Vec<String> = match a.unit_of[fi] {
+                Some(u) => a.units[u].flags.iter().map(|&i| a.layout().flags[i].name.clone()).collect(),
+                None => vec![name.clone()],
+            };
+            for (d, w) in a.layout().words.iter().enumerate() {
+                if Some(d) == a.word_of(fi) {
+                    continue;
+                }
+                let legal = r.legal.iter().find(|x| x.word == w.name);
+                let steps: Vec<Step> = match legal {
+                    // The bits the ranking promised.
+                    Some(l) => l.bits.iter().map(|(f, b)| Step::Move { flag: f.clone(), to: w.name.clone(), bit: *b }).collect(),
+                    None => unit.iter().map(|f| Step::Move { flag: f.clone(), to: w.name.clone(), bit: u32::MAX }).collect(),
+                };
+                let mut props = emit::proposals(&steps);
+                if legal.is_none() {
+                    for p in &mut props { p.bit = None; }
+                }
+                let mut l = loaded.layout.clone();
+                l.proposals = props;
+                let before = error_keys(&loaded);
+                let after = error_keys(&layout::Loaded { layout: l, sources: Default::default() });
+                let new: Vec<_> = after.difference(&before).collect();
+                if legal.is_some() {
+                    prop_assert!(new.is_empty(), "{name} -> {}: ranked legal, check says {new:?}\n{text}", w.name);
+                } else {
+                    prop_assert!(r.rejected.iter().any(|x| x.word == w.name), "{name} -> {}: neither legal nor rejected", w.name);
+                    prop_assert!(!new.is_empty(), "{name} -> {}: rejected ({:?}) but check passes\n{text}", w.name,
+                        r.rejected.iter().find(|x| x.word == w.name));
+                }
+            }
+        }
+        // A new flag: the best word passes check.
+        let contexts = ["current", "current-irq", "remote", "remote-stopped", "current-irq:balanced"];
+        let nf = flagplan::suggest::NewFlag::parse("NEW_FLAG", &[contexts[ctx].to_string()], None, None, None)
+            .expect("parses");
+        let placed = flagplan::suggest::place_new(&a, &nf).expect("places");
+        if let Some(best) = placed.legal.first() {
+            let mut flag = nf.to_flag();
+            flag.word = best.word.clone();
+            let steps = [Step::Add { flag: Box::new(flag), to: best.word.clone(), bit: best.bits[0].1, guard_text: None }];
+            let new = new_errors(&loaded.layout, &steps);
+            prop_assert!(new.is_empty(), "new flag -> {}: {new:?}\n{text}", best.word);
+        }
+    }
+}
