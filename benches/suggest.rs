@@ -92,7 +92,9 @@ fn main() {
             .expect("word exists");
         let (p8, free8) = time(|| free::solve(&a, from, 8).expect("solves"));
         assert_eq!(p8.freed, 8);
+        assert!(p8.optimal, "search hit its node limit");
         let (p40, free40) = time(|| free::solve(&a, from, 40).expect("solves"));
+        assert!(p40.optimal, "search hit its node limit");
         let (r, flag) = time(|| rank_flag(&a, "F_0_10").expect("flag exists"));
         assert!(!r.legal.is_empty());
         println!(
