@@ -460,6 +460,25 @@ fn emit_plan_keeps_existing_file_unless_forced() {
     assert_eq!(code, 2);
     assert!(err.contains("needs --flag, --free or --new"), "{err}");
     assert!(!dir.path().join("o.toml").exists());
+    // A layout read from standard input cannot be named as a plan's base.
+    let text = std::fs::read_to_string(layout_path("linux-6.1-task_struct.toml")).expect("read");
+    let out = flagplan(dir.path())
+        .args([
+            "suggest",
+            "-",
+            "--free",
+            "1",
+            "--from",
+            "flags",
+            "--emit-plan",
+            "s.toml",
+        ])
+        .write_stdin(text)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not standard input"));
+    assert!(!dir.path().join("s.toml").exists());
 }
 
 #[test]
