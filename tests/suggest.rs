@@ -163,7 +163,7 @@ fn memalloc_group_can_move_to_current_bits() {
     assert_eq!(r.legal[0].word, "current_bits");
     assert_eq!(r.legal[0].bits.len(), 4, "the whole group moves");
     // current_bits members end at bit 17 with every guard on: the group lands at 17..20.
-    let bits: Vec<u32> = r.legal[0].bits.iter().map(|b| b.1).collect();
+    let bits: Vec<u32> = r.legal[0].bits.iter().map(|b| b.bit).collect();
     assert_eq!(bits, [17, 18, 19, 20]);
     assert_eq!(r.legal[1].word, "atomic_flags");
     assert!(r.legal[1].reasons[0].contains("plain word is also legal"));
@@ -302,7 +302,7 @@ fn new_flag_placement() {
     .expect("parses");
     let r = place_new(&a, &remote).expect("places");
     assert_eq!(r.legal[0].word, "atomic_flags");
-    assert_eq!(r.legal[0].bits[0].1, 8, "first free PFA_* bit number");
+    assert_eq!(r.legal[0].bits[0].bit, 8, "first free PFA_* bit number");
     assert!(
         r.rejected
             .iter()

@@ -295,10 +295,10 @@ proptest! {
                 let steps: Vec<Step> = p
                     .moves
                     .iter()
-                    .flat_map(|m| m.bits.iter().map(|(f, b)| Step::Move {
-                        flag: f.clone(),
+                    .flat_map(|m| m.bits.iter().map(|x| Step::Move {
+                        flag: x.flag.clone(),
                         to: m.to.clone(),
-                        bit: *b,
+                        bit: x.bit,
                     }))
                     .collect();
                 let plan_path = dir.path().join(format!("plan-{w}-{n}.toml"));
@@ -367,7 +367,7 @@ proptest! {
                 let legal = r.legal.iter().find(|x| x.word == w.name);
                 let steps: Vec<Step> = match legal {
                     // The bits the ranking promised.
-                    Some(l) => l.bits.iter().map(|(f, b)| Step::Move { flag: f.clone(), to: w.name.clone(), bit: *b }).collect(),
+                    Some(l) => l.bits.iter().map(|x| Step::Move { flag: x.flag.clone(), to: w.name.clone(), bit: x.bit }).collect(),
                     None => unit.iter().map(|f| Step::Move { flag: f.clone(), to: w.name.clone(), bit: u32::MAX }).collect(),
                 };
                 let mut props = emit::proposals(&steps);
@@ -396,7 +396,7 @@ proptest! {
         if let Some(best) = placed.legal.first() {
             let mut flag = nf.to_flag();
             flag.word = best.word.clone();
-            let steps = [Step::Add { flag: Box::new(flag), to: best.word.clone(), bit: best.bits[0].1, guard_text: None }];
+            let steps = [Step::Add { flag: Box::new(flag), to: best.word.clone(), bit: best.bits[0].bit, guard_text: None }];
             let new = new_errors(&loaded.layout, &steps);
             prop_assert!(new.is_empty(), "new flag -> {}: {new:?}\n{text}", best.word);
         }

@@ -122,12 +122,12 @@ pub fn run(args: &SuggestArgs) -> Result<ExitCode> {
             .moves
             .iter()
             .flat_map(|m| {
-                m.bits.iter().map(|(f, b)| {
-                    let idx = a.planner.index.flag(f).unwrap_or(0);
+                m.bits.iter().map(|at| {
+                    let idx = a.planner.index.flag(&at.flag).unwrap_or(0);
                     Step::Move {
                         flag: a.layout().flags[idx].name.clone(),
                         to: m.to.clone(),
-                        bit: *b,
+                        bit: at.bit,
                     }
                 })
             })
@@ -168,7 +168,7 @@ pub fn run(args: &SuggestArgs) -> Result<ExitCode> {
             steps.push(Step::Add {
                 flag: Box::new(flag),
                 to: best.word.clone(),
-                bit: best.bits.first().map_or(0, |x| x.1),
+                bit: best.bits.first().map_or(0, |x| x.bit),
                 guard_text: nf.guard_text.clone(),
             });
         }

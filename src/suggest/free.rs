@@ -75,7 +75,7 @@ pub struct UnitMove {
     pub groups: Vec<String>,
     pub to: String,
     /// (flag, bit in the destination) as the planner placed them.
-    pub bits: Vec<(String, u32)>,
+    pub bits: Vec<super::At>,
     pub cost: Cost,
 }
 
@@ -519,7 +519,10 @@ pub fn solve(a: &Analysis, w: usize, n: u32) -> crate::error::Result<FreePlan> {
                 to: layout.words[d].name.clone(),
                 bits: bits
                     .into_iter()
-                    .map(|(i, b)| (layout.flags[i].current_name().to_string(), b))
+                    .map(|(i, bit)| super::At {
+                        flag: layout.flags[i].current_name().to_string(),
+                        bit,
+                    })
                     .collect(),
                 cost: c,
             }

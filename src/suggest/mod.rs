@@ -898,6 +898,13 @@ fn best_dests(
 // ---------------------------------------------------------------------------------------------
 // --flag NAME: every word ranked as a destination.
 
+/// A flag and the bit the planner gives it in a destination.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct At {
+    pub flag: String,
+    pub bit: u32,
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Ranked {
     pub rank: usize,
@@ -905,7 +912,7 @@ pub struct Ranked {
     pub rule: String,
     pub kind: &'static str,
     /// Where the planner puts each member: (flag, bit).
-    pub bits: Vec<(String, u32)>,
+    pub bits: Vec<At>,
     pub left: u32,
     pub reasons: Vec<String>,
 }
@@ -1022,7 +1029,10 @@ pub fn rank_flag(a: &Analysis, name: &str) -> Result<FlagRanking> {
             kind: w.kind.as_str(),
             bits: bits
                 .iter()
-                .map(|&(i, b)| (layout.flags[i].current_name().to_string(), b))
+                .map(|&(i, bit)| At {
+                    flag: layout.flags[i].current_name().to_string(),
+                    bit,
+                })
                 .collect(),
             left: a.occ[d].free.saturating_sub(a.units[u].size),
             reasons: a.rank_reasons(u, d, a.occ[d].free, plain_legal),
@@ -1249,7 +1259,10 @@ pub fn place_new(a: &Analysis, nf: &NewFlag) -> Result<NewPlacement> {
                 word: w.name.clone(),
                 rule: w.rule.to_string(),
                 kind: w.kind.as_str(),
-                bits: vec![(nf.name.clone(), bit)],
+                bits: vec![At {
+                    flag: nf.name.clone(),
+                    bit,
+                }],
                 left,
                 reasons,
             }

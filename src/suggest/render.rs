@@ -148,7 +148,7 @@ pub fn flag_text(r: &FlagRanking) -> String {
         s.push_str("  none\n");
     }
     for l in &r.legal {
-        let bits: Vec<String> = l.bits.iter().map(|(_, b)| b.to_string()).collect();
+        let bits: Vec<String> = l.bits.iter().map(|x| x.bit.to_string()).collect();
         s.push_str(&format!(
             "  {}. {} ({} {}) bit{} {}: {}\n",
             l.rank,
@@ -214,7 +214,11 @@ pub fn free_text(p: &FreePlan) -> String {
         s.push_str("\nmoves, in order:\n");
     }
     for m in &p.moves {
-        let bits: Vec<String> = m.bits.iter().map(|(f, b)| format!("{f}@{b}")).collect();
+        let bits: Vec<String> = m
+            .bits
+            .iter()
+            .map(|x| format!("{}@{}", x.flag, x.bit))
+            .collect();
         s.push_str(&format!(
             "  {} -> {}{}\n",
             bits.join(" "),
@@ -258,7 +262,7 @@ pub fn new_text(n: &NewPlacement) -> String {
         Some(b) => s.push_str(&format!(
             "best: `{}` bit {} ({} {}): {}\n",
             b.word,
-            b.bits.first().map_or(0, |x| x.1),
+            b.bits.first().map_or(0, |x| x.bit),
             b.kind,
             b.rule,
             b.reasons.join("; ")
@@ -272,7 +276,7 @@ pub fn new_text(n: &NewPlacement) -> String {
                 "  {}. {} bit {}: {}\n",
                 l.rank,
                 l.word,
-                l.bits.first().map_or(0, |x| x.1),
+                l.bits.first().map_or(0, |x| x.bit),
                 l.reasons.join("; ")
             ));
         }
