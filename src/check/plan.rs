@@ -539,7 +539,7 @@ fn guard_note(g: &Guard) -> String {
 
 /// The member name a flag gets when moved into a bitfield without `member`:
 /// `PF_MEMALLOC_NOIO` → `memalloc_noio`. Other destinations keep the name.
-pub fn default_member_name(layout: &Layout, f: &Flag, to: &Word) -> Option<String> {
+fn default_member_name(layout: &Layout, f: &Flag, to: &Word) -> Option<String> {
     if to.kind != Kind::Bitfield {
         return None;
     }
