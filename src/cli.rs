@@ -37,6 +37,8 @@ pub enum ColorChoice {
 pub enum Command {
     /// Check a layout or plan: occupancy per word and every violation (exit 1 on errors).
     Check(CheckArgs),
+    /// Suggest moves: what can leave crowded words, where a flag may go, plans that free bits.
+    Suggest(crate::suggest::SuggestArgs),
     /// List the built-in layouts.
     Layouts,
     /// Explain a rule id (or list every rule).
@@ -143,6 +145,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
     let color = use_color(cli.color);
     match &cli.command {
         Command::Check(args) => run_check(args, color),
+        Command::Suggest(args) => crate::suggest::run(args),
         Command::Layouts => {
             let mut out = String::new();
             let default = crate::builtin::default_name();

@@ -356,7 +356,7 @@ impl Planner {
         findings
     }
 
-    fn apply(
+    pub fn apply(
         &mut self,
         n: usize,
         op: &ProposalOp,
@@ -549,7 +549,12 @@ fn default_member_name(layout: &Layout, f: &Flag, to: &Word) -> Option<String> {
     if from_bitfield {
         return None;
     }
-    let name = f.current_name();
+    Some(member_stem(f.current_name()))
+}
+
+/// The bitfield member name for a flag name: the upper-case prefix dropped, lower case
+/// (`PF_MEMALLOC_NOIO` → `memalloc_noio`).
+pub fn member_stem(name: &str) -> String {
     let stem = match name.split_once('_') {
         Some((prefix, rest))
             if !rest.is_empty() && prefix.chars().all(|c| c.is_ascii_uppercase()) =>
@@ -558,5 +563,5 @@ fn default_member_name(layout: &Layout, f: &Flag, to: &Word) -> Option<String> {
         }
         _ => name,
     };
-    Some(stem.to_ascii_lowercase())
+    stem.to_ascii_lowercase()
 }
