@@ -342,8 +342,19 @@ impl Planner {
     }
 
     /// Apply every proposal of the layout in order; problems become findings.
+    ///
+    /// A member that leaves a bitfield block shifts the members packed after it. Their declared
+    /// `bit`s described the header before the plan, so where a declared bit matched the packing
+    /// before, it follows the member to its new offset: the shift is the plan's doing, not a
+    /// mistake in the layout (`bitfield-position` stays for bits that were wrong to begin with).
     pub fn apply_all(&mut self) -> Vec<Finding> {
         let proposals = std::mem::take(&mut self.layout.proposals);
+        let consistent: Vec<bool> = self
+            .layout
+            .flags
+            .iter()
+            .map(|f| f.declared_bit.is_some() && f.declared_bit == f.bit)
+            .collect();
         let mut findings = Vec::new();
         for (i, p) in proposals.iter().enumerate() {
             if let Err(f) = self.apply(i, &p.op, &p.to, p.bit, p.member.as_deref(), &p.loc) {
@@ -353,6 +364,11 @@ impl Planner {
             }
         }
         self.layout.proposals = proposals;
+        for (f, ok) in self.layout.flags.iter_mut().zip(consistent) {
+            if ok && !f.is_moved() {
+                f.declared_bit = f.bit;
+            }
+        }
         findings
     }
 

@@ -81,8 +81,6 @@ pub struct Analysis {
     pub cap: Vec<u32>,
     /// Per flag: the index of its word.
     flag_word: Vec<Option<usize>>,
-    /// Per unit: the `bitfield-position` block its leaving would cause, if any.
-    shift: Vec<Option<Block>>,
 }
 
 /// Conservative room of a word: for mask and bitnum words the bits no flag or hole occupies under
@@ -133,17 +131,14 @@ impl Analysis {
             .iter()
             .map(|f| planner.index.word(&f.word))
             .collect();
-        let mut a = Analysis {
+        Analysis {
             planner,
             units,
             unit_of,
             occ,
             cap,
             flag_word,
-            shift: Vec::new(),
-        };
-        a.shift = (0..a.units.len()).map(|u| a.compute_shift(u)).collect();
-        a
+        }
     }
 
     pub fn layout(&self) -> &Layout {
@@ -211,11 +206,6 @@ impl Analysis {
                 }
             }
         }
-        // A member leaving a bitfield shifts the members packed after it; `check` holds members
-        // that declare a `bit` to it (`bitfield-position`).
-        if let Some(b) = self.shift_block(u) {
-            out.push(b);
-        }
         // A flag entering a bitfield gets a member name (PF_X -> x); it must be new.
         // (The name `check` gives: plan::default_member_name, for a non-bitfield source.)
         for &i in &unit.flags {
@@ -253,48 +243,6 @@ impl Analysis {
             ));
         }
         out
-    }
-
-    /// A member of the unit leaving a bitfield would shift a later member that declares its bit.
-    pub fn shift_block(&self, u: usize) -> Option<Block> {
-        self.shift.get(u).cloned().flatten()
-    }
-
-    fn compute_shift(&self, u: usize) -> Option<Block> {
-        let layout = self.layout();
-        let unit = &self.units[u];
-        for &i in &unit.flags {
-            let f = &layout.flags[i];
-            let Some(w) = self.word_of(i) else { continue };
-            if layout.words[w].kind != Kind::Bitfield {
-                continue;
-            }
-            let later = self
-                .planner
-                .index
-                .members(&f.word)
-                .iter()
-                .filter(|j| !unit.flags.contains(j))
-                .map(|&j| &layout.flags[j])
-                .find(|g| {
-                    g.order > f.order
-                        && g.declared_bit.is_some()
-                        && matches!(g.origin, Origin::Declared)
-                });
-            if let Some(g) = later {
-                return Some(Block::new(
-                    RuleId::BitfieldPosition,
-                    format!(
-                        "moving `{}` out of `{}` shifts `{}`, which declares bit {}; drop or update the declared bits first",
-                        f.current_name(),
-                        f.word,
-                        g.current_name(),
-                        g.declared_bit.unwrap_or(0)
-                    ),
-                ));
-            }
-        }
-        None
     }
 
     /// Conservative legality of moving unit `u` to word `d` with `cap` bits of room left there.
@@ -798,22 +746,6 @@ fn best_dests(
 ) -> std::result::Result<(Vec<Dest>, usize), Vec<WordBlock>> {
     let own = a.unit_words(u);
     let size = a.units[u].size;
-    if a.units[u].abi.is_none()
-        && let Some(b) = a.shift_block(u)
-    {
-        // Held by its own word's declared bits, whatever the destination.
-        let word = a.units[u]
-            .flags
-            .first()
-            .map(|&i| a.layout().flags[i].word.clone())
-            .unwrap_or_default();
-        return Err(vec![WordBlock {
-            word,
-            by: None,
-            rule: b.rule,
-            message: b.message,
-        }]);
-    }
     let mut legal: Vec<usize> = Vec::new();
     let mut count = 0usize;
     let mut blocks = Vec::new();
