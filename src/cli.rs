@@ -37,6 +37,8 @@ pub enum ColorChoice {
 pub enum Command {
     /// Check a layout or plan: occupancy per word and every violation (exit 1 on errors).
     Check(CheckArgs),
+    /// Write a layout from a C header (or BTF): flag words, values, guards, bitfield units.
+    Import(crate::import::cmd::ImportArgs),
     /// List the built-in layouts.
     Layouts,
     /// Explain a rule id (or list every rule).
@@ -124,6 +126,8 @@ pub struct CheckArgs {
     /// Show notes with source snippets, not one line each.
     #[arg(short, long)]
     pub verbose: bool,
+    #[command(flatten)]
+    pub drift: crate::import::cmd::DriftArgs,
 }
 
 /// Should output to stdout be coloured?
@@ -143,6 +147,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
     let color = use_color(cli.color);
     match &cli.command {
         Command::Check(args) => run_check(args, color),
+        Command::Import(args) => crate::import::cmd::run_import(args),
         Command::Layouts => {
             let mut out = String::new();
             let default = crate::builtin::default_name();
@@ -215,8 +220,9 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
 
 fn run_check(args: &CheckArgs, color: bool) -> Result<ExitCode> {
     let input = args.layout.input()?;
-    let loaded: Loaded = layout::load(&input)?;
-    let report = check::check(&loaded);
+    let mut loaded: Loaded = layout::load(&input)?;
+    let mut report = check::check(&loaded);
+    crate::import::drift::add_to_report(&args.drift, &mut loaded, &mut report)?;
     let name = input.display();
     let out = match args.format {
         Format::Text => render::text::render(

@@ -12,7 +12,10 @@ pub enum Tok {
     /// Punctuation: `#`, `##`, `(`, `<<`, `&&`, ... or one unknown byte.
     Punct(String),
     /// A comment's text without its delimiters. `block` for `/* */`.
-    Comment { text: String, block: bool },
+    Comment {
+        text: String,
+        block: bool,
+    },
     /// The end of a logical line (a newline that is not inside a comment and not spliced).
     Newline,
 }
@@ -77,8 +80,8 @@ fn is_ident(b: u8) -> bool {
 
 const PUNCT3: [&str; 3] = ["<<=", ">>=", "..."];
 const PUNCT2: [&str; 19] = [
-    "##", "<<", ">>", "&&", "||", "==", "!=", "<=", ">=", "->", "++", "--", "+=", "-=", "*=",
-    "/=", "|=", "&=", "::",
+    "##", "<<", ">>", "&&", "||", "==", "!=", "<=", ">=", "->", "++", "--", "+=", "-=", "*=", "/=",
+    "|=", "&=", "::",
 ];
 
 /// Tokenize a whole file. Never fails: problems are returned as issues and the rest is read.
@@ -216,7 +219,11 @@ mod tests {
     use super::*;
 
     fn kinds(src: &str) -> Vec<Tok> {
-        tokenize(src.as_bytes()).0.into_iter().map(|t| t.tok).collect()
+        tokenize(src.as_bytes())
+            .0
+            .into_iter()
+            .map(|t| t.tok)
+            .collect()
     }
 
     #[test]

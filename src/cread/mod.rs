@@ -134,12 +134,11 @@ mod tests {
     use super::*;
 
     fn guard_of(h: &Header, name: &str) -> String {
-        let d = h
-            .pp
-            .defines
-            .iter()
-            .find(|d| d.name == name)
-            .expect("define");
+        let d =
+            h.pp.defines
+                .iter()
+                .find(|d| d.name == name)
+                .expect("define");
         h.define_guard(d).to_string()
     }
 

@@ -280,9 +280,9 @@ pub fn run(toks: &[Token], line_of: &dyn Fn(usize) -> usize) -> Preprocessed {
                     ..
                 }) => {
                     let after = rest.get(1..).unwrap_or(&[]);
-                    let function_like = after
-                        .first()
-                        .is_some_and(|t| matches!(&t.tok, Tok::Punct(p) if p == "(") && !t.space_before);
+                    let function_like = after.first().is_some_and(|t| {
+                        matches!(&t.tok, Tok::Punct(p) if p == "(") && !t.space_before
+                    });
                     let (params, body_toks) = if function_like {
                         let close = after
                             .iter()

@@ -32,7 +32,7 @@ pub struct Member {
     /// Guard relative to the struct (conditions around the whole struct left out).
     pub guard: Guard,
     /// Comments between the previous member and this one, each cleaned, in order.
-    pub before: Vec<String>,
+    pub before: Vec<(usize, String)>,
     /// A comment on the same line after the `;`.
     pub trailing: Option<String>,
     /// Offset of the width expression's first token, for bitfields.
@@ -60,6 +60,27 @@ const TYPE_WORDS: &[&str] = &[
     "int64_t",
 ];
 
+/// Annotations that may stand last in a declaration (`} __randomize_layout;`, `int x __rcu;`).
+const ANNOTATIONS: &[&str] = &[
+    "__rcu",
+    "__user",
+    "__iomem",
+    "__percpu",
+    "__randomize_layout",
+    "__packed",
+    "__private",
+    "__force",
+    "__aligned_largest",
+    "____cacheline_aligned",
+    "____cacheline_aligned_in_smp",
+    "__cacheline_aligned",
+    "__cacheline_aligned_in_smp",
+    "__no_randomize_layout",
+    "__attribute_const__",
+    "__must_check",
+    "__read_mostly",
+];
+
 const QUALIFIERS: &[&str] = &["const", "volatile", "__volatile__", "register", "restrict"];
 
 fn is_punct(t: &Tok, p: &str) -> bool {
@@ -72,12 +93,19 @@ pub fn find(h: &Header, name: &str) -> Option<Struct> {
         .filter(|&i| !matches!(code[i].tok.tok, Tok::Comment { .. } | Tok::Newline))
         .collect();
     for w in sig.windows(3) {
-        let (a, b, c) = (&code[w[0]].tok.tok, &code[w[1]].tok.tok, &code[w[2]].tok.tok);
+        let (a, b, c) = (
+            &code[w[0]].tok.tok,
+            &code[w[1]].tok.tok,
+            &code[w[2]].tok.tok,
+        );
         if matches!(a, Tok::Ident(s) if s == "struct")
             && matches!(b, Tok::Ident(s) if s == name)
             && is_punct(c, "{")
         {
-            let depth = h.pp.conds.get(code[w[0]].cond).map_or(0, |c| c.frames.len());
+            let depth =
+                h.pp.conds
+                    .get(code[w[0]].cond)
+                    .map_or(0, |c| c.frames.len());
             let mut st = Struct {
                 name: name.to_string(),
                 start: code[w[0]].tok.start,
@@ -100,7 +128,7 @@ fn parse_body(
     st: &mut Struct,
     top: bool,
 ) -> usize {
-    let mut before: Vec<String> = Vec::new();
+    let mut before: Vec<(usize, String)> = Vec::new();
     loop {
         // Skip newlines, collect comments.
         while i < code.len() {
@@ -109,7 +137,7 @@ fn parse_body(
                 Tok::Comment { text, .. } => {
                     let c = comment_text(text);
                     if !c.is_empty() {
-                        before.push(c);
+                        before.push((code[i].tok.start, c));
                     }
                     i += 1;
                 }
@@ -120,7 +148,10 @@ fn parse_body(
             st.diags.push(Diag::new(
                 Severity::Warning,
                 st.start,
-                format!("struct {} is not closed before the end of the file", st.name),
+                format!(
+                    "struct {} is not closed before the end of the file",
+                    st.name
+                ),
             ));
             return i;
         }
@@ -135,8 +166,7 @@ fn parse_body(
                 .iter()
                 .find(|t| !matches!(t.tok.tok, Tok::Comment { .. }));
             let alone = next.is_none_or(|t| t.tok.tok == Tok::Newline);
-            if alone && !KEYWORDS.contains(&word.as_str()) && !TYPE_WORDS.contains(&word.as_str())
-            {
+            if alone && !KEYWORDS.contains(&word.as_str()) && !TYPE_WORDS.contains(&word.as_str()) {
                 if top {
                     st.members.push(Member {
                         name: Some(word.clone()),
@@ -171,7 +201,11 @@ fn parse_body(
                     diags: Vec::new(),
                 };
                 j = parse_body(h, code, j + 1, depth, &mut inner, false);
-                for m in inner.members.iter().filter(|m| matches!(m.kind, MemberKind::Bitfield { .. })) {
+                for m in inner
+                    .members
+                    .iter()
+                    .filter(|m| matches!(m.kind, MemberKind::Bitfield { .. }))
+                {
                     st.diags.push(Diag::new(
                         Severity::Warning,
                         m.name_at,
@@ -259,8 +293,7 @@ fn parse_body(
 }
 
 fn guard_at(h: &Header, t: &CodeTok, depth: usize) -> Guard {
-    h.pp
-        .conds
+    h.pp.conds
         .get(t.cond)
         .map_or(Guard::Always, |c| c.guard_from(depth))
 }
@@ -270,9 +303,13 @@ fn strip_attributes<'a>(toks: &[&'a Token]) -> Vec<&'a Token> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < toks.len() {
+        let next_ends_declarator = toks.get(i + 1).is_none_or(
+            |t| matches!(&t.tok, Tok::Punct(p) if p == ":" || p == "," || p == "[" || p == "="),
+        );
         if let Tok::Ident(w) = &toks[i].tok
             && w.starts_with("__")
             && !TYPE_WORDS.contains(&w.as_str())
+            && (ANNOTATIONS.contains(&w.as_str()) || !next_ends_declarator)
         {
             i += 1;
             if toks.get(i).is_some_and(|t| is_punct(&t.tok, "(")) {
@@ -379,7 +416,10 @@ fn declarators(h: &Header, all: &[&Token], st: &mut Struct) -> Vec<Member> {
                     st.diags.push(Diag::new(
                         Severity::Warning,
                         start,
-                        format!("member of struct {} not understood (no name found)", st.name),
+                        format!(
+                            "member of struct {} not understood (no name found)",
+                            st.name
+                        ),
                     ));
                 }
                 MemberKind::Plain {
@@ -412,7 +452,10 @@ fn tok_text(t: &Tok) -> String {
 }
 
 /// The declarator name and the type tokens before it.
-fn split_name<'a, 'b>(head: &'b [&'a Token], bitfield: bool) -> (Option<&'a Token>, &'b [&'a Token]) {
+fn split_name<'a, 'b>(
+    head: &'b [&'a Token],
+    bitfield: bool,
+) -> (Option<&'a Token>, &'b [&'a Token]) {
     if bitfield {
         // `unsigned int :0` has no name: the last word is then a type word.
         return match head.last() {
@@ -423,10 +466,9 @@ fn split_name<'a, 'b>(head: &'b [&'a Token], bitfield: bool) -> (Option<&'a Toke
         };
     }
     // Function pointer `ret (*name)(args)`.
-    if let Some(p) = head
-        .windows(3)
-        .position(|w| is_punct(&w[0].tok, "(") && is_punct(&w[1].tok, "*") && matches!(w[2].tok, Tok::Ident(_)))
-    {
+    if let Some(p) = head.windows(3).position(|w| {
+        is_punct(&w[0].tok, "(") && is_punct(&w[1].tok, "*") && matches!(w[2].tok, Tok::Ident(_))
+    }) {
         return (Some(head[p + 2]), &head[..p]);
     }
     // Arrays: the name is the last identifier before the first `[`.
