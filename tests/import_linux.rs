@@ -116,7 +116,7 @@ fn import_with_facts(header: &Path, facts: &Path) -> String {
         .expect("binary")
         .arg("import")
         .arg(header)
-        .arg("--facts")
+        .args(["--source-name", "include/linux/sched.h", "--facts"])
         .arg(facts)
         .output()
         .expect("runs");
