@@ -140,11 +140,10 @@ pub fn compare(
         if units.len() > 1
             && let Some(word) = layout.word(lw)
         {
-            let at: Vec<String> = units
-                .iter()
-                .filter_map(|u| imp.word(u))
-                .map(|u| hline(u.at))
-                .collect();
+            let mut unit_words: Vec<&super::IWord> =
+                units.iter().filter_map(|u| imp.word(u)).collect();
+            unit_words.sort_by_key(|w| w.at);
+            let at: Vec<String> = unit_words.iter().map(|u| hline(u.at)).collect();
             out.push(
                 Finding::new(
                     RuleId::HeaderBitfieldSplit,

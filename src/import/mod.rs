@@ -485,7 +485,7 @@ pub fn from_header(bytes: &[u8], opts: Options) -> Result<Imported, String> {
             .iter()
             .filter_map(|&i| st.members[i].name.as_deref())
             .collect();
-        let mut name = unit_name(&names, &guess.rule, ui);
+        let mut name = unit_name(&names, &guess, ui);
         while used_names.contains(&name) {
             name.push('_');
         }
@@ -583,9 +583,14 @@ pub fn from_header(bytes: &[u8], opts: Options) -> Result<Imported, String> {
     })
 }
 
-/// A deterministic name for a bitfield unit: the members' common `prefix_` + `bits`, else the
-/// guessed rule (`current_bits`, `locked_bits`, `atomic_bits`), else `bits_N`.
-pub fn unit_name(members: &[&str], rule: &WordRule, index: usize) -> String {
+/// A deterministic name for a bitfield unit: `current_bits` when a header comment says the unit
+/// is strictly current, else the members' common `prefix_` + `bits`, else by the guessed rule
+/// (`current_bits`, `locked_bits`), else `bits_N`. A facts file can rename it.
+pub fn unit_name(members: &[&str], guess: &RuleGuess, index: usize) -> String {
+    let rule = &guess.rule;
+    if *rule == WordRule::Current && guess.why.starts_with('"') {
+        return "current_bits".into();
+    }
     // Reserved padding (`__mce_reserved`) does not take part in the name.
     let members: Vec<&str> = members
         .iter()
