@@ -3,8 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::cmd::DriftArgs;
 use super::Imported;
+use super::cmd::DriftArgs;
 use crate::check::{Finding, Report};
 use crate::error::Result;
 use crate::guard::Guard;
@@ -114,7 +114,9 @@ pub fn compare(
         let mut votes: BTreeMap<&str, usize> = BTreeMap::new();
         for &fi in &w.members {
             if let Some(lf) = layout.flags.iter().find(|f| f.name == imp.flags[fi].name)
-                && layout.word(&lf.word).is_some_and(|lw| lw.kind == Kind::Bitfield)
+                && layout
+                    .word(&lf.word)
+                    .is_some_and(|lw| lw.kind == Kind::Bitfield)
             {
                 *votes.entry(lf.word.as_str()).or_default() += 1;
             }

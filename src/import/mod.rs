@@ -183,13 +183,13 @@ fn guess_rule(comments: &[&str], kind: Kind) -> RuleGuess {
         {
             return RuleGuess {
                 rule: WordRule::Current,
-                why: format!("\"{quoted}\""),
+                why: format!("header: \"{quoted}\""),
             };
         }
         if l.contains("scheduler lock") {
             return RuleGuess {
                 rule: WordRule::Lock("rq->lock".into()),
-                why: format!("\"{quoted}\" (the runqueue lock assumed)"),
+                why: format!("header: \"{quoted}\", the runqueue lock assumed"),
             };
         }
         for key in ["protected by ", "serialized by ", "under "] {
@@ -204,7 +204,7 @@ fn guess_rule(comments: &[&str], kind: Kind) -> RuleGuess {
                 if !lock.is_empty() {
                     return RuleGuess {
                         rule: WordRule::Lock(lock),
-                        why: format!("\"{quoted}\""),
+                        why: format!("header: \"{quoted}\""),
                     };
                 }
             }
@@ -212,7 +212,7 @@ fn guess_rule(comments: &[&str], kind: Kind) -> RuleGuess {
         if l.contains("atomic") {
             return RuleGuess {
                 rule: WordRule::Atomic,
-                why: format!("\"{quoted}\""),
+                why: format!("header: \"{quoted}\""),
             };
         }
     }
@@ -588,7 +588,7 @@ pub fn from_header(bytes: &[u8], opts: Options) -> Result<Imported, String> {
 /// (`current_bits`, `locked_bits`), else `bits_N`. A facts file can rename it.
 pub fn unit_name(members: &[&str], guess: &RuleGuess, index: usize) -> String {
     let rule = &guess.rule;
-    if *rule == WordRule::Current && guess.why.starts_with('"') {
+    if *rule == WordRule::Current && guess.why.starts_with("header:") {
         return "current_bits".into();
     }
     // Reserved padding (`__mce_reserved`) does not take part in the name.
