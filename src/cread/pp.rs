@@ -86,6 +86,7 @@ fn is_directive_start(toks: &[Token], i: usize) -> bool {
 /// Turn an `#if` expression into a guard, or an opaque symbol (reported) when it is not one.
 fn if_expr(pp: &mut Preprocessed, toks: &[&Token], at: usize, line: usize) -> Guard {
     let mut text = String::new();
+    let mut raw = String::new();
     let mut plain = true;
     for t in toks {
         let piece = match &t.tok {
@@ -107,14 +108,19 @@ fn if_expr(pp: &mut Preprocessed, toks: &[&Token], at: usize, line: usize) -> Gu
         };
         if !text.is_empty() {
             text.push(' ');
+            raw.push(' ');
         }
         text.push_str(&piece);
+        raw.push_str(&match &t.tok {
+            Tok::Number(n) => n.clone(),
+            _ => piece.clone(),
+        });
     }
     if plain && let Ok(g) = Guard::parse(&text) {
         return g;
     }
     let sym = format!("__UNPARSED_IF_LINE_{line}");
-    pp.opaque.push((sym.clone(), at, text));
+    pp.opaque.push((sym.clone(), at, raw));
     Guard::Sym(sym)
 }
 

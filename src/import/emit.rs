@@ -253,9 +253,7 @@ pub fn render(doc: &Table, notes: &[String], rule_guesses: &BTreeMap<String, Str
             {
                 comments.insert(
                     format!("{key}.rule"),
-                    format!(
-                        "GUESS from the header ({why}): confirm, then record it in the facts file"
-                    ),
+                    format!("GUESS ({why}): confirm, then record it in the facts file"),
                 );
             }
             write_table(&mut out, t, order, &comments, key);

@@ -210,7 +210,11 @@ pub fn overlay(doc: &mut Table, hand: &Table, previous_guesses: &BTreeSet<String
             continue;
         };
         let Some(f) = flags.iter_mut().find(|f| str_of(f, "name") == Some(hname)) else {
-            let kept = keys_of(hf, HEADER_FLAG_KEYS);
+            // `doc` is usually the header's own comment: not listed as a hand fact.
+            let kept: Vec<String> = keys_of(hf, HEADER_FLAG_KEYS)
+                .into_iter()
+                .filter(|k| k != "doc")
+                .collect();
             rep.lost.push(if kept.is_empty() {
                 format!("flag `{hname}`: not in the header any more; dropped")
             } else {

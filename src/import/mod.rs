@@ -354,7 +354,17 @@ pub fn from_header(bytes: &[u8], opts: Options) -> Result<Imported, String> {
             values.push((d, value, guard));
         }
         let kind = fam.kind.unwrap_or_else(|| {
+            // Masks are written in hex or as shifts; bit numbers as small decimals.
+            let mask_spelling = values.iter().any(|(d, _, _)| {
+                d.body.iter().any(|t| match t {
+                    cread::lex::Tok::Number(n) => n.starts_with("0x") || n.starts_with("0X"),
+                    cread::lex::Tok::Punct(p) => p == "<<",
+                    cread::lex::Tok::Ident(i) => i.starts_with("BIT") || i == "_BITUL",
+                    _ => false,
+                })
+            });
             let bitnum = !values.is_empty()
+                && !mask_spelling
                 && values.iter().all(|&(_, v, _)| v < u64::from(width))
                 && values
                     .iter()
