@@ -717,3 +717,38 @@ fn running_kernel_btf_agrees_with_pahole() {
     }
     assert_eq!(ours, theirs);
 }
+
+#[test]
+fn a_facts_file_renames_a_bitfield_unit_by_its_member() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let h = write(dir.path(), "t.h", BASIC);
+    let facts = write(
+        dir.path(),
+        "facts.toml",
+        "[[word]]\nname = \"scheduler_word\"\nmember = \"sched_a\"\nrule = \"lock(rq->lock)\"\n",
+    );
+    let o = bin()
+        .arg("import")
+        .arg(&h)
+        .arg("--facts")
+        .arg(&facts)
+        .output()
+        .expect("runs");
+    assert!(o.status.success());
+    let t = String::from_utf8(o.stdout).expect("utf-8");
+    let l = flagplan::layout::parse_str("x", &t).expect("loads");
+    assert!(l.layout.word("sched_bits").is_none());
+    assert_eq!(
+        l.layout
+            .flags
+            .iter()
+            .filter(|f| f.word == "scheduler_word")
+            .count(),
+        2
+    );
+    assert!(
+        t.lines().any(|x| x == "rule = \"lock(rq->lock)\""),
+        "the renamed word's rule is confirmed: {t}"
+    );
+    assert_eq!(t.matches("# GUESS").count(), 3);
+}

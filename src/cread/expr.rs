@@ -87,10 +87,7 @@ impl P<'_, '_> {
     }
     fn binary(&mut self, min: u8) -> Option<u64> {
         let mut lhs = self.unary()?;
-        loop {
-            let Some(Tok::Punct(op)) = self.peek() else {
-                break;
-            };
+        while let Some(Tok::Punct(op)) = self.peek() {
             let Some(p) = prec(op) else { break };
             if p < min {
                 break;

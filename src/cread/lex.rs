@@ -139,9 +139,9 @@ pub fn tokenize(src: &[u8]) -> (Vec<Token>, Vec<LexIssue>) {
             i += 1;
             while i < s.len() {
                 let c = s[i];
-                if (c == b'+' || c == b'-') && matches!(s[i - 1], b'e' | b'E' | b'p' | b'P') {
-                    i += 1;
-                } else if is_ident(c) || c == b'.' {
+                let exponent_sign =
+                    (c == b'+' || c == b'-') && matches!(s[i - 1], b'e' | b'E' | b'p' | b'P');
+                if exponent_sign || is_ident(c) || c == b'.' {
                     i += 1;
                 } else {
                     break;

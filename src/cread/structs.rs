@@ -236,20 +236,9 @@ fn parse_body(
         // A trailing comment on the same line as the `;`.
         let mut trailing = None;
         if ended {
-            let mut k = j;
-            while k < code.len() {
-                match &code[k].tok.tok {
-                    Tok::Comment { text, .. } => {
-                        trailing = Some(comment_text(text));
-                        k += 1;
-                        break;
-                    }
-                    Tok::Newline => break,
-                    _ => break,
-                }
-            }
-            if trailing.is_some() {
-                j = k;
+            if let Some(Tok::Comment { text, .. }) = code.get(j).map(|t| &t.tok.tok) {
+                trailing = Some(comment_text(text));
+                j += 1;
             }
         } else {
             st.diags.push(Diag::new(
