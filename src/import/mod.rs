@@ -57,10 +57,12 @@ impl Family {
     /// The families used for `task_struct` when none are given.
     pub fn defaults_for(struct_name: &str) -> Vec<Family> {
         if struct_name == "task_struct" {
-            vec![
-                Family::parse("PF_=flags").unwrap_or_else(|_| unreachable!()),
-                Family::parse("PFA_=atomic_flags").unwrap_or_else(|_| unreachable!()),
-            ]
+            let fam = |prefix: &str, word: &str| Family {
+                prefix: prefix.to_string(),
+                word: word.to_string(),
+                kind: None,
+            };
+            vec![fam("PF_", "flags"), fam("PFA_", "atomic_flags")]
         } else {
             Vec::new()
         }
