@@ -752,3 +752,22 @@ fn a_facts_file_renames_a_bitfield_unit_by_its_member() {
     );
     assert_eq!(t.matches("# GUESS").count(), 3);
 }
+
+#[test]
+fn warnings_are_kept_in_the_written_file() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let h = write(
+        dir.path(),
+        "t.h",
+        "struct task_struct {\n\tunsigned int flags;\n};\n#define PF_BAD foo(1)\n#define PF_OK 0x1\n",
+    );
+    let o = bin().arg("import").arg(&h).output().expect("runs");
+    assert!(o.status.success());
+    let text = String::from_utf8(o.stdout).expect("utf-8");
+    assert!(
+        text.contains("# 1 import warnings:\n# t.h:4: warning: `PF_BAD`: value not understood"),
+        "{text}"
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("t.h:4: warning: `PF_BAD`"));
+    flagplan::layout::parse_str("x", &text).expect("still a layout");
+}
