@@ -765,7 +765,11 @@ fn warnings_are_kept_in_the_written_file() {
     assert!(o.status.success());
     let text = String::from_utf8(o.stdout).expect("utf-8");
     assert!(
-        text.contains("# 1 import warnings:\n# t.h:4: warning: `PF_BAD`: value not understood"),
+        text.contains("# 2 import warnings:\n# t.h:1: warning: struct task_struct has no member `atomic_flags`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n# t.h:4: warning: `PF_BAD`: value not understood"),
         "{text}"
     );
     assert!(String::from_utf8_lossy(&o.stderr).contains("t.h:4: warning: `PF_BAD`"));

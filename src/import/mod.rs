@@ -24,6 +24,8 @@ pub struct Family {
     pub word: String,
     /// Forced kind (`PFA_=atomic_flags:bitnum`); otherwise decided from the values.
     pub kind: Option<Kind>,
+    /// A default family: a struct without the member is a warning, not an error.
+    pub optional: bool,
 }
 
 impl Family {
@@ -51,6 +53,7 @@ impl Family {
             prefix: prefix.to_string(),
             word: word.to_string(),
             kind,
+            optional: false,
         })
     }
 
@@ -61,6 +64,7 @@ impl Family {
                 prefix: prefix.to_string(),
                 word: word.to_string(),
                 kind: None,
+                optional: true,
             };
             vec![fam("PF_", "flags"), fam("PFA_", "atomic_flags")]
         } else {
@@ -265,10 +269,18 @@ pub fn from_header(bytes: &[u8], opts: Options) -> Result<Imported, String> {
             .iter()
             .find(|m| m.name.as_deref() == Some(fam.word.as_str()))
         else {
-            return Err(format!(
+            let msg = format!(
                 "struct {} has no member `{}` for the {}* family",
                 opts.struct_name, fam.word, fam.prefix
-            ));
+            );
+            if fam.optional {
+                warnings.push(Warning {
+                    at: Some(st.start),
+                    message: format!("{msg}; its defines are not imported"),
+                });
+                continue;
+            }
+            return Err(msg);
         };
         let ctype = match &member.kind {
             MemberKind::Plain { ctype } | MemberKind::Bitfield { ctype, .. } => ctype.clone(),
