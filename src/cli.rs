@@ -39,6 +39,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Suggest moves: what can leave crowded words, where a flag may go, plans that free bits.
     Suggest(crate::suggest::SuggestArgs),
+    /// Write a layout from a C header (or BTF): flag words, values, guards, bitfield units.
+    Import(crate::import::cmd::ImportArgs),
     /// List the built-in layouts.
     Layouts,
     /// Explain a rule id (or list every rule).
@@ -126,6 +128,8 @@ pub struct CheckArgs {
     /// Show notes with source snippets, not one line each.
     #[arg(short, long)]
     pub verbose: bool,
+    #[command(flatten)]
+    pub drift: crate::import::cmd::DriftArgs,
 }
 
 /// Should output to stdout be coloured?
@@ -146,6 +150,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
     match &cli.command {
         Command::Check(args) => run_check(args, color),
         Command::Suggest(args) => crate::suggest::run(args),
+        Command::Import(args) => crate::import::cmd::run_import(args),
         Command::Layouts => {
             let mut out = String::new();
             let default = crate::builtin::default_name();
@@ -218,8 +223,9 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
 
 fn run_check(args: &CheckArgs, color: bool) -> Result<ExitCode> {
     let input = args.layout.input()?;
-    let loaded: Loaded = layout::load(&input)?;
-    let report = check::check(&loaded);
+    let mut loaded: Loaded = layout::load(&input)?;
+    let mut report = check::check(&loaded);
+    crate::import::drift::add_to_report(&args.drift, &mut loaded, &mut report)?;
     let name = input.display();
     let out = match args.format {
         Format::Text => render::text::render(

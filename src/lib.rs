@@ -5,9 +5,11 @@
 pub mod builtin;
 pub mod check;
 pub mod cli;
+pub mod cread;
 pub mod error;
 pub mod fsutil;
 pub mod guard;
+pub mod import;
 pub mod layout;
 pub mod model;
 pub mod render;

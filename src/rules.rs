@@ -217,6 +217,63 @@ rules! {
         example: "[[flag]]\nname = \"in_memstall\"\nread_remote = true\nread_evidence = [\"kernel/sched/stats.h:140\"]",
         fix: "Nothing to fix; check the listed readers when the flag moves.",
     },
+    // Drift: a layout held against its header (`check --header`) or a built kernel (`check --btf`).
+    HeaderFlagAdded => {
+        id: "header-flag-added", severity: Error,
+        summary: "the header defines a flag (or bitfield member) that the layout does not have",
+        explain: "`check --header` imports the header and compares. A new `#define` in a define family, or a new member in a bitfield unit, that the layout lacks means the layout is stale: its occupancy and every plan made on it ignore the new bit.",
+        example: "# sched.h gained\n#define PF_NEW 0x01000000\n# and layout.toml has no PF_NEW",
+        fix: "Re-import (`flagplan import HEADER -o layout.toml --force` keeps the hand facts) and add the new flag's writers.",
+    },
+    HeaderFlagRemoved => {
+        id: "header-flag-removed", severity: Error,
+        summary: "the layout has a flag (or bitfield member) that the header no longer defines",
+        explain: "A flag the header dropped still takes a bit in the layout, and its writers and waivers describe code that is gone.",
+        example: "# layout.toml has PF_OLD; sched.h no longer defines it",
+        fix: "Re-import; the re-import reports the hand facts that were attached to the removed flag.",
+    },
+    HeaderValueChanged => {
+        id: "header-value-changed", severity: Error,
+        summary: "a flag's mask, bit number, bitfield offset or width (or a word's width) differs from the header",
+        explain: "The layout and the header disagree on where a flag lives inside its word, so every collision and free-bit answer for that word is wrong.",
+        example: "# layout: mask = 0x00080000; sched.h: #define PF_MEMALLOC_NOIO 0x00100000",
+        fix: "Re-import, or correct the value in the layout.",
+    },
+    HeaderWordChanged => {
+        id: "header-word-changed", severity: Error,
+        summary: "a flag lives in a different word in the header than in the layout",
+        explain: "The flag moved between words (a PF_ flag became a bitfield member, or a member moved across `unsigned :0;`); the rule that serializes its writers changed with it.",
+        example: "# layout: sched_remote_wakeup in sched_bits; sched.h: after `unsigned :0;`",
+        fix: "Re-import and check the flag's writers against the new word's rule.",
+    },
+    HeaderGuardChanged => {
+        id: "header-guard-changed", severity: Error,
+        summary: "a flag's CONFIG guard differs from the #if nesting around it in the header",
+        explain: "Guards decide which flags can collide and how full a bitfield unit gets under the worst configuration. A stale guard gives wrong occupancy.",
+        example: "# layout: guard = \"CONFIG_PSI\"; sched.h: no #ifdef around the member",
+        fix: "Re-import, or copy the header's condition into `guard`.",
+    },
+    HeaderBitfieldSplit => {
+        id: "header-bitfield-split", severity: Error,
+        summary: "the header splits or joins bitfield storage units differently from the layout's words",
+        explain: "Bitfield members share a storage unit until `unsigned :0;` or a non-bitfield member; members of one unit are read-modify-written together. If the header puts a layout word's members in two units (or two words' members in one), the layout's serialization argument is about the wrong neighbours.",
+        example: "# layout: one word sched_bits; sched.h: `unsigned :0;` now between its members",
+        fix: "Re-import; give each new unit a rule and check its writers.",
+    },
+    BtfMismatch => {
+        id: "btf-mismatch", severity: Error,
+        summary: "the compiled kernel (BTF) places a bitfield differently from the layout, or has a member the layout lacks",
+        explain: "BTF records what the compiler did under the running kernel's config: each member's bit offset and width, so which storage unit it shares. A layout that disagrees checks the wrong neighbours.",
+        example: "# layout: in_memstall at current_bits bit 11; BTF: bit 9 of the unit (CONFIG_LRU_GEN off)",
+        fix: "Re-import from the header; if the difference is only guards switched off in this build, it is expected: compare against a kernel built with the layout's configuration.",
+    },
+    BtfOccupancy => {
+        id: "btf-occupancy", severity: Note,
+        summary: "how full a word really is in the compiled kernel",
+        explain: "Reported for each bitfield word found in BTF: the bits the compiler used under this kernel's config, against the layout's worst case over all guards.",
+        example: "# current_bits: 13 of 32 bits used in this build (layout worst case 17)",
+        fix: "Nothing to fix; a fact about this build.",
+    },
 }
 
 impl RuleId {

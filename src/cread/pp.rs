@@ -1,0 +1,360 @@
+//! Preprocessor directives: `#if`/`#ifdef`/`#ifndef`/`#elif`/`#else`/`#endif` nesting kept as
+//! [`Guard`]s, `#define`s collected with their comments; everything else is passed on as code.
+
+use crate::guard::Guard;
+
+use super::lex::{Tok, Token};
+use super::{Diag, Severity};
+
+/// One branch of an `#if` chain.
+#[derive(Clone, Debug)]
+struct Frame {
+    /// Conditions of the earlier branches in this chain (OR-ed, negated for later branches).
+    earlier: Vec<Guard>,
+    /// The effective condition of the branch being read.
+    current: Guard,
+    /// `#ifndef X` + `#define X` wrapping the file: not a real condition.
+    include_guard: bool,
+    /// Offset of the directive that opened the chain.
+    start: usize,
+}
+
+/// A snapshot of the conditional stack: one effective guard per open frame.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CondState {
+    pub frames: Vec<Guard>,
+}
+
+impl CondState {
+    /// The conjunction of frames from `depth` on (frames below belong to an enclosing scope).
+    pub fn guard_from(&self, depth: usize) -> Guard {
+        self.frames
+            .iter()
+            .skip(depth)
+            .fold(Guard::Always, |acc, g| Guard::and(acc, g.clone()))
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Define {
+    pub name: String,
+    /// Offset of the name.
+    pub name_at: usize,
+    /// Offset of the `#`.
+    pub start: usize,
+    /// `Some(params)` for a function-like macro.
+    pub params: Option<Vec<String>>,
+    /// Body tokens without comments.
+    pub body: Vec<Tok>,
+    /// Offset of the first body token (or the name when the body is empty).
+    pub body_at: usize,
+    /// Comments written on the directive's line(s), in order.
+    pub comments: Vec<String>,
+    /// Index into [`Preprocessed::conds`].
+    pub cond: usize,
+}
+
+/// A code token (not part of a directive) and the conditional state it is read under.
+#[derive(Clone, Debug)]
+pub struct CodeTok {
+    pub tok: Token,
+    pub cond: usize,
+}
+
+#[derive(Debug, Default)]
+pub struct Preprocessed {
+    pub defines: Vec<Define>,
+    pub code: Vec<CodeTok>,
+    pub conds: Vec<CondState>,
+    pub diags: Vec<Diag>,
+    /// `#if` expressions not understood, by the symbol that stands for them.
+    pub opaque: Vec<(String, usize, String)>,
+}
+
+fn is_directive_start(toks: &[Token], i: usize) -> bool {
+    // `#` as the first non-comment token of a logical line.
+    if !matches!(&toks[i].tok, Tok::Punct(p) if p == "#") {
+        return false;
+    }
+    toks[..i]
+        .iter()
+        .rev()
+        .find(|t| !matches!(t.tok, Tok::Comment { .. }))
+        .is_none_or(|t| t.tok == Tok::Newline)
+}
+
+/// Turn an `#if` expression into a guard, or an opaque symbol (reported) when it is not one.
+fn if_expr(pp: &mut Preprocessed, toks: &[&Token], at: usize, line: usize) -> Guard {
+    let mut text = String::new();
+    let mut raw = String::new();
+    let mut plain = true;
+    for t in toks {
+        let piece = match &t.tok {
+            Tok::Ident(s) => s.clone(),
+            Tok::Number(n) => match super::expr::parse_int(n) {
+                Some(0) => "0".into(),
+                Some(_) => "1".into(),
+                None => {
+                    plain = false;
+                    n.clone()
+                }
+            },
+            Tok::Punct(p) if ["!", "&&", "||", "(", ")"].contains(&p.as_str()) => p.clone(),
+            Tok::Punct(p) | Tok::Literal(p) => {
+                plain = false;
+                p.clone()
+            }
+            Tok::Comment { .. } | Tok::Newline => continue,
+        };
+        if !text.is_empty() {
+            text.push(' ');
+            raw.push(' ');
+        }
+        text.push_str(&piece);
+        raw.push_str(&match &t.tok {
+            Tok::Number(n) => n.clone(),
+            _ => piece.clone(),
+        });
+    }
+    if plain && let Ok(g) = Guard::parse(&text) {
+        return g;
+    }
+    let sym = format!("__UNPARSED_IF_LINE_{line}");
+    pp.opaque.push((sym.clone(), at, raw));
+    Guard::Sym(sym)
+}
+
+fn or_all(gs: &[Guard]) -> Guard {
+    let mut it = gs.iter().filter(|g| !matches!(g, Guard::Never));
+    let Some(first) = it.next() else {
+        return Guard::Never;
+    };
+    it.fold(first.clone(), |acc, g| {
+        if acc.is_always() || g.is_always() {
+            Guard::Always
+        } else {
+            Guard::Or(Box::new(acc), Box::new(g.clone()))
+        }
+    })
+}
+
+fn branch(earlier: &[Guard], cond: Guard) -> Guard {
+    if earlier.is_empty() {
+        return cond;
+    }
+    let none_before = Guard::negate(or_all(earlier));
+    match (&none_before, &cond) {
+        (Guard::Never, _) => Guard::Never,
+        _ => Guard::and(none_before, cond),
+    }
+}
+
+/// Run the directive pass. `line_of` maps an offset to its 1-based line.
+pub fn run(toks: &[Token], line_of: &dyn Fn(usize) -> usize) -> Preprocessed {
+    let mut pp = Preprocessed {
+        conds: vec![CondState::default()],
+        ..Default::default()
+    };
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut seen_code = false;
+    let mut cond_idx = 0usize;
+    let mut i = 0;
+    let push_state = |pp: &mut Preprocessed, stack: &[Frame]| -> usize {
+        let st = CondState {
+            frames: stack
+                .iter()
+                .filter(|f| !f.include_guard)
+                .map(|f| f.current.clone())
+                .collect(),
+        };
+        pp.conds.push(st);
+        pp.conds.len() - 1
+    };
+    while i < toks.len() {
+        if !is_directive_start(toks, i) {
+            if !matches!(toks[i].tok, Tok::Comment { .. } | Tok::Newline) {
+                seen_code = true;
+            }
+            pp.code.push(CodeTok {
+                tok: toks[i].clone(),
+                cond: cond_idx,
+            });
+            i += 1;
+            continue;
+        }
+        let hash_at = toks[i].start;
+        let line = line_of(hash_at);
+        let mut j = i + 1;
+        while j < toks.len() && toks[j].tok != Tok::Newline {
+            j += 1;
+        }
+        let line_toks: Vec<&Token> = toks[i + 1..j].iter().collect();
+        let comments: Vec<String> = line_toks
+            .iter()
+            .filter_map(|t| match &t.tok {
+                Tok::Comment { text, .. } => Some(text.clone()),
+                _ => None,
+            })
+            .collect();
+        let words: Vec<&Token> = line_toks
+            .iter()
+            .copied()
+            .filter(|t| !matches!(t.tok, Tok::Comment { .. }))
+            .collect();
+        let directive = match words.first().map(|t| &t.tok) {
+            Some(Tok::Ident(d)) => d.clone(),
+            None => String::new(), // a null directive `#`
+            Some(_) => "?".into(),
+        };
+        let rest = words.get(1..).unwrap_or(&[]);
+        match directive.as_str() {
+            "if" | "ifdef" | "ifndef" => {
+                let cond = match (directive.as_str(), rest.first().map(|t| &t.tok)) {
+                    ("if", _) => if_expr(&mut pp, rest, hash_at, line),
+                    (_, Some(Tok::Ident(sym))) => {
+                        let g = Guard::Sym(sym.clone());
+                        if directive == "ifndef" {
+                            Guard::negate(g)
+                        } else {
+                            g
+                        }
+                    }
+                    _ => {
+                        pp.diags.push(Diag::new(
+                            Severity::Warning,
+                            hash_at,
+                            format!("#{directive} without a symbol; read as always false"),
+                        ));
+                        Guard::Never
+                    }
+                };
+                // Include guard: `#ifndef X` then `#define X` before any code, at the top level.
+                let include_guard = directive == "ifndef"
+                    && stack.is_empty()
+                    && !seen_code
+                    && pp.defines.is_empty()
+                    && next_is_define_of(toks, j, rest.first().map(|t| &t.tok));
+                stack.push(Frame {
+                    earlier: Vec::new(),
+                    current: cond.clone(),
+                    include_guard,
+                    start: hash_at,
+                });
+                if let Some(f) = stack.last_mut() {
+                    f.earlier.push(cond);
+                }
+                cond_idx = push_state(&mut pp, &stack);
+            }
+            "elif" | "elifdef" | "elifndef" | "else" => {
+                let new_cond = match directive.as_str() {
+                    "else" => Guard::Always,
+                    "elif" => if_expr(&mut pp, rest, hash_at, line),
+                    _ => match rest.first().map(|t| &t.tok) {
+                        Some(Tok::Ident(sym)) if directive == "elifdef" => Guard::Sym(sym.clone()),
+                        Some(Tok::Ident(sym)) => Guard::negate(Guard::Sym(sym.clone())),
+                        _ => Guard::Never,
+                    },
+                };
+                match stack.last_mut() {
+                    Some(f) => {
+                        f.current = branch(&f.earlier, new_cond.clone());
+                        f.earlier.push(new_cond);
+                        f.include_guard = false;
+                        cond_idx = push_state(&mut pp, &stack);
+                    }
+                    None => pp.diags.push(Diag::new(
+                        Severity::Warning,
+                        hash_at,
+                        format!("#{directive} without #if; ignored"),
+                    )),
+                }
+            }
+            "endif" => {
+                if stack.pop().is_none() {
+                    pp.diags.push(Diag::new(
+                        Severity::Warning,
+                        hash_at,
+                        "#endif without #if; ignored".into(),
+                    ));
+                }
+                cond_idx = push_state(&mut pp, &stack);
+            }
+            "define" => match rest.first() {
+                Some(Token {
+                    tok: Tok::Ident(name),
+                    start: name_at,
+                    ..
+                }) => {
+                    let after = rest.get(1..).unwrap_or(&[]);
+                    let function_like = after.first().is_some_and(|t| {
+                        matches!(&t.tok, Tok::Punct(p) if p == "(") && !t.space_before
+                    });
+                    let (params, body_toks) = if function_like {
+                        let close = after
+                            .iter()
+                            .position(|t| matches!(&t.tok, Tok::Punct(p) if p == ")"))
+                            .unwrap_or(after.len().saturating_sub(1));
+                        let params = after[1..close.max(1).min(after.len())]
+                            .iter()
+                            .filter_map(|t| match &t.tok {
+                                Tok::Ident(s) => Some(s.clone()),
+                                Tok::Punct(p) if p == "..." => Some(p.clone()),
+                                _ => None,
+                            })
+                            .collect();
+                        (Some(params), after.get(close + 1..).unwrap_or(&[]))
+                    } else {
+                        (None, after)
+                    };
+                    pp.defines.push(Define {
+                        name: name.clone(),
+                        name_at: *name_at,
+                        start: hash_at,
+                        params,
+                        body: body_toks.iter().map(|t| t.tok.clone()).collect(),
+                        body_at: body_toks.first().map_or(*name_at, |t| t.start),
+                        comments,
+                        cond: cond_idx,
+                    });
+                }
+                _ => pp.diags.push(Diag::new(
+                    Severity::Warning,
+                    hash_at,
+                    "#define without a name; ignored".into(),
+                )),
+            },
+            // Directives that do not change what the importer reads.
+            "undef" | "include" | "include_next" | "error" | "warning" | "pragma" | "line"
+            | "ident" | "sccs" | "assert" | "unassert" | "" => {}
+            other => pp.diags.push(Diag::new(
+                Severity::Note,
+                hash_at,
+                format!("unknown directive #{other}; ignored"),
+            )),
+        }
+        i = j;
+    }
+    for f in stack {
+        if !f.include_guard {
+            pp.diags.push(Diag::new(
+                Severity::Warning,
+                f.start,
+                "#if without #endif before the end of the file".into(),
+            ));
+        }
+    }
+    pp
+}
+
+/// Is the directive after position `j` (a newline) `#define SYM`?
+fn next_is_define_of(toks: &[Token], j: usize, sym: Option<&Tok>) -> bool {
+    let Some(Tok::Ident(sym)) = sym else {
+        return false;
+    };
+    let mut it = toks[j..]
+        .iter()
+        .filter(|t| !matches!(t.tok, Tok::Comment { .. } | Tok::Newline));
+    matches!(it.next().map(|t| &t.tok), Some(Tok::Punct(p)) if p == "#")
+        && matches!(it.next().map(|t| &t.tok), Some(Tok::Ident(d)) if d == "define")
+        && matches!(it.next().map(|t| &t.tok), Some(Tok::Ident(s)) if s == sym)
+}

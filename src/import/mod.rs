@@ -1,0 +1,649 @@
+//! `flagplan import`: a C header (or BTF) → a layout, and the drift checks that hold a layout
+//! against the header (or the compiled kernel) it was taken from.
+//!
+//! [`from_header`] reads the header with [`crate::cread`] into an [`Imported`] model; `emit`
+//! writes it as layout TOML, `facts` overlays hand-kept facts (a facts file, or the previous
+//! layout on re-import), `drift` compares a layout with an import, `btf` reads compiled layouts.
+
+pub mod btf;
+pub mod cmd;
+pub mod drift;
+pub mod emit;
+pub mod facts;
+
+use std::collections::{BTreeMap, HashSet};
+
+use crate::cread::{self, Header, MemberKind};
+use crate::guard::Guard;
+use crate::model::{Kind, WordRule};
+
+/// A `#define` family and the struct member (word) it lives in: `PF_=flags`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Family {
+    pub prefix: String,
+    pub word: String,
+    /// Forced kind (`PFA_=atomic_flags:bitnum`); otherwise decided from the values.
+    pub kind: Option<Kind>,
+    /// A default family: a struct without the member is a warning, not an error.
+    pub optional: bool,
+}
+
+impl Family {
+    /// Parse `PREFIX=WORD[:mask|bitnum]`.
+    pub fn parse(s: &str) -> Result<Family, String> {
+        let (prefix, rest) = s
+            .split_once('=')
+            .ok_or_else(|| format!("`{s}`: expected PREFIX=WORD, e.g. PF_=flags"))?;
+        let (word, kind) = match rest.split_once(':') {
+            Some((w, k)) => {
+                let kind = match Kind::parse(k) {
+                    Some(k @ (Kind::Mask | Kind::Bitnum)) => k,
+                    _ => return Err(format!("`{s}`: kind must be mask or bitnum, not `{k}`")),
+                };
+                (w, Some(kind))
+            }
+            None => (rest, None),
+        };
+        let ok =
+            |x: &str| !x.is_empty() && x.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if !ok(prefix) || !ok(word) {
+            return Err(format!("`{s}`: prefix and word must be C identifiers"));
+        }
+        Ok(Family {
+            prefix: prefix.to_string(),
+            word: word.to_string(),
+            kind,
+            optional: false,
+        })
+    }
+
+    /// The families used for `task_struct` when none are given.
+    pub fn defaults_for(struct_name: &str) -> Vec<Family> {
+        if struct_name == "task_struct" {
+            let fam = |prefix: &str, word: &str| Family {
+                prefix: prefix.to_string(),
+                word: word.to_string(),
+                kind: None,
+                optional: true,
+            };
+            vec![fam("PF_", "flags"), fam("PFA_", "atomic_flags")]
+        } else {
+            Vec::new()
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub struct_name: String,
+    pub families: Vec<Family>,
+    /// The header's name in `source` fields (`include/linux/sched.h`).
+    pub source_name: String,
+}
+
+/// How a word's rule was decided.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuleGuess {
+    pub rule: WordRule,
+    /// The header text the guess rests on (or why it is a default), for the `# GUESS` comment.
+    pub why: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct IWord {
+    pub name: String,
+    pub ctype: String,
+    pub width: u32,
+    pub kind: Kind,
+    pub guess: RuleGuess,
+    pub doc: Option<String>,
+    /// Offset of the member (family words) or the unit's first comment or member (bitfields).
+    pub at: usize,
+    /// Bitfield units: members in declaration order (indices into [`Imported::flags`]).
+    pub members: Vec<usize>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct IFlag {
+    pub name: String,
+    pub word: String,
+    pub mask: Option<u64>,
+    pub bit: Option<u32>,
+    pub width: u32,
+    pub guard: Guard,
+    pub doc: Option<String>,
+    pub reserved: bool,
+    pub at: usize,
+}
+
+/// A problem met while importing, at a header offset (or none).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Warning {
+    pub at: Option<usize>,
+    pub message: String,
+}
+
+pub struct Imported {
+    pub options: Options,
+    pub header: Header,
+    pub struct_at: usize,
+    pub words: Vec<IWord>,
+    pub flags: Vec<IFlag>,
+    pub warnings: Vec<Warning>,
+}
+
+impl Imported {
+    pub fn line(&self, at: usize) -> usize {
+        self.header.line(at)
+    }
+    /// `source` string for an offset: `include/linux/sched.h:1732`.
+    pub fn source_of(&self, at: usize) -> String {
+        format!("{}:{}", self.options.source_name, self.line(at))
+    }
+    pub fn flag(&self, name: &str) -> Option<&IFlag> {
+        self.flags.iter().find(|f| f.name == name)
+    }
+    pub fn word(&self, name: &str) -> Option<&IWord> {
+        self.words.iter().find(|w| w.name == name)
+    }
+    /// Warnings as `file:line: warning: message` lines.
+    pub fn warning_lines(&self, file: &str) -> Vec<String> {
+        self.warnings
+            .iter()
+            .map(|w| match w.at {
+                Some(at) => format!("{file}:{}: warning: {}", self.line(at), w.message),
+                None => format!("{file}: warning: {}", w.message),
+            })
+            .collect()
+    }
+}
+
+/// Width of a C integer type: [`crate::model::c_type_width`] plus the `__u32`-style and
+/// `uintN_t` spellings and `enum` types (int-sized).
+pub fn c_type_width(ctype: &str) -> Option<u32> {
+    let t = ctype.trim();
+    if let Some(w) = crate::model::c_type_width(t) {
+        return Some(w);
+    }
+    let t = t.strip_prefix("__").unwrap_or(t);
+    let t = t
+        .strip_prefix("uint")
+        .or_else(|| t.strip_prefix("int"))
+        .map_or(t.to_string(), |r| format!("u{}", r.trim_end_matches("_t")));
+    if let Some(w) = crate::model::c_type_width(&t) {
+        return Some(w);
+    }
+    ctype.trim().starts_with("enum ").then_some(32)
+}
+
+/// Guess a word rule from comments about it.
+fn guess_rule(comments: &[&str], kind: Kind) -> RuleGuess {
+    for c in comments {
+        let l = c.to_lowercase();
+        let quoted = c.chars().take(80).collect::<String>();
+        if l.contains("strictly 'current'")
+            || l.contains("strictly current")
+            || l.contains("unserialized")
+            || l.contains("only the _current_ task")
+            || l.contains("only the current task")
+        {
+            return RuleGuess {
+                rule: WordRule::Current,
+                why: format!("header: \"{quoted}\""),
+            };
+        }
+        if l.contains("scheduler lock") {
+            return RuleGuess {
+                rule: WordRule::Lock("rq->lock".into()),
+                why: format!("header: \"{quoted}\", the runqueue lock assumed"),
+            };
+        }
+        for key in ["protected by ", "serialized by ", "under "] {
+            if let Some(pos) = l.find(key) {
+                let lock: String = c[pos + key.len()..]
+                    .chars()
+                    .take_while(|ch| {
+                        ch.is_ascii_alphanumeric() || matches!(ch, '_' | '-' | '>' | '.')
+                    })
+                    .collect();
+                let lock = lock.trim_end_matches(['.', '-']).to_string();
+                if !lock.is_empty() {
+                    return RuleGuess {
+                        rule: WordRule::Lock(lock),
+                        why: format!("header: \"{quoted}\""),
+                    };
+                }
+            }
+        }
+        if l.contains("atomic") {
+            return RuleGuess {
+                rule: WordRule::Atomic,
+                why: format!("header: \"{quoted}\""),
+            };
+        }
+    }
+    match kind {
+        Kind::Bitnum => RuleGuess {
+            rule: WordRule::Atomic,
+            why: "no comment says; bit numbers are used with set_bit()/clear_bit()".into(),
+        },
+        _ => RuleGuess {
+            rule: WordRule::Current,
+            why: "no comment says; the strictest non-atomic rule assumed".into(),
+        },
+    }
+}
+
+/// Read `bytes` (a header) and import `opts.struct_name` with its define families.
+pub fn from_header(bytes: &[u8], opts: Options) -> Result<Imported, String> {
+    let header = Header::read(bytes);
+    let Some(st) = header.find_struct(&opts.struct_name) else {
+        return Err(format!(
+            "no `struct {} {{` definition in the header",
+            opts.struct_name
+        ));
+    };
+    let mut warnings: Vec<Warning> = Vec::new();
+    for d in header.pp.diags.iter().chain(st.diags.iter()) {
+        warnings.push(Warning {
+            at: Some(d.offset),
+            message: d.message.clone(),
+        });
+    }
+    let mut words = Vec::new();
+    let mut flags: Vec<IFlag> = Vec::new();
+    let all_comments: Vec<&str> = header
+        .pp
+        .code
+        .iter()
+        .filter_map(|t| match &t.tok.tok {
+            cread::lex::Tok::Comment { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+
+    // Families: #define PREFIX... in the word named by the family.
+    for fam in &opts.families {
+        let Some(member) = st
+            .members
+            .iter()
+            .find(|m| m.name.as_deref() == Some(fam.word.as_str()))
+        else {
+            let msg = format!(
+                "struct {} has no member `{}` for the {}* family",
+                opts.struct_name, fam.word, fam.prefix
+            );
+            if fam.optional {
+                warnings.push(Warning {
+                    at: Some(st.start),
+                    message: format!("{msg}; its defines are not imported"),
+                });
+                continue;
+            }
+            return Err(msg);
+        };
+        let ctype = match &member.kind {
+            MemberKind::Plain { ctype } | MemberKind::Bitfield { ctype, .. } => ctype.clone(),
+            _ => String::new(),
+        };
+        let width = c_type_width(&ctype).unwrap_or_else(|| {
+            warnings.push(Warning {
+                at: Some(member.start),
+                message: format!(
+                    "member `{}`: type `{ctype}` has no known width; 64 assumed",
+                    fam.word
+                ),
+            });
+            64
+        });
+        if !member.guard.is_always() {
+            warnings.push(Warning {
+                at: Some(member.name_at),
+                message: format!(
+                    "member `{}` exists only under `{}`; the guard is not recorded on the word",
+                    fam.word, member.guard
+                ),
+            });
+        }
+        let mut seen = HashSet::new();
+        let mut values = Vec::new();
+        for d in header
+            .pp
+            .defines
+            .iter()
+            .filter(|d| d.name.starts_with(&fam.prefix))
+        {
+            // A longer family (PFA_ inside PF) takes its own names.
+            if opts.families.iter().any(|o| {
+                o.prefix.len() > fam.prefix.len()
+                    && o.prefix.starts_with(&fam.prefix)
+                    && d.name.starts_with(&o.prefix)
+            }) {
+                continue;
+            }
+            if d.params.is_some() {
+                warnings.push(Warning {
+                    at: Some(d.name_at),
+                    message: format!("`{}` is a function-like macro, not a flag; skipped", d.name),
+                });
+                continue;
+            }
+            let guard = header.define_guard(d);
+            for (line, text) in header.opaque_in(&guard) {
+                warnings.push(Warning {
+                    at: Some(d.start),
+                    message: format!(
+                        "`{}` is under `#if {text}` (line {line}), which is not a CONFIG condition; kept as an opaque symbol",
+                        d.name
+                    ),
+                });
+            }
+            if matches!(guard, Guard::Never) {
+                warnings.push(Warning {
+                    at: Some(d.start),
+                    message: format!("`{}` is under `#if 0`; not imported", d.name),
+                });
+                continue;
+            }
+            let Some(value) = header.eval(&d.body) else {
+                warnings.push(Warning {
+                    at: Some(d.body_at),
+                    message: format!(
+                        "`{}`: value not understood as an integer constant; not imported",
+                        d.name
+                    ),
+                });
+                continue;
+            };
+            if !seen.insert(d.name.clone()) {
+                warnings.push(Warning {
+                    at: Some(d.start),
+                    message: format!(
+                        "`{}` is defined again; the first definition is imported",
+                        d.name
+                    ),
+                });
+                continue;
+            }
+            values.push((d, value, guard));
+        }
+        let kind = fam.kind.unwrap_or_else(|| {
+            // Masks are written in hex or as shifts; bit numbers as small decimals.
+            let mask_spelling = values.iter().any(|(d, _, _)| {
+                d.body.iter().any(|t| match t {
+                    cread::lex::Tok::Number(n) => n.starts_with("0x") || n.starts_with("0X"),
+                    cread::lex::Tok::Punct(p) => p == "<<",
+                    cread::lex::Tok::Ident(i) => i.starts_with("BIT") || i == "_BITUL",
+                    _ => false,
+                })
+            });
+            let bitnum = !values.is_empty()
+                && !mask_spelling
+                && values.iter().all(|&(_, v, _)| v < u64::from(width))
+                && values
+                    .iter()
+                    .any(|&(_, v, _)| v == 0 || !v.is_power_of_two());
+            if bitnum { Kind::Bitnum } else { Kind::Mask }
+        });
+        let mut comments: Vec<&str> = Vec::new();
+        if let Some(t) = &member.trailing {
+            comments.push(t);
+        }
+        comments.extend(member.before.iter().map(|(_, c)| c.as_str()));
+        // Comments elsewhere in the header about `->WORD` (the PF_ block comment on tsk->flags).
+        let arrow = format!("->{}", fam.word);
+        let about: Vec<String> = all_comments
+            .iter()
+            .filter(|c| c.contains(&arrow))
+            .map(|c| cread::comment_text(c))
+            .collect();
+        comments.extend(about.iter().map(String::as_str));
+        let guess = guess_rule(&comments, kind);
+        let doc = member
+            .trailing
+            .clone()
+            .or_else(|| member.before.last().map(|(_, c)| c.clone()));
+        for (d, value, guard) in values {
+            let (mask, bit) = match kind {
+                Kind::Mask => {
+                    let bit = (value.is_power_of_two()).then(|| value.trailing_zeros());
+                    if bit.is_none() {
+                        warnings.push(Warning {
+                            at: Some(d.body_at),
+                            message: format!(
+                                "`{}` = {value:#x} is not a single bit (imported; `check` reports it)",
+                                d.name
+                            ),
+                        });
+                    }
+                    (Some(value), bit)
+                }
+                _ => (None, u32::try_from(value).ok()),
+            };
+            let doc = d
+                .comments
+                .iter()
+                .map(|c| cread::comment_text(c))
+                .filter(|c| !c.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
+            flags.push(IFlag {
+                name: d.name.clone(),
+                word: fam.word.clone(),
+                mask,
+                bit,
+                width: 1,
+                guard,
+                doc: (!doc.is_empty()).then_some(doc),
+                reserved: d.name.contains("__HOLE__"),
+                at: d.start,
+            });
+        }
+        words.push(IWord {
+            name: fam.word.clone(),
+            ctype,
+            width,
+            kind,
+            guess,
+            doc,
+            at: member.name_at,
+            members: Vec::new(),
+        });
+    }
+
+    // Bitfield storage units.
+    let mut units: Vec<Vec<usize>> = Vec::new();
+    let mut run: Vec<usize> = Vec::new();
+    for (i, m) in st.members.iter().enumerate() {
+        match &m.kind {
+            MemberKind::Bitfield { width: Some(0), .. } => {
+                if !run.is_empty() {
+                    units.push(std::mem::take(&mut run));
+                }
+            }
+            MemberKind::Bitfield { .. } => run.push(i),
+            _ => {
+                if !run.is_empty() {
+                    units.push(std::mem::take(&mut run));
+                }
+            }
+        }
+    }
+    if !run.is_empty() {
+        units.push(run);
+    }
+    let mut used_names: HashSet<String> = words.iter().map(|w| w.name.clone()).collect();
+    let mut flag_names: HashSet<String> = flags.iter().map(|f| f.name.clone()).collect();
+    for (ui, unit) in units.iter().enumerate() {
+        let first = &st.members[unit[0]];
+        let ctype = match &first.kind {
+            MemberKind::Bitfield { ctype, .. } => ctype.clone(),
+            _ => String::new(),
+        };
+        let width = c_type_width(&ctype).unwrap_or_else(|| {
+            warnings.push(Warning {
+                at: Some(first.start),
+                message: format!(
+                    "bitfield storage unit type `{ctype}` has no known width; 32 assumed"
+                ),
+            });
+            32
+        });
+        for &mi in &unit[1..] {
+            let m = &st.members[mi];
+            if let MemberKind::Bitfield { ctype: t, .. } = &m.kind
+                && c_type_width(t) != Some(width)
+            {
+                warnings.push(Warning {
+                    at: Some(m.start),
+                    message: format!(
+                        "bitfield `{}` is declared `{t}` in a unit of `{ctype}`; the unit width is taken from the first member",
+                        m.name.as_deref().unwrap_or("(unnamed)")
+                    ),
+                });
+            }
+        }
+        let comments: Vec<&str> = first.before.iter().map(|(_, c)| c.as_str()).collect();
+        let guess = guess_rule(&comments, Kind::Bitfield);
+        let names: Vec<&str> = unit
+            .iter()
+            .filter_map(|&i| st.members[i].name.as_deref())
+            .collect();
+        let mut name = unit_name(&names, &guess, ui);
+        while used_names.contains(&name) {
+            name.push('_');
+        }
+        used_names.insert(name.clone());
+        let at = first.before.first().map_or(first.start, |(at, _)| *at);
+        let doc = (!comments.is_empty()).then(|| comments.join(" "));
+        let mut members = Vec::new();
+        let mut off = 0u32;
+        for (k, &mi) in unit.iter().enumerate() {
+            let m = &st.members[mi];
+            let MemberKind::Bitfield { width: w, .. } = &m.kind else {
+                continue;
+            };
+            let w = u32::try_from(w.unwrap_or(1)).unwrap_or(u32::MAX).max(1);
+            let fname = match &m.name {
+                Some(n) => n.clone(),
+                None => {
+                    warnings.push(Warning {
+                        at: Some(m.start),
+                        message: format!(
+                            "unnamed bitfield of width {w}: imported as a reserved member"
+                        ),
+                    });
+                    format!("{name}__pad_{}", header.line(m.start))
+                }
+            };
+            if !flag_names.insert(fname.clone()) {
+                warnings.push(Warning {
+                    at: Some(m.name_at),
+                    message: format!("`{fname}` is declared twice; the second is not imported"),
+                });
+                continue;
+            }
+            for (line, text) in header.opaque_in(&m.guard) {
+                warnings.push(Warning {
+                    at: Some(m.name_at),
+                    message: format!(
+                        "`{fname}` is under `#if {text}` (line {line}), which is not a CONFIG condition; kept as an opaque symbol"
+                    ),
+                });
+            }
+            let doc = m.trailing.clone().or_else(|| {
+                // The first member's only comment belongs to the unit.
+                if k == 0 && m.before.len() < 2 {
+                    None
+                } else {
+                    m.before.last().map(|(_, c)| c.clone())
+                }
+            });
+            members.push(flags.len());
+            flags.push(IFlag {
+                name: fname,
+                word: name.clone(),
+                mask: None,
+                bit: Some(off),
+                width: w,
+                guard: m.guard.clone(),
+                doc,
+                reserved: m
+                    .name
+                    .as_deref()
+                    .is_none_or(|n| n.starts_with("__") && n.contains("reserved")),
+                at: m.name_at,
+            });
+            off = off.saturating_add(w);
+        }
+        if off > width {
+            warnings.push(Warning {
+                at: Some(first.start),
+                message: format!(
+                    "bitfield unit `{name}` holds {off} bits with every guard on, more than its {width}-bit type; the compiler would open a new unit (`check` reports bitfield-overflow)"
+                ),
+            });
+        }
+        words.push(IWord {
+            name,
+            ctype,
+            width,
+            kind: Kind::Bitfield,
+            guess,
+            doc,
+            at,
+            members,
+        });
+    }
+    warnings.sort();
+    warnings.dedup();
+    Ok(Imported {
+        options: opts,
+        struct_at: st.start,
+        header,
+        words,
+        flags,
+        warnings,
+    })
+}
+
+/// A deterministic name for a bitfield unit: `current_bits` when a header comment says the unit
+/// is strictly current, else the members' common `prefix_` + `bits`, else by the guessed rule
+/// (`current_bits`, `locked_bits`), else `bits_N`. A facts file can rename it.
+pub fn unit_name(members: &[&str], guess: &RuleGuess, index: usize) -> String {
+    let rule = &guess.rule;
+    if *rule == WordRule::Current && guess.why.starts_with("header:") {
+        return "current_bits".into();
+    }
+    // Reserved padding (`__mce_reserved`) does not take part in the name.
+    let members: Vec<&str> = members
+        .iter()
+        .copied()
+        .filter(|m| !m.starts_with("__"))
+        .collect();
+    if let Some(first) = members.first() {
+        let mut prefix_len = 0;
+        for (i, ch) in first.char_indices() {
+            if ch == '_' && i > 0 && members.iter().all(|m| m.starts_with(&first[..=i])) {
+                prefix_len = i + 1;
+            }
+        }
+        if members.len() > 1 && prefix_len > 1 {
+            return format!("{}bits", &first[..prefix_len]);
+        }
+    }
+    match rule {
+        WordRule::Current => "current_bits".into(),
+        WordRule::Lock(_) => "locked_bits".into(),
+        WordRule::Atomic => format!("bits_{index}"),
+    }
+}
+
+/// Group flags by word, in import order (for emitters and tests).
+pub fn flags_by_word(imp: &Imported) -> BTreeMap<&str, Vec<&IFlag>> {
+    let mut m: BTreeMap<&str, Vec<&IFlag>> = BTreeMap::new();
+    for f in &imp.flags {
+        m.entry(f.word.as_str()).or_default().push(f);
+    }
+    m
+}
