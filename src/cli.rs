@@ -37,6 +37,8 @@ pub enum ColorChoice {
 pub enum Command {
     /// Check a layout or plan: occupancy per word and every violation (exit 1 on errors).
     Check(CheckArgs),
+    /// Scan a source tree for every access to every flag of a layout (evidence of who writes what).
+    Scan(crate::scan::cli::ScanArgs),
     /// List the built-in layouts.
     Layouts,
     /// Explain a rule id (or list every rule).
@@ -124,6 +126,9 @@ pub struct CheckArgs {
     /// Show notes with source snippets, not one line each.
     #[arg(short, long)]
     pub verbose: bool,
+    /// Also judge the layout (and its moves) on evidence scanned from this source tree.
+    #[arg(long, value_name = "SRC_DIR")]
+    pub src: Option<PathBuf>,
 }
 
 /// Should output to stdout be coloured?
@@ -143,6 +148,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
     let color = use_color(cli.color);
     match &cli.command {
         Command::Check(args) => run_check(args, color),
+        Command::Scan(args) => crate::scan::cli::run(args),
         Command::Layouts => {
             let mut out = String::new();
             let default = crate::builtin::default_name();
@@ -216,8 +222,11 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
 fn run_check(args: &CheckArgs, color: bool) -> Result<ExitCode> {
     let input = args.layout.input()?;
     let loaded: Loaded = layout::load(&input)?;
-    let report = check::check(&loaded);
+    let mut report = check::check(&loaded);
     let name = input.display();
+    if let Some(src) = &args.src {
+        crate::scan::judge::add_findings(&loaded, &mut report, &name, src)?;
+    }
     let out = match args.format {
         Format::Text => render::text::render(
             &report,
