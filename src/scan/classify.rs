@@ -42,6 +42,9 @@ pub struct RawAccess {
     pub group: Vec<String>,
     /// Helper definitions the access goes through.
     pub via: Vec<String>,
+    /// Inside `switch (param) { case LABEL: ...}`: (parameter index, LABEL).
+    #[serde(skip)]
+    pub case_guard: Option<(usize, String)>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -59,6 +62,8 @@ pub enum Arg {
     Current,
     Param(usize),
     Task,
+    /// An upper-case constant (`PR_SPEC_FORCE_DISABLE`).
+    Const(String),
     Other,
 }
 
@@ -274,7 +279,15 @@ impl<'a> Ctx<'a> {
     fn find_helpers(&mut self, u: &Unit, acc: &[RawAccess]) {
         let mut by_recv: HashMap<(HelperRecv, bool), (Vec<String>, Option<usize>, u32)> =
             HashMap::new();
+        // Read helpers: only small, direct tests of a parameter (`tsk_used_math(p)`); a reader
+        // of current (`copy_to_user` testing PF_KTHREAD deep inside) would flood the evidence.
+        let statements = u.body.clone().filter(|&k| self.t(k) == ";").count();
         for a in acc {
+            if !a.write
+                && (matches!(a.recv, Recv::Current { .. }) || !a.via.is_empty() || statements > 2)
+            {
+                continue;
+            }
             let recv = match &a.recv {
                 Recv::Current { .. } => HelperRecv::Current,
                 Recv::Param { index, .. } => HelperRecv::Param(*index),
@@ -502,7 +515,9 @@ impl<'a> Ctx<'a> {
         via: Vec<String>,
     ) {
         let (line, col) = self.pos(at);
+        let case_guard = self.case_guard(u, at);
         acc.push(RawAccess {
+            case_guard,
             flag: flag.to_string(),
             write,
             op: op.to_string(),
@@ -611,6 +626,50 @@ impl<'a> Ctx<'a> {
             "not part of a flags operation".to_string()
         };
         self.unclassified(i, &flag, &u.name, &reason);
+    }
+
+    /// `case LABEL:` of a `switch (param)` around token `at`, nearest first.
+    fn case_guard(&self, u: &Unit, at: usize) -> Option<(usize, String)> {
+        let mut depth = 0usize;
+        let mut label: Option<String> = None;
+        let mut j = at;
+        while j > u.body.start {
+            j -= 1;
+            match self.t(j) {
+                "}" => depth += 1,
+                "{" if depth > 0 => depth -= 1,
+                "{" => {
+                    // Leaving a block: is it a switch body?
+                    let close = j.checked_sub(1)?;
+                    if self.t(close) != ")" {
+                        if label.is_some() {
+                            return None;
+                        }
+                        continue;
+                    }
+                    let open = parse::matching_back(self.src, self.toks, close, u.body.start)?;
+                    if self.t(open.checked_sub(1)?) != "switch" {
+                        if label.is_some() {
+                            return None;
+                        }
+                        j = open;
+                        continue;
+                    }
+                    let label = label?;
+                    if close == open + 2 {
+                        let var = self.t(open + 1);
+                        let p = u.params.iter().position(|p| p.name == var)?;
+                        return Some((p, label));
+                    }
+                    return None;
+                }
+                "case" if depth == 0 && label.is_none() => {
+                    label = Some(self.t(j + 1).to_string());
+                }
+                _ => {}
+            }
+        }
+        None
     }
 
     /// The call whose argument list holds token `i`: callee name and argument index.
@@ -775,10 +834,22 @@ impl<'a> Ctx<'a> {
                             Some(Recv::Current { .. }) => Arg::Current,
                             Some(Recv::Param { index, .. }) => Arg::Param(index),
                             Some(Recv::Task { .. }) => Arg::Task,
+                            Some(Recv::Untyped { expr })
+                                if r.len() == 1
+                                    && expr.len() > 1
+                                    && expr.bytes().all(|b| {
+                                        b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'
+                                    }) =>
+                            {
+                                Arg::Const(expr)
+                            }
                             _ => Arg::Other,
                         })
                         .collect();
-                    if args.iter().any(|a| *a != Arg::Other) {
+                    if args
+                        .iter()
+                        .any(|a| matches!(a, Arg::Current | Arg::Param(_) | Arg::Task))
+                    {
                         let (line, _) = self.pos(i);
                         self.out.calls.push(Call {
                             callee: self.t(i).to_string(),

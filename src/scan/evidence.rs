@@ -134,11 +134,13 @@ impl<'a> Resolver<'a> {
     }
 
     /// The context of a write on parameter `index` of `function` (defined in `file`).
+    #[allow(clippy::too_many_arguments)]
     fn param(
         &self,
         function: &str,
         file: &str,
         index: usize,
+        guard: Option<&(usize, String)>,
         depth: usize,
         chain: &mut Vec<String>,
     ) -> ScanContext {
@@ -153,6 +155,13 @@ impl<'a> Resolver<'a> {
             .map(|v| {
                 v.iter()
                     .filter(|(f, c)| (!is_static || *f == file) && c.caller != function)
+                    // A caller passing another constant never reaches this `case`.
+                    .filter(|(_, c)| match guard {
+                        Some((gi, label)) => {
+                            !matches!(c.args.get(*gi), Some(Arg::Const(k)) if k != label)
+                        }
+                        None => true,
+                    })
                     .collect()
             })
             .unwrap_or_default();
@@ -183,14 +192,14 @@ impl<'a> Resolver<'a> {
                         ScanContext::Remote
                     }
                 }
-                Some(Arg::Param(j)) if depth < 2 => {
+                Some(Arg::Param(j)) if depth < MAX_DEPTH => {
                     chain.push(format!(
                         "{f}:{} {}() passes its parameter {}",
                         c.line,
                         c.caller,
                         j + 1
                     ));
-                    self.param(&c.caller, f, *j, depth + 1, chain)
+                    self.param(&c.caller, f, *j, None, depth + 1, chain)
                 }
                 _ => {
                     chain.push(format!(
@@ -205,6 +214,9 @@ impl<'a> Resolver<'a> {
         combine(&results)
     }
 }
+
+/// How many levels of callers are followed to find out what a parameter receives.
+pub const MAX_DEPTH: usize = 3;
 
 fn combine(r: &[ScanContext]) -> ScanContext {
     if r.contains(&ScanContext::Remote) {
@@ -272,7 +284,14 @@ pub fn resolve(
                     None => (ScanContext::Remote, true),
                 },
                 Recv::Param { index, typed, .. } => {
-                    let c = r.param(&a.function, file, *index, 0, &mut chain);
+                    let c = r.param(
+                        &a.function,
+                        file,
+                        *index,
+                        a.case_guard.as_ref(),
+                        0,
+                        &mut chain,
+                    );
                     (c, *typed && c != ScanContext::Unknown)
                 }
                 Recv::Untyped { .. } => match r.quiescent(&a.function, file) {

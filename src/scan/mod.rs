@@ -65,7 +65,7 @@ pub fn names_for(layout: &Layout, root: &Path, progress: bool) -> Result<Names> 
         if search.is_empty() {
             break;
         }
-        let ac = walk::matcher(&search)?;
+        let ac = walk::Matcher::new(&search)?;
         let stats = walk::WalkStats::default();
         let found: Mutex<Vec<(String, classify::FoundHelper)>> = Mutex::new(Vec::new());
         let current = &names;
@@ -109,8 +109,13 @@ pub fn scan(layout: &Layout, layout_name: &str, root: &Path, progress: bool) -> 
             root.display()
         )));
     }
+    let t0 = std::time::Instant::now();
     let names = names_for(layout, root, progress)?;
-    let ac = walk::matcher(&names.patterns())?;
+    let timing = std::env::var_os("FLAGPLAN_TIMING").is_some();
+    if timing {
+        eprintln!("helpers: {:?} ({} names)", t0.elapsed(), names.patterns().len());
+    }
+    let ac = walk::Matcher::new(&names.patterns())?;
     let stats = walk::WalkStats::default();
     let bar = progress.then(|| {
         let b = indicatif::ProgressBar::new_spinner();
@@ -129,7 +134,11 @@ pub fn scan(layout: &Layout, layout_name: &str, root: &Path, progress: bool) -> 
         &stats,
         bar.as_ref(),
         |hit, text| {
+            let ts = std::time::Instant::now();
             let fs = scan_file(text, &names, hit.header);
+            if timing && ts.elapsed().as_millis() > 20 {
+                eprintln!("slow: {} {:?} {} bytes", hit.rel, ts.elapsed(), text.len());
+            }
             if let Ok(mut g) = files.lock() {
                 g.push((hit.rel, fs));
             }
@@ -137,6 +146,9 @@ pub fn scan(layout: &Layout, layout_name: &str, root: &Path, progress: bool) -> 
     )?;
     if let Some(b) = bar {
         b.finish_and_clear();
+    }
+    if timing {
+        eprintln!("walk: {:?}", t0.elapsed());
     }
     let mut files = files.into_inner().unwrap_or_default();
     files.sort_by(|a, b| a.0.cmp(&b.0));

@@ -21,9 +21,50 @@ pub struct WalkStats {
     pub bytes: AtomicU64,
 }
 
+/// One pass for all names: Teddy (SIMD, as ripgrep uses for `-F -f`) when the set allows it,
+/// else an Aho-Corasick DFA.
+pub enum Matcher {
+    Packed(aho_corasick::packed::Searcher),
+    Ac(AhoCorasick),
+}
+
+impl Matcher {
+    pub fn new(patterns: &[String]) -> Result<Matcher> {
+        if std::env::var_os("FLAGPLAN_AC").is_none()
+            && let Some(s) = aho_corasick::packed::Config::new()
+                .match_kind(aho_corasick::packed::MatchKind::LeftmostLongest)
+                .builder()
+                .extend(patterns)
+                .build()
+        {
+            return Ok(Matcher::Packed(s));
+        }
+        matcher(patterns).map(Matcher::Ac)
+    }
+
+    /// Does `text` hold one of the patterns as a whole word?
+    pub fn has_word_hit(&self, text: &[u8]) -> bool {
+        match self {
+            Matcher::Packed(s) => s.find_iter(text).any(|m| bounded(text, m.start(), m.end())),
+            Matcher::Ac(ac) => has_word_hit(ac, text),
+        }
+    }
+}
+
+fn bounded(text: &[u8], s: usize, e: usize) -> bool {
+    let before = s.checked_sub(1).map(|i| text[i]);
+    let after = text.get(e).copied();
+    !before.is_some_and(is_word) && !after.is_some_and(is_word)
+}
+
 pub fn matcher(patterns: &[String]) -> Result<AhoCorasick> {
     AhoCorasick::builder()
         .match_kind(MatchKind::LeftmostLongest)
+        .kind(Some(match std::env::var("FLAGPLAN_AC").as_deref() {
+            Ok("nfa") => aho_corasick::AhoCorasickKind::ContiguousNFA,
+            _ => aho_corasick::AhoCorasickKind::DFA,
+        }))
+        .prefilter(std::env::var_os("FLAGPLAN_NOPRE").is_none())
         .build(patterns)
         .map_err(|e| Error::Usage(format!("cannot build the name matcher: {e}")))
 }
@@ -49,7 +90,7 @@ pub fn has_word_hit(ac: &AhoCorasick, text: &[u8]) -> bool {
 pub fn walk<F>(
     root: &Path,
     dirs: &[PathBuf],
-    ac: &AhoCorasick,
+    ac: &Matcher,
     stats: &WalkStats,
     progress: Option<&indicatif::ProgressBar>,
     on_hit: F,
@@ -64,14 +105,17 @@ where
     for d in &dirs[1..] {
         b.add(d);
     }
+    // The same filters as ripgrep: `.gitignore` only inside a git checkout (Debian's source
+    // package has a `/*` ignore-everything rule for its packaging repository), `.ignore` files,
+    // hidden entries skipped, symlinks never followed (so nothing outside the tree is read).
     b.follow_links(false)
-        .hidden(false)
+        .hidden(true)
         .git_ignore(true)
         .git_global(false)
-        .git_exclude(false)
-        .ignore(false)
-        .require_git(false)
-        .parents(false)
+        .git_exclude(true)
+        .ignore(true)
+        .require_git(true)
+        .parents(true)
         .threads(std::thread::available_parallelism().map_or(2, |n| n.get()));
     let first_err: Mutex<Option<Error>> = Mutex::new(None);
     b.build_parallel().run(|| {
@@ -115,7 +159,7 @@ where
             if let Some(p) = progress {
                 p.inc(1);
             }
-            if has_word_hit(ac, &buf) {
+            if ac.has_word_hit(&buf) {
                 let rel = path
                     .strip_prefix(root)
                     .unwrap_or(path)
