@@ -210,7 +210,11 @@ impl<'a> Ctx<'a> {
         if u.kind == UnitKind::Function {
             self.record_calls(u, &locals);
         }
+        let helper_unit = u.kind == UnitKind::Macro || (header && u.is_inline);
         if !has_hit {
+            if helper_unit {
+                self.mask_param_helper(u, &locals);
+            }
             return;
         }
         let masks = self.local_masks(u, &locals);
@@ -237,6 +241,36 @@ impl<'a> Ctx<'a> {
                 Name::Helper(h) => self.helper_hit(u, &locals, &masks, *h, i, &mut acc),
             }
         }
+        // Uses of a local mask in a flags operation: `p->flags &= ~m`.
+        for i in body.clone() {
+            let w = self.t(i);
+            if self.toks[i].kind != TokKind::Ident || matches!(self.t(i + 1), "=" | "|=") {
+                continue;
+            }
+            let Some((flags, _)) = masks.get(w) else {
+                continue;
+            };
+            let (s, e) = self.stmt(u, i);
+            let Some((rs, a, write, re)) = self.mask_target(s, e, i) else {
+                continue;
+            };
+            if !write || i <= a + 2 || i >= re {
+                continue;
+            }
+            let Some(recv) = self.resolve(u, &locals, rs, a) else {
+                continue;
+            };
+            used_masks.insert(w.to_string());
+            let group = self.flags_in(a + 3, re, &masks, &mut used_masks);
+            let receiver = self.expr_text(rs, a);
+            let op = self.t(a + 2).to_string();
+            for f in flags.clone() {
+                if acc.iter().any(|x| x.flag == f && x.line == self.pos(i).0) {
+                    continue;
+                }
+                self.push(&mut acc, i, &f, true, &op, receiver.clone(), recv.clone(), u, group.clone(), Vec::new());
+            }
+        }
         // Masks built in a local but never applied here.
         for (var, (flags, toks)) in &masks {
             if used_masks.contains(var) {
@@ -252,7 +286,6 @@ impl<'a> Ctx<'a> {
             }
         }
         // A macro or header inline that writes current's or a parameter's flags is a helper.
-        let helper_unit = u.kind == UnitKind::Macro || (header && u.is_inline);
         if helper_unit {
             self.find_helpers(u, &acc);
         }
@@ -547,36 +580,8 @@ impl<'a> Ctx<'a> {
             return;
         }
         let (s, e) = self.stmt(u, i);
-        // Accesses to a mask word in this statement.
-        let mut accs: Vec<(usize, usize, bool, usize)> = Vec::new(); // (recv_start, arrow, write, rhs_end)
-        for a in s..e {
-            if self.t(a) == "->" && self.names.mask_words.iter().any(|w| w == self.t(a + 1)) {
-                let Some((rs, _)) = self.receiver_before(s, a) else {
-                    continue;
-                };
-                let op = self.t(a + 2);
-                let write = matches!(op, "=" | "|=" | "&=" | "^=");
-                let rhs_end = if write {
-                    parse::expr_end(self.src, self.toks, a + 3, e)
-                } else {
-                    a + 2
-                };
-                accs.push((rs, a, write, rhs_end));
-            }
-        }
-        // In the right-hand side of a store?
-        let target = accs
-            .iter()
-            .find(|&&(_, a, w, re)| w && i > a + 2 && i < re)
-            .copied()
-            .or_else(|| {
-                // A test: the nearest access before the flag, else after it.
-                accs.iter()
-                    .filter(|&&(_, a, _, _)| a < i)
-                    .max_by_key(|&&(_, a, _, _)| a)
-                    .or_else(|| accs.iter().min_by_key(|&&(_, a, _, _)| a))
-                    .copied()
-            });
+        let accs = self.mask_accesses(s, e);
+        let target = self.mask_target(s, e, i);
         if let Some((rs, a, write, re)) = target {
             let Some(recv) = self.resolve(u, locals, rs, a) else {
                 return;
@@ -670,6 +675,81 @@ impl<'a> Ctx<'a> {
             }
         }
         None
+    }
+
+    /// Accesses to a mask word in statement `s..e`: (receiver start, `->`, is a store, rhs end).
+    fn mask_accesses(&self, s: usize, e: usize) -> Vec<(usize, usize, bool, usize)> {
+        let mut accs = Vec::new();
+        for a in s..e {
+            if self.t(a) == "->" && self.names.mask_words.iter().any(|w| w == self.t(a + 1)) {
+                let Some((rs, _)) = self.receiver_before(s, a) else {
+                    continue;
+                };
+                let op = self.t(a + 2);
+                let write = matches!(op, "=" | "|=" | "&=" | "^=");
+                let rhs_end = if write {
+                    parse::expr_end(self.src, self.toks, a + 3, e)
+                } else {
+                    a + 2
+                };
+                accs.push((rs, a, write, rhs_end));
+            }
+        }
+        accs
+    }
+
+    /// The mask-word access that token `i` belongs to: the store whose right-hand side holds it,
+    /// else (a test) the nearest access before it, else after it.
+    fn mask_target(&self, s: usize, e: usize, i: usize) -> Option<(usize, usize, bool, usize)> {
+        let accs = self.mask_accesses(s, e);
+        accs.iter()
+            .find(|&&(_, a, w, re)| w && i > a + 2 && i < re)
+            .copied()
+            .or_else(|| {
+                accs.iter()
+                    .filter(|&&(_, a, _, _)| a < i)
+                    .max_by_key(|&&(_, a, _, _)| a)
+                    .or_else(|| accs.iter().min_by_key(|&&(_, a, _, _)| a))
+                    .copied()
+            })
+    }
+
+    /// A header inline or macro storing into `current->flags` or `param->flags` from one of its
+    /// parameters (`current_restore_flags(orig, flags)`): a helper whose mask is an argument.
+    fn mask_param_helper(&mut self, u: &Unit, locals: &HashMap<String, Local>) {
+        for a in u.body.clone() {
+            if self.t(a) != "->" || !self.names.mask_words.iter().any(|w| w == self.t(a + 1)) {
+                continue;
+            }
+            if !matches!(self.t(a + 2), "=" | "|=" | "&=" | "^=") {
+                continue;
+            }
+            let (s, e) = self.stmt(u, a);
+            let Some((rs, _)) = self.receiver_before(s, a) else {
+                continue;
+            };
+            let recv = match self.resolve(u, locals, rs, a) {
+                Some(Recv::Current { .. }) => HelperRecv::Current,
+                Some(Recv::Param { index, .. }) => HelperRecv::Param(index),
+                _ => continue,
+            };
+            let re = parse::expr_end(self.src, self.toks, a + 3, e);
+            let mp = (a + 3..re).find_map(|k| u.params.iter().position(|p| p.name == self.t(k)));
+            if let Some(mp) = mp
+                && !matches!(recv, HelperRecv::Param(r) if r == mp)
+            {
+                let (line, _) = self.pos(a);
+                self.out.helpers.push(FoundHelper {
+                    name: u.name.clone(),
+                    recv,
+                    flags: Vec::new(),
+                    mask_param: Some(mp),
+                    write: true,
+                    line,
+                });
+                return;
+            }
+        }
     }
 
     /// The call whose argument list holds token `i`: callee name and argument index.
