@@ -79,7 +79,7 @@ fn remote_writes_of_linux_6_1_recall_and_precision() {
     let false_pos: Vec<String> = non_current
         .iter()
         .filter(|a| !rows.iter().any(|r| matches(a, r)))
-        .map(|a| format!("{} {}:{} {}() {}", a.flag, a.file, a.line, a.function, a.context))
+        .map(|a| format!("{} {}:{} {}() {}", a.flag, a.file, a.line, a.function, a.context.as_str()))
         .collect();
     let recall = found as f64 / rows.len() as f64;
     let precision = (non_current.len() - false_pos.len()) as f64 / non_current.len().max(1) as f64;
