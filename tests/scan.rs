@@ -396,3 +396,29 @@ fn missing_source_dir_is_an_input_error() {
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn this_cpus_running_task_is_current() {
+    let ev = with_sched(
+        "void sched(void)\n{\n\tstruct task_struct *prev;\n\tstruct rq *rq;\n\tint cpu;\n\tcpu = smp_processor_id();\n\trq = cpu_rq(cpu);\n\tprev = rq->curr;\n\tprev->frozen = 1;\n\trq = other_rq();\n}\nvoid remote(struct rq *rq)\n{\n\trq->curr->frozen = 0;\n}\n",
+    );
+    let w = writes(&ev, "frozen");
+    assert_eq!(w.len(), 2, "{w:#?}");
+    assert_eq!(w[0].context, ScanContext::Current, "{:?}", w[0].chain);
+    assert!(w[0].chain[0].contains("this CPU"));
+    assert_eq!(w[1].context, ScanContext::Remote);
+}
+
+#[test]
+fn mask_macros_of_the_file_are_expanded() {
+    let ev = with_sched(
+        "#define BOTH (PF_A | PF_B)\nvoid f(void)\n{\n\tcurrent->flags |= BOTH;\n}\n",
+    );
+    for f in ["PF_A", "PF_B"] {
+        let w = writes(&ev, f);
+        assert_eq!(w.len(), 1, "{f}: {:#?}", ev.accesses);
+        assert_eq!(w[0].line, 4);
+        assert_eq!(w[0].group, vec!["PF_A", "PF_B"]);
+    }
+    assert!(ev.unclassified.iter().all(|u| u.file != "kernel/t.c"));
+}

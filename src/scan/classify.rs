@@ -112,9 +112,26 @@ const BITOPS_WRITE: &[&str] = &[
     "clear_bit_unlock",
 ];
 const BITOPS_READ: &[&str] = &["test_bit", "variable_test_bit", "constant_test_bit"];
+/// Calls that only wrap a condition: a flag inside them is part of the enclosing expression.
+const WRAPPERS: &[&str] = &[
+    "likely",
+    "unlikely",
+    "WARN_ON",
+    "WARN_ON_ONCE",
+    "BUG_ON",
+    "READ_ONCE",
+    "data_race",
+    "WARN_ON_FUNCTION_MISMATCH",
+];
 const TASK_MEMBERS: &[&str] = &["curr", "group_leader", "real_parent", "parent", "donor"];
 
+type MaskMap = HashMap<String, (Vec<String>, Vec<usize>)>;
+
 struct Ctx<'a> {
+    file_masks: MaskMap,
+    file_masks_used: HashSet<String>,
+    /// Simple assignments of the unit being read (for `rq->curr` of this CPU).
+    assigns: parse::Assigns,
     src: &'a [u8],
     toks: &'a [Token],
     names: &'a Names,
@@ -131,6 +148,9 @@ pub fn scan_file(src: &[u8], names: &Names, header: bool) -> FileScan {
         lines.push(u32::try_from(i + 1).unwrap_or(u32::MAX));
     }
     let mut cx = Ctx {
+        file_masks: HashMap::new(),
+        file_masks_used: HashSet::new(),
+        assigns: HashMap::new(),
         src,
         toks: &toks,
         names,
@@ -138,6 +158,9 @@ pub fn scan_file(src: &[u8], names: &Names, header: bool) -> FileScan {
         out: FileScan::default(),
     };
     let units = parse::units(src, &toks);
+    // `#define PR_IO_FLUSHER (PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE)`: a mask named by a macro.
+    let file_masks = cx.mask_macros(&units);
+    cx.file_masks = file_masks.clone();
     let mut covered = vec![false; toks.len()];
     for u in &units {
         for c in covered.iter_mut().take(u.body.end).skip(u.name_tok) {
@@ -147,6 +170,15 @@ pub fn scan_file(src: &[u8], names: &Names, header: bool) -> FileScan {
             .functions
             .push((u.name.clone(), u.is_static && u.kind == UnitKind::Function));
         cx.unit(u, header);
+    }
+    for (name, (flags, at)) in &file_masks {
+        if cx.file_masks_used.contains(name) {
+            continue;
+        }
+        for (f, i) in flags.iter().zip(at) {
+            let reason = format!("in mask macro `{name}`, not applied to a task's flags in this file");
+            cx.unclassified(*i, f, name, &reason);
+        }
     }
     // Flag names outside every function and macro: initializers, declarations.
     for (i, t) in toks.iter().enumerate() {
@@ -194,16 +226,25 @@ impl<'a> Ctx<'a> {
     }
 
     fn unit(&mut self, u: &Unit, header: bool) {
-        // A flag's own #define is not an access.
-        if u.kind == UnitKind::Macro && matches!(self.names.get(&u.name), Some(Name::Flag(_))) {
+        // A flag's own #define is not an access; a mask macro is read where it is used.
+        if u.kind == UnitKind::Macro
+            && (matches!(self.names.get(&u.name), Some(Name::Flag(_)))
+                || self.file_masks.contains_key(&u.name))
+        {
             return;
         }
         let body = u.body.clone();
         let has_hit = (body.clone()).any(|i| {
-            self.toks[i].kind == TokKind::Ident && self.names.get(self.t(i)).is_some()
+            self.toks[i].kind == TokKind::Ident
+                && (self.names.get(self.t(i)).is_some() || self.file_masks.contains_key(self.t(i)))
         });
         let locals = if u.kind == UnitKind::Function {
             parse::locals(self.src, self.toks, body.clone())
+        } else {
+            HashMap::new()
+        };
+        self.assigns = if u.kind == UnitKind::Function && has_hit {
+            parse::assignments(self.src, self.toks, body.clone())
         } else {
             HashMap::new()
         };
@@ -217,7 +258,12 @@ impl<'a> Ctx<'a> {
             }
             return;
         }
-        let masks = self.local_masks(u, &locals);
+        let mut masks = self.local_masks(u, &locals);
+        for (k, v) in &self.file_masks {
+            masks
+                .entry(k.clone())
+                .or_insert_with(|| (v.0.clone(), Vec::new()));
+        }
         let mut used_masks: HashSet<String> = HashSet::new();
         let mut acc: Vec<RawAccess> = Vec::new();
         for i in body.clone() {
@@ -273,6 +319,12 @@ impl<'a> Ctx<'a> {
         }
         // Masks built in a local but never applied here.
         for (var, (flags, toks)) in &masks {
+            if self.file_masks.contains_key(var) {
+                if used_masks.contains(var) {
+                    self.file_masks_used.insert(var.clone());
+                }
+                continue;
+            }
             if used_masks.contains(var) {
                 continue;
             }
@@ -429,6 +481,23 @@ impl<'a> Ctx<'a> {
                         alias: Some(format!("{name} = current")),
                     });
                 }
+                if l.ty == VarType::Task
+                    && let Some(rhs) = self.assigns.get(name)
+                {
+                    let before: Vec<&(usize, String)> = rhs.iter().filter(|(k, _)| *k < s).collect();
+                    if !before.is_empty()
+                        && before
+                            .iter()
+                            .all(|(k, r)| parse::this_cpu_curr(r, &self.assigns, *k))
+                    {
+                        return Some(Recv::Current {
+                            alias: Some(format!(
+                                "{name} = {} (this CPU's running task)",
+                                before[0].1
+                            )),
+                        });
+                    }
+                }
                 return match l.ty {
                     VarType::Task => Some(Recv::Task { expr }),
                     VarType::Other => None,
@@ -451,6 +520,11 @@ impl<'a> Ctx<'a> {
             }
             return Some(Recv::Untyped { expr });
         }
+        if parse::this_cpu_curr(&expr, &self.assigns, s) {
+            return Some(Recv::Current {
+                alias: Some(format!("{expr} of this CPU's runqueue")),
+            });
+        }
         if e >= s + 3 && self.t(e - 2) == "->" && TASK_MEMBERS.contains(&self.t(e - 1)) {
             return Some(Recv::Task { expr });
         }
@@ -458,6 +532,32 @@ impl<'a> Ctx<'a> {
             return Some(Recv::Task { expr });
         }
         Some(Recv::Untyped { expr })
+    }
+
+    /// Parameterless macros whose body is only mask flag names and operators.
+    fn mask_macros(&self, units: &[Unit]) -> MaskMap {
+        let mut out = MaskMap::new();
+        for u in units.iter().filter(|u| u.kind == UnitKind::Macro && u.params.is_empty()) {
+            let mut flags = Vec::new();
+            let mut at = Vec::new();
+            let mut pure = true;
+            for k in u.body.clone() {
+                let w = self.t(k);
+                match self.names.get(w) {
+                    Some(Name::Flag(f)) if self.names.flags[*f].kind == crate::model::Kind::Mask => {
+                        flags.push(w.to_string());
+                        at.push(k);
+                    }
+                    _ if self.toks[k].kind == TokKind::Punct
+                        && matches!(w, "(" | ")" | "|" | "~" | "&") => {}
+                    _ => pure = false,
+                }
+            }
+            if pure && !flags.is_empty() {
+                out.insert(u.name.clone(), (flags, at));
+            }
+        }
+        out
     }
 
     /// Locals that hold a mask built from flag names: `unsigned f = PF_A | PF_B;`, `f |= PF_C`.
@@ -765,7 +865,11 @@ impl<'a> Ctx<'a> {
                 "," if depth == 0 => arg += 1,
                 "(" => {
                     let c = j.checked_sub(1)?;
-                    if c >= floor && self.toks[c].kind == TokKind::Ident {
+                    if c >= floor
+                        && self.toks[c].kind == TokKind::Ident
+                        && !is_keyword(self.t(c))
+                        && !WRAPPERS.contains(&self.t(c))
+                    {
                         return Some((self.t(c), arg));
                     }
                     arg = 0;
@@ -854,6 +958,9 @@ impl<'a> Ctx<'a> {
         }
         let helper = &self.names.helpers[h];
         let name = helper.name.clone();
+        if matches!(self.t(i.wrapping_sub(1)), "->" | "." | "goto") || self.t(i + 1) == ":" {
+            return; // a struct member or a label of the same name
+        }
         if self.t(i + 1) != "(" {
             self.unclassified(i, &name, &u.name, "helper named but not called here");
             return;

@@ -473,3 +473,64 @@ pub fn is_current_expr(src: &[u8], toks: &[Token]) -> bool {
         .collect();
     matches!(words.as_slice(), ["current"] | ["get_current"])
 }
+
+/// Every simple assignment `name = expr` (declarations included) in a body: name → (token index,
+/// right-hand side as written without spaces).
+pub type Assigns = HashMap<String, Vec<(usize, String)>>;
+
+pub fn assignments(src: &[u8], toks: &[Token], body: std::ops::Range<usize>) -> Assigns {
+    let mut out: Assigns = HashMap::new();
+    let end = body.end;
+    for i in body.clone() {
+        if toks[i].kind != TokKind::Ident || !toks.get(i + 1).is_some_and(|t| t.is(src, "=")) {
+            continue;
+        }
+        if i > body.start {
+            let prev = text(src, &toks[i - 1]);
+            if matches!(prev, "->" | ".") {
+                continue;
+            }
+            // `*p = x` stores through a pointer; `struct rq *rq = x` declares one.
+            if prev == "*" && !(i >= body.start + 3 && text(src, &toks[i - 3]) == "struct") {
+                continue;
+            }
+        }
+        let e = expr_end(src, toks, i + 2, end);
+        let rhs: String = toks[i + 2..e].iter().map(|t| text(src, t)).collect();
+        out.entry(text(src, &toks[i]).to_string())
+            .or_default()
+            .push((i, rhs));
+    }
+    out
+}
+
+/// Is `expr` (`rq->curr`) the current task of this CPU's runqueue, given the assignments made
+/// before token `before`?
+pub fn this_cpu_curr(expr: &str, assigns: &Assigns, before: usize) -> bool {
+    let Some(rq) = expr.strip_suffix("->curr") else {
+        return false;
+    };
+    let all = |name: &str, ok: &dyn Fn(&str) -> bool| {
+        assigns.get(name).is_some_and(|v| {
+            let v: Vec<&str> = v
+                .iter()
+                .filter(|(i, _)| *i < before)
+                .map(|(_, r)| r.as_str())
+                .collect();
+            !v.is_empty() && v.iter().all(|r| ok(r))
+        })
+    };
+    let this_cpu = |r: &str| matches!(r, "smp_processor_id()" | "raw_smp_processor_id()");
+    let this_rq = |r: &str| {
+        if matches!(r, "this_rq()" | "raw_rq()" | "cpu_rq(smp_processor_id())") {
+            return true;
+        }
+        r.strip_prefix("cpu_rq(")
+            .and_then(|x| x.strip_suffix(')'))
+            .is_some_and(|c| all(c, &this_cpu))
+    };
+    if this_rq(rq) {
+        return true;
+    }
+    all(rq, &this_rq)
+}
