@@ -182,7 +182,10 @@ fn helpers_found_from_bodies_and_declared_in_the_layout() {
     );
     let b = writes(&ev, "PF_B");
     assert_eq!(b.len(), 1);
-    assert_eq!((b[0].op.as_str(), b[0].context), ("save_b", ScanContext::Current));
+    assert_eq!(
+        (b[0].op.as_str(), b[0].context),
+        ("save_b", ScanContext::Current)
+    );
     let a = writes(&ev, "PF_A");
     assert_eq!(a.len(), 2, "{a:#?}");
     assert_eq!(a[0].op, "restore_flags");
@@ -314,7 +317,10 @@ fn output_is_deterministic() {
     let files = [
         ("include/linux/sched.h", SCHED_H),
         ("a.c", "void f(void) { current->flags |= PF_A; }\n"),
-        ("b/c.c", "void g(struct task_struct *p) { p->flags |= PF_B; }\n"),
+        (
+            "b/c.c",
+            "void g(struct task_struct *p) { p->flags |= PF_B; }\n",
+        ),
     ];
     let one = scan::report::json(&scan_tree(&files));
     let two = scan::report::json(&scan_tree(&files));
@@ -353,7 +359,11 @@ fn update_adds_evidence_and_keeps_hand_facts() {
         .arg("--update")
         .output()
         .expect("run");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let new = std::fs::read_to_string(&lpath).expect("read");
     assert!(new.contains("# hand comment"), "{new}");
     assert!(new.contains("note = \"kept\""));
@@ -377,12 +387,13 @@ fn update_adds_evidence_and_keeps_hand_facts() {
 
 #[test]
 fn text_report_groups_by_flag() {
-    let ev = with_sched(
-        "void f(struct task_struct *p)\n{\n\tcurrent->flags |= PF_A | PF_B;\n}\n",
-    );
+    let ev = with_sched("void f(struct task_struct *p)\n{\n\tcurrent->flags |= PF_A | PF_B;\n}\n");
     let loaded = layout::parse_str("test.toml", LAYOUT).expect("layout");
     let text = scan::report::text(&ev, &loaded.layout, false);
-    assert!(text.contains("PF_A (flags)\n  writes: current 1, remote 0"), "{text}");
+    assert!(
+        text.contains("PF_A (flags)\n  writes: current 1, remote 0"),
+        "{text}"
+    );
     assert!(text.contains("PF_A | PF_B"));
     let _ = Path::new("unused");
 }
@@ -411,9 +422,8 @@ fn this_cpus_running_task_is_current() {
 
 #[test]
 fn mask_macros_of_the_file_are_expanded() {
-    let ev = with_sched(
-        "#define BOTH (PF_A | PF_B)\nvoid f(void)\n{\n\tcurrent->flags |= BOTH;\n}\n",
-    );
+    let ev =
+        with_sched("#define BOTH (PF_A | PF_B)\nvoid f(void)\n{\n\tcurrent->flags |= BOTH;\n}\n");
     for f in ["PF_A", "PF_B"] {
         let w = writes(&ev, f);
         assert_eq!(w.len(), 1, "{f}: {:#?}", ev.accesses);

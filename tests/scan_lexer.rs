@@ -50,41 +50,60 @@ fn time_of(src: &[u8]) -> f64 {
 
 #[test]
 fn pathological_inputs_take_linear_time() {
-    let cases: Vec<(&str, Box<dyn Fn(usize) -> Vec<u8>>)> = vec![
-        ("unterminated comment", Box::new(|n| {
-            let mut v = b"/*".to_vec();
-            v.extend(std::iter::repeat_n(b'x', n));
-            v
-        })),
-        ("unterminated string", Box::new(|n| {
-            let mut v = b"\"".to_vec();
-            v.extend(std::iter::repeat_n(b'a', n));
-            v
-        })),
-        ("one enormous line of flags", Box::new(|n| {
-            let mut v = b"void f(void) { current->flags |= 0".to_vec();
-            for _ in 0..n / 8 {
-                v.extend_from_slice(b" | PF_A");
-            }
-            v.extend_from_slice(b"; }");
-            v
-        })),
-        ("deep parentheses", Box::new(|n| {
-            let mut v = b"void f(void) { x = ".to_vec();
-            v.extend(std::iter::repeat_n(b'(', n / 2));
-            v.extend(std::iter::repeat_n(b')', n / 2));
-            v.extend_from_slice(b"; }");
-            v
-        })),
-        ("odd bytes", Box::new(|n| (0..n).map(|i| (i * 7919 % 256) as u8).collect())),
-        ("many tiny statements", Box::new(|n| {
-            let mut v = b"void f(struct task_struct *p) {".to_vec();
-            for _ in 0..n / 20 {
-                v.extend_from_slice(b" p->flags |= PF_A;");
-            }
-            v.push(b'}');
-            v
-        })),
+    type Make = Box<dyn Fn(usize) -> Vec<u8>>;
+    let cases: Vec<(&str, Make)> = vec![
+        (
+            "unterminated comment",
+            Box::new(|n| {
+                let mut v = b"/*".to_vec();
+                v.extend(std::iter::repeat_n(b'x', n));
+                v
+            }),
+        ),
+        (
+            "unterminated string",
+            Box::new(|n| {
+                let mut v = b"\"".to_vec();
+                v.extend(std::iter::repeat_n(b'a', n));
+                v
+            }),
+        ),
+        (
+            "one enormous line of flags",
+            Box::new(|n| {
+                let mut v = b"void f(void) { current->flags |= 0".to_vec();
+                for _ in 0..n / 8 {
+                    v.extend_from_slice(b" | PF_A");
+                }
+                v.extend_from_slice(b"; }");
+                v
+            }),
+        ),
+        (
+            "deep parentheses",
+            Box::new(|n| {
+                let mut v = b"void f(void) { x = ".to_vec();
+                v.extend(std::iter::repeat_n(b'(', n / 2));
+                v.extend(std::iter::repeat_n(b')', n / 2));
+                v.extend_from_slice(b"; }");
+                v
+            }),
+        ),
+        (
+            "odd bytes",
+            Box::new(|n| (0..n).map(|i| (i * 7919 % 256) as u8).collect()),
+        ),
+        (
+            "many tiny statements",
+            Box::new(|n| {
+                let mut v = b"void f(struct task_struct *p) {".to_vec();
+                for _ in 0..n / 20 {
+                    v.extend_from_slice(b" p->flags |= PF_A;");
+                }
+                v.push(b'}');
+                v
+            }),
+        ),
     ];
     for (name, make) in cases {
         let small = make(20_000);
@@ -92,6 +111,9 @@ fn pathological_inputs_take_linear_time() {
         let (ts, tb) = (time_of(&small).max(1e-4), time_of(&big));
         // 10x the input may take at most ~30x the time (linear with generous noise), and a
         // quadratic reader would take ~100x.
-        assert!(tb < ts * 30.0 + 0.05, "{name}: {ts:.4}s for 20k, {tb:.4}s for 200k");
+        assert!(
+            tb < ts * 30.0 + 0.05,
+            "{name}: {ts:.4}s for 20k, {tb:.4}s for 200k"
+        );
     }
 }

@@ -60,7 +60,7 @@ fn remote_writes_of_linux_6_1_recall_and_precision() {
         })
         .collect();
     let matches = |a: &scan::Access, r: &Row| {
-        a.flag == r.flag && (a.site() == r.site || a.via.iter().any(|v| *v == r.site))
+        a.flag == r.flag && (a.site() == r.site || a.via.contains(&r.site))
     };
     let mut found = 0;
     let mut same_context = 0;
@@ -79,7 +79,16 @@ fn remote_writes_of_linux_6_1_recall_and_precision() {
     let false_pos: Vec<String> = non_current
         .iter()
         .filter(|a| !rows.iter().any(|r| matches(a, r)))
-        .map(|a| format!("{} {}:{} {}() {}", a.flag, a.file, a.line, a.function, a.context.as_str()))
+        .map(|a| {
+            format!(
+                "{} {}:{} {}() {}",
+                a.flag,
+                a.file,
+                a.line,
+                a.function,
+                a.context.as_str()
+            )
+        })
         .collect();
     let recall = found as f64 / rows.len() as f64;
     let precision = (non_current.len() - false_pos.len()) as f64 / non_current.len().max(1) as f64;
@@ -104,8 +113,15 @@ fn remote_writes_of_linux_6_1_recall_and_precision() {
     for f in &false_pos {
         println!("  false positive: {f}");
     }
-    assert!(ev.files_scanned > 40_000, "the walk saw {} files", ev.files_scanned);
-    assert!(recall >= 0.95, "recall {recall:.3} < 0.95; missed {missed:?}");
+    assert!(
+        ev.files_scanned > 40_000,
+        "the walk saw {} files",
+        ev.files_scanned
+    );
+    assert!(
+        recall >= 0.95,
+        "recall {recall:.3} < 0.95; missed {missed:?}"
+    );
     assert!(
         precision >= 0.90,
         "precision {precision:.3} < 0.90; false positives {false_pos:?}"
@@ -136,7 +152,11 @@ fn task_pfa_helpers_are_read_from_the_tree() {
     assert_eq!(pfa.len(), expected, "{pfa:?}");
     assert!(pfa.contains(&"task_set_spread_page"));
     // Helpers found from bodies.
-    for h in ["set_stopped_child_used_math", "memalloc_noio_save", "clear_tsk_restore_sigmask"] {
+    for h in [
+        "set_stopped_child_used_math",
+        "memalloc_noio_save",
+        "clear_tsk_restore_sigmask",
+    ] {
         assert!(names.helpers.iter().any(|x| x.name == h), "{h} not found");
     }
 }

@@ -176,7 +176,8 @@ pub fn scan_file(src: &[u8], names: &Names, header: bool) -> FileScan {
             continue;
         }
         for (f, i) in flags.iter().zip(at) {
-            let reason = format!("in mask macro `{name}`, not applied to a task's flags in this file");
+            let reason =
+                format!("in mask macro `{name}`, not applied to a task's flags in this file");
             cx.unclassified(*i, f, name, &reason);
         }
     }
@@ -189,7 +190,12 @@ pub fn scan_file(src: &[u8], names: &Names, header: bool) -> FileScan {
             && names.flags[*f].kind != crate::model::Kind::Bitfield
         {
             let name = text(src, t).to_string();
-            cx.unclassified(i, &name, "", "outside any function (an initializer or declaration)");
+            cx.unclassified(
+                i,
+                &name,
+                "",
+                "outside any function (an initializer or declaration)",
+            );
         }
     }
     cx.out
@@ -314,7 +320,18 @@ impl<'a> Ctx<'a> {
                 if acc.iter().any(|x| x.flag == f && x.line == self.pos(i).0) {
                     continue;
                 }
-                self.push(&mut acc, i, &f, true, &op, receiver.clone(), recv.clone(), u, group.clone(), Vec::new());
+                self.push(
+                    &mut acc,
+                    i,
+                    &f,
+                    true,
+                    &op,
+                    receiver.clone(),
+                    recv.clone(),
+                    u,
+                    group.clone(),
+                    Vec::new(),
+                );
             }
         }
         // Masks built in a local but never applied here.
@@ -362,6 +379,7 @@ impl<'a> Ctx<'a> {
     }
 
     fn find_helpers(&mut self, u: &Unit, acc: &[RawAccess]) {
+        #[allow(clippy::type_complexity)]
         let mut by_recv: HashMap<(HelperRecv, bool), (Vec<String>, Option<usize>, u32)> =
             HashMap::new();
         // Read helpers: only small, direct tests of a parameter (`tsk_used_math(p)`); a reader
@@ -434,8 +452,7 @@ impl<'a> Ctx<'a> {
                 let o = parse::matching_back(self.src, self.toks, j, floor)?;
                 j = o;
                 // A call or index: include what it applies to.
-                if o > floor && (self.toks[o - 1].kind == TokKind::Ident || self.t(o - 1) == "]")
-                {
+                if o > floor && (self.toks[o - 1].kind == TokKind::Ident || self.t(o - 1) == "]") {
                     j = o - 1;
                     if self.t(j) == "]" {
                         continue;
@@ -461,10 +478,19 @@ impl<'a> Ctx<'a> {
     }
 
     /// What the tokens `s..e` denote as a receiver; `None` for a pointer to another struct.
-    fn resolve(&self, u: &Unit, locals: &HashMap<String, Local>, s: usize, e: usize) -> Option<Recv> {
+    fn resolve(
+        &self,
+        u: &Unit,
+        locals: &HashMap<String, Local>,
+        s: usize,
+        e: usize,
+    ) -> Option<Recv> {
         let mut s = s;
         let mut e = e;
-        while e > s + 1 && self.t(s) == "(" && parse::matching(self.src, self.toks, s, e) == Some(e - 1) {
+        while e > s + 1
+            && self.t(s) == "("
+            && parse::matching(self.src, self.toks, s, e) == Some(e - 1)
+        {
             s += 1;
             e -= 1;
         }
@@ -484,7 +510,8 @@ impl<'a> Ctx<'a> {
                 if l.ty == VarType::Task
                     && let Some(rhs) = self.assigns.get(name)
                 {
-                    let before: Vec<&(usize, String)> = rhs.iter().filter(|(k, _)| *k < s).collect();
+                    let before: Vec<&(usize, String)> =
+                        rhs.iter().filter(|(k, _)| *k < s).collect();
                     if !before.is_empty()
                         && before
                             .iter()
@@ -537,14 +564,19 @@ impl<'a> Ctx<'a> {
     /// Parameterless macros whose body is only mask flag names and operators.
     fn mask_macros(&self, units: &[Unit]) -> MaskMap {
         let mut out = MaskMap::new();
-        for u in units.iter().filter(|u| u.kind == UnitKind::Macro && u.params.is_empty()) {
+        for u in units
+            .iter()
+            .filter(|u| u.kind == UnitKind::Macro && u.params.is_empty())
+        {
             let mut flags = Vec::new();
             let mut at = Vec::new();
             let mut pure = true;
             for k in u.body.clone() {
                 let w = self.t(k);
                 match self.names.get(w) {
-                    Some(Name::Flag(f)) if self.names.flags[*f].kind == crate::model::Kind::Mask => {
+                    Some(Name::Flag(f))
+                        if self.names.flags[*f].kind == crate::model::Kind::Mask =>
+                    {
                         flags.push(w.to_string());
                         at.push(k);
                     }
@@ -690,7 +722,14 @@ impl<'a> Ctx<'a> {
                 self.flags_in(a + 3, re, masks, used)
             } else {
                 // Flags of this statement attributed to the same access.
-                let (gs, ge) = (a + 2, accs.iter().map(|x| x.1).filter(|&x| x > a).min().unwrap_or(e));
+                let (gs, ge) = (
+                    a + 2,
+                    accs.iter()
+                        .map(|x| x.1)
+                        .filter(|&x| x > a)
+                        .min()
+                        .unwrap_or(e),
+                );
                 self.flags_in(gs, ge, masks, used)
             };
             let mut in_mask_param = None;
@@ -708,12 +747,34 @@ impl<'a> Ctx<'a> {
                 "test".to_string()
             };
             let receiver = self.expr_text(rs, a);
-            self.push(acc, i, &flag, write, &op, receiver.clone(), recv.clone(), u, group, Vec::new());
+            self.push(
+                acc,
+                i,
+                &flag,
+                write,
+                &op,
+                receiver.clone(),
+                recv.clone(),
+                u,
+                group,
+                Vec::new(),
+            );
             if let Some(p) = in_mask_param
                 && write
                 && !acc.iter().any(|x| x.op == format!("mask-param:{p}"))
             {
-                self.push(acc, i, "", true, &format!("mask-param:{p}"), receiver, recv, u, Vec::new(), Vec::new());
+                self.push(
+                    acc,
+                    i,
+                    "",
+                    true,
+                    &format!("mask-param:{p}"),
+                    receiver,
+                    recv,
+                    u,
+                    Vec::new(),
+                    Vec::new(),
+                );
             }
             return;
         }
@@ -880,14 +941,20 @@ impl<'a> Ctx<'a> {
         None
     }
 
-    fn bitnum_hit(&mut self, u: &Unit, locals: &HashMap<String, Local>, i: usize, acc: &mut Vec<RawAccess>) {
+    fn bitnum_hit(
+        &mut self,
+        u: &Unit,
+        locals: &HashMap<String, Local>,
+        i: usize,
+        acc: &mut Vec<RawAccess>,
+    ) {
         let flag = self.t(i).to_string();
         let (s, e) = self.stmt(u, i);
         if let Some((callee, argn)) = self.enclosing_call(s, i) {
             let write = BITOPS_WRITE.contains(&callee);
             if (write || BITOPS_READ.contains(&callee)) && argn == 0 {
                 // The word argument: `&X->atomic_flags`.
-                let close = (i..e).find(|&k| self.t(k) == "," ).unwrap_or(e);
+                let close = (i..e).find(|&k| self.t(k) == ",").unwrap_or(e);
                 let word_at = (close..e).find(|&k| {
                     self.t(k) == "->" && self.names.bitnum_words.iter().any(|w| w == self.t(k + 1))
                 });
@@ -897,18 +964,40 @@ impl<'a> Ctx<'a> {
                         && let Some(recv) = self.resolve(u, locals, rs, a)
                     {
                         let receiver = self.expr_text(rs, a);
-                        self.push(acc, i, &flag, write, callee, receiver, recv, u, Vec::new(), Vec::new());
+                        self.push(
+                            acc,
+                            i,
+                            &flag,
+                            write,
+                            callee,
+                            receiver,
+                            recv,
+                            u,
+                            Vec::new(),
+                            Vec::new(),
+                        );
                     }
                     return;
                 }
             }
-            self.unclassified(i, &flag, &u.name, &format!("passed to `{callee}()` without a task's atomic_flags"));
+            self.unclassified(
+                i,
+                &flag,
+                &u.name,
+                &format!("passed to `{callee}()` without a task's atomic_flags"),
+            );
             return;
         }
         self.unclassified(i, &flag, &u.name, "not an argument of a bit operation");
     }
 
-    fn bitfield_hit(&mut self, u: &Unit, locals: &HashMap<String, Local>, i: usize, acc: &mut Vec<RawAccess>) {
+    fn bitfield_hit(
+        &mut self,
+        u: &Unit,
+        locals: &HashMap<String, Local>,
+        i: usize,
+        acc: &mut Vec<RawAccess>,
+    ) {
         let arrow = self.t(i.wrapping_sub(1));
         if i == 0 || !matches!(arrow, "->" | ".") {
             return; // not a member access: another identifier of the same name
@@ -921,7 +1010,12 @@ impl<'a> Ctx<'a> {
         let flag = self.t(i).to_string();
         let (s, _) = self.stmt(u, i);
         let Some((rs, a)) = self.receiver_before(s.min(i - 1), i - 1) else {
-            self.unclassified(i, &flag, &u.name, "member access on an expression this reader cannot parse");
+            self.unclassified(
+                i,
+                &flag,
+                &u.name,
+                "member access on an expression this reader cannot parse",
+            );
             return;
         };
         let Some(recv) = self.resolve(u, locals, rs, a) else {
@@ -930,17 +1024,31 @@ impl<'a> Ctx<'a> {
         };
         let next = self.t(i + 1);
         let before = self.t(rs.wrapping_sub(1));
-        let write = matches!(
-            next,
-            "=" | "|=" | "&=" | "^=" | "+=" | "-=" | "++" | "--"
-        ) || matches!(before, "++" | "--");
+        let write = matches!(next, "=" | "|=" | "&=" | "^=" | "+=" | "-=" | "++" | "--")
+            || matches!(before, "++" | "--");
         let op = if write {
-            if matches!(before, "++" | "--") { before } else { next }.to_string()
+            if matches!(before, "++" | "--") {
+                before
+            } else {
+                next
+            }
+            .to_string()
         } else {
             "read".to_string()
         };
         let receiver = self.expr_text(rs, a);
-        self.push(acc, i, &flag, write, &op, receiver, recv, u, Vec::new(), Vec::new());
+        self.push(
+            acc,
+            i,
+            &flag,
+            write,
+            &op,
+            receiver,
+            recv,
+            u,
+            Vec::new(),
+            Vec::new(),
+        );
     }
 
     #[allow(clippy::type_complexity)]
@@ -991,11 +1099,29 @@ impl<'a> Ctx<'a> {
             flags.extend(self.flags_in(r.start, r.end, masks, &mut used));
             if flags.is_empty() {
                 // Inside another helper passing its own mask parameter along: that one is a helper too.
-                if let Some(p) = (r.start..r.end).find_map(|k| u.params.iter().position(|p| p.name == self.t(k))) {
-                    self.push(acc, i, "", helper.write, &format!("mask-param:{p}"), receiver, recv, u, Vec::new(), Vec::new());
+                if let Some(p) =
+                    (r.start..r.end).find_map(|k| u.params.iter().position(|p| p.name == self.t(k)))
+                {
+                    self.push(
+                        acc,
+                        i,
+                        "",
+                        helper.write,
+                        &format!("mask-param:{p}"),
+                        receiver,
+                        recv,
+                        u,
+                        Vec::new(),
+                        Vec::new(),
+                    );
                     return;
                 }
-                self.unclassified(i, &name, &u.name, "helper called with a mask this reader cannot see");
+                self.unclassified(
+                    i,
+                    &name,
+                    &u.name,
+                    "helper called with a mask this reader cannot see",
+                );
                 return;
             }
         }
@@ -1004,7 +1130,22 @@ impl<'a> Ctx<'a> {
         group.dedup();
         let via = vec![helper.def.clone()];
         for f in &group {
-            self.push(acc, i, f, helper.write, &name, receiver.clone(), recv.clone(), u, if group.len() > 1 { group.clone() } else { Vec::new() }, via.clone());
+            self.push(
+                acc,
+                i,
+                f,
+                helper.write,
+                &name,
+                receiver.clone(),
+                recv.clone(),
+                u,
+                if group.len() > 1 {
+                    group.clone()
+                } else {
+                    Vec::new()
+                },
+                via.clone(),
+            );
         }
     }
 
@@ -1012,8 +1153,12 @@ impl<'a> Ctx<'a> {
     fn record_calls(&mut self, u: &Unit, locals: &HashMap<String, Local>) {
         let mut i = u.body.start;
         while i + 1 < u.body.end {
-            if self.toks[i].kind == TokKind::Ident && self.t(i + 1) == "(" && !is_keyword(self.t(i)) {
-                if let Some(close) = parse::matching(self.src, self.toks, i + 1, u.body.end) {
+            if self.toks[i].kind == TokKind::Ident
+                && self.t(i + 1) == "("
+                && !is_keyword(self.t(i))
+                && let Some(close) = parse::matching(self.src, self.toks, i + 1, u.body.end)
+            {
+                {
                     let ranges = parse::split_args(self.src, self.toks, i + 2, close);
                     let args: Vec<Arg> = ranges
                         .iter()
@@ -1055,7 +1200,17 @@ impl<'a> Ctx<'a> {
 fn is_keyword(w: &str) -> bool {
     matches!(
         w,
-        "if" | "while" | "for" | "switch" | "return" | "sizeof" | "typeof" | "__typeof__"
-            | "defined" | "likely" | "unlikely" | "READ_ONCE" | "WRITE_ONCE"
+        "if" | "while"
+            | "for"
+            | "switch"
+            | "return"
+            | "sizeof"
+            | "typeof"
+            | "__typeof__"
+            | "defined"
+            | "likely"
+            | "unlikely"
+            | "READ_ONCE"
+            | "WRITE_ONCE"
     )
 }

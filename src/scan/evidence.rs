@@ -128,9 +128,9 @@ struct Resolver<'a> {
 
 impl<'a> Resolver<'a> {
     fn quiescent(&self, function: &str, file: &str) -> Option<&'a Quiescent> {
-        self.quiescent.iter().find(|q| {
-            q.function == function && q.file.as_deref().is_none_or(|f| f == file)
-        })
+        self.quiescent
+            .iter()
+            .find(|q| q.function == function && q.file.as_deref().is_none_or(|f| f == file))
     }
 
     /// The context of a write on parameter `index` of `function` (defined in `file`).
@@ -310,7 +310,11 @@ pub fn resolve(
             }
             accesses.push(Access {
                 flag: a.flag.clone(),
-                word: word_of.get(a.flag.as_str()).copied().unwrap_or("").to_string(),
+                word: word_of
+                    .get(a.flag.as_str())
+                    .copied()
+                    .unwrap_or("")
+                    .to_string(),
                 access: if a.write { "write" } else { "read" },
                 context,
                 confidence: if high { "high" } else { "low" },
@@ -337,11 +341,13 @@ pub fn resolve(
             });
         }
     }
-    accesses.sort_by(|a, b| {
-        (&a.file, a.line, a.col, &a.flag).cmp(&(&b.file, b.line, b.col, &b.flag))
+    accesses
+        .sort_by(|a, b| (&a.file, a.line, a.col, &a.flag).cmp(&(&b.file, b.line, b.col, &b.flag)));
+    accesses.dedup_by(|a, b| {
+        a.file == b.file && a.line == b.line && a.col == b.col && a.flag == b.flag
     });
-    accesses.dedup_by(|a, b| a.file == b.file && a.line == b.line && a.col == b.col && a.flag == b.flag);
-    unclassified.sort_by(|a, b| (&a.file, a.line, a.col, &a.name).cmp(&(&b.file, b.line, b.col, &b.name)));
+    unclassified
+        .sort_by(|a, b| (&a.file, a.line, a.col, &a.name).cmp(&(&b.file, b.line, b.col, &b.name)));
     let mut groups: BTreeMap<Vec<String>, (usize, String)> = BTreeMap::new();
     for a in &accesses {
         if a.group.len() > 1 && a.group.first() == Some(&a.flag) {
@@ -380,7 +386,11 @@ pub fn resolve(
         helpers,
         groups: groups
             .into_iter()
-            .map(|(flags, (count, first))| GroupOut { flags, count, first })
+            .map(|(flags, (count, first))| GroupOut {
+                flags,
+                count,
+                first,
+            })
             .collect(),
         other_struct,
     }

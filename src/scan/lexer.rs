@@ -126,7 +126,8 @@ impl Lexer<'_> {
                 _ if b.is_ascii_digit() || (b == b'.' && self.peek(1).is_ascii_digit()) => {
                     let s = self.pos;
                     self.pos += 1;
-                    while self.pos < n && (is_ident(self.src[self.pos]) || self.src[self.pos] == b'.')
+                    while self.pos < n
+                        && (is_ident(self.src[self.pos]) || self.src[self.pos] == b'.')
                     {
                         self.pos += 1;
                     }

@@ -113,7 +113,11 @@ pub fn scan(layout: &Layout, layout_name: &str, root: &Path, progress: bool) -> 
     let names = names_for(layout, root, progress)?;
     let timing = std::env::var_os("FLAGPLAN_TIMING").is_some();
     if timing {
-        eprintln!("helpers: {:?} ({} names)", t0.elapsed(), names.patterns().len());
+        eprintln!(
+            "helpers: {:?} ({} names)",
+            t0.elapsed(),
+            names.patterns().len()
+        );
     }
     let ac = walk::Matcher::new(&names.patterns())?;
     let stats = walk::WalkStats::default();

@@ -205,7 +205,10 @@ fn function_unit(
             j = name_i.checked_sub(1)?;
             continue;
         }
-        if matches!(name, "if" | "while" | "for" | "switch" | "return" | "sizeof") {
+        if matches!(
+            name,
+            "if" | "while" | "for" | "switch" | "return" | "sizeof"
+        ) {
             return None;
         }
         let head: Vec<&str> = toks[start..name_i].iter().map(|t| text(src, t)).collect();
@@ -324,7 +327,9 @@ fn is_ident(w: &str) -> bool {
         .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
 }
 
-const QUALIFIERS: &[&str] = &["const", "volatile", "__rcu", "__percpu", "__user", "__iomem"];
+const QUALIFIERS: &[&str] = &[
+    "const", "volatile", "__rcu", "__percpu", "__user", "__iomem",
+];
 
 /// The locals of a function body: `struct task_struct *` (and aliases of `current`) and
 /// pointers to other structs.
@@ -340,7 +345,10 @@ pub fn locals(src: &[u8], toks: &[Token], body: std::ops::Range<usize>) -> HashM
             // A declaration only when a declarator follows (not a cast or sizeof).
             let is_task = tn.is(src, "task_struct");
             let prev_ok = i == body.start
-                || matches!(text(src, &toks[i - 1]), ";" | "{" | "}" | "const" | "static");
+                || matches!(
+                    text(src, &toks[i - 1]),
+                    ";" | "{" | "}" | "const" | "static"
+                );
             if prev_ok {
                 i = declarators(src, toks, i + 2, end, is_task, &mut out);
                 continue;

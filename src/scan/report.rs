@@ -17,7 +17,10 @@ pub fn json(ev: &Evidence) -> String {
 }
 
 fn loc(a: &Access) -> String {
-    let mut s = format!("{}:{}:{}  {}()  {}", a.file, a.line, a.col, a.function, a.receiver);
+    let mut s = format!(
+        "{}:{}:{}  {}()  {}",
+        a.file, a.line, a.col, a.function, a.receiver
+    );
     if a.op != "test" && a.op != "read" {
         let _ = write!(s, " {}", a.op);
     }
@@ -102,7 +105,10 @@ pub fn text(ev: &Evidence, layout: &Layout, verbose: bool) -> String {
             .collect();
         if !remote_reads.is_empty() {
             let _ = writeln!(out, "  remote readers: {}", remote_reads.len());
-            for a in remote_reads.iter().take(if verbose { usize::MAX } else { FIRST }) {
+            for a in remote_reads
+                .iter()
+                .take(if verbose { usize::MAX } else { FIRST })
+            {
                 let _ = writeln!(out, "      {}", loc(a));
             }
         }
