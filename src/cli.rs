@@ -41,6 +41,8 @@ pub enum Command {
     Suggest(crate::suggest::SuggestArgs),
     /// Write a layout from a C header (or BTF): flag words, values, guards, bitfield units.
     Import(crate::import::cmd::ImportArgs),
+    /// Scan a source tree for every access to every flag of a layout (evidence of who writes what).
+    Scan(crate::scan::cli::ScanArgs),
     /// List the built-in layouts.
     Layouts,
     /// Explain a rule id (or list every rule).
@@ -130,6 +132,9 @@ pub struct CheckArgs {
     pub verbose: bool,
     #[command(flatten)]
     pub drift: crate::import::cmd::DriftArgs,
+    /// Also judge the layout (and its moves) on evidence scanned from this source tree.
+    #[arg(long, value_name = "SRC_DIR")]
+    pub src: Option<PathBuf>,
 }
 
 /// Should output to stdout be coloured?
@@ -151,6 +156,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
         Command::Check(args) => run_check(args, color),
         Command::Suggest(args) => crate::suggest::run(args),
         Command::Import(args) => crate::import::cmd::run_import(args),
+        Command::Scan(args) => crate::scan::cli::run(args),
         Command::Layouts => {
             let mut out = String::new();
             let default = crate::builtin::default_name();
@@ -227,6 +233,9 @@ fn run_check(args: &CheckArgs, color: bool) -> Result<ExitCode> {
     let mut report = check::check(&loaded);
     crate::import::drift::add_to_report(&args.drift, &mut loaded, &mut report)?;
     let name = input.display();
+    if let Some(src) = &args.src {
+        crate::scan::judge::add_findings(&loaded, &mut report, &name, src)?;
+    }
     let out = match args.format {
         Format::Text => render::text::render(
             &report,

@@ -14,4 +14,5 @@ pub mod layout;
 pub mod model;
 pub mod render;
 pub mod rules;
+pub mod scan;
 pub mod suggest;

@@ -355,6 +355,31 @@ pub struct Layout {
     pub groups: Vec<Group>,
     pub waivers: Vec<Waiver>,
     pub proposals: Vec<Proposal>,
+    /// Functions where non-current writes are `remote-stopped` (source scan).
+    pub quiescent: Vec<Quiescent>,
+    /// Flag helpers declared by hand (source scan).
+    pub accessors: Vec<Accessor>,
+}
+
+/// A function in which a non-current target cannot run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Quiescent {
+    pub function: String,
+    pub file: Option<String>,
+    pub reason: String,
+    pub evidence: Vec<String>,
+}
+
+/// A helper that writes or reads flags for its caller.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Accessor {
+    pub name: String,
+    pub flags: Vec<String>,
+    /// `current` or `argN`.
+    pub receiver: String,
+    /// 0-based argument index when `receiver` is `argN`.
+    pub receiver_arg: Option<usize>,
+    pub write: bool,
 }
 
 impl Layout {

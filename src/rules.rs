@@ -274,6 +274,34 @@ rules! {
         example: "# current_bits: 13 of 32 bits used in this build (layout worst case 17)",
         fix: "Nothing to fix; a fact about this build.",
     },
+    UndeclaredWriter => {
+        id: "undeclared-writer", severity: Error,
+        summary: "the source tree writes a flag on another task in a context the layout does not declare",
+        explain: "`flagplan check --src DIR` scans the tree. A write on a task other than current (`remote`, or `remote-stopped` inside a function the layout marks quiescent) that no `[[flag.writer]]` declares means the layout's claims are incomplete, and every check built on them may be wrong.",
+        example: "# kernel/cgroup/cpuset.c:417: task_set_spread_page(tsk) on a running task\n[[flag]]\nname = \"PFA_SPREAD_PAGE\"\n[[flag.writer]]\ncontext = \"current\"      # no remote writer declared",
+        fix: "Declare the writer with its context and the evidence line (`flagplan scan --update` does it), or, if the scan is wrong, mark the function quiescent or declare the accessor in the layout.",
+    },
+    EvidenceRejectsMove => {
+        id: "evidence-rejects-move", severity: Error,
+        summary: "a proposed move is refuted by writes found in the source tree",
+        explain: "A move is judged on the scanned evidence as well as on the declared writers: moving a flag into a `current` word fails when the tree has a remote write of it, whatever the layout claims.",
+        example: "[[proposal]]\nmove = \"PFA_SPREAD_PAGE\"\nto = \"current_bits\"    # cpuset writes it on running tasks",
+        fix: "Move the flag to a word whose rule admits the writers the tree shows, or change the writers first.",
+    },
+    StaleWriter => {
+        id: "stale-writer", severity: Warning,
+        summary: "a declared writer context has no evidence in the source tree",
+        explain: "The layout claims a writer (current, remote or remote-stopped) that the scan of the tree does not find. The claim may be stale (the code changed), or the write may be hidden from the scan (a macro it cannot expand, a helper it does not know).",
+        example: "[[flag.writer]]\ncontext = \"remote\"        # no such write in the tree any more",
+        fix: "Delete the stale writer, or declare the helper that performs the write as an `[[accessor]]` so the scan sees it.",
+    },
+    UngroupedMaskOp => {
+        id: "ungrouped-mask-op", severity: Error,
+        summary: "one mask operation in the tree combines flags the layout puts in different words",
+        explain: "`p->flags &= ~(PF_A | PF_B)` changes both flags in one store; if the layout (or a plan) puts them in different words, that code no longer compiles to one operation and its atomicity argument is gone.",
+        example: "[[proposal]]\nmove = \"PF_MEMALLOC_NOIO\"\nto = \"current_bits\"   # PF_MEMALLOC_NOFS stays: current->flags & (NOIO|NOFS)",
+        fix: "Move the whole set together (declare it as a [[group]]), or rewrite the operation first.",
+    },
 }
 
 impl RuleId {

@@ -160,7 +160,7 @@ fn apply_waivers(layout: &Layout, findings: &mut Vec<Finding>) {
 }
 
 /// Deterministic order: file, position, rule, message.
-fn sort(findings: &mut [Finding]) {
+pub fn sort(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
         let key = |f: &Finding| {
             let pos = f.loc.as_ref().map(|l| (l.file, l.span.start));

@@ -635,6 +635,46 @@ fn lower_layout(cx: &Cx<'_>, raw: RawFile) -> Result<Layout> {
         .iter()
         .map(|p| cx.proposal(p))
         .collect::<Result<Vec<_>>>()?;
+    let quiescent = raw
+        .quiescent
+        .iter()
+        .map(|q| crate::model::Quiescent {
+            function: q.function.clone(),
+            file: q.file.clone(),
+            reason: q.reason.clone(),
+            evidence: q.evidence.clone(),
+        })
+        .collect();
+    let mut accessors = Vec::new();
+    for a in &raw.accessor {
+        let receiver_arg = if a.receiver == "current" {
+            None
+        } else {
+            match a
+                .receiver
+                .strip_prefix("arg")
+                .and_then(|n| n.parse::<usize>().ok())
+            {
+                Some(n) if n >= 1 => Some(n - 1),
+                _ => {
+                    return Err(cx.err(
+                        0..0,
+                        format!(
+                            "accessor `{}`: receiver must be `current` or `argN` (N from 1), not `{}`",
+                            a.name, a.receiver
+                        ),
+                    ));
+                }
+            }
+        };
+        accessors.push(crate::model::Accessor {
+            name: a.name.clone(),
+            flags: a.flags.clone(),
+            receiver: a.receiver.clone(),
+            receiver_arg,
+            write: a.write,
+        });
+    }
     Ok(Layout {
         struct_name: struct_name.into_inner(),
         source: raw.source,
@@ -645,5 +685,7 @@ fn lower_layout(cx: &Cx<'_>, raw: RawFile) -> Result<Layout> {
         groups,
         waivers,
         proposals,
+        quiescent,
+        accessors,
     })
 }

@@ -42,6 +42,46 @@ pub struct RawFile {
     #[serde(default)]
     #[schemars(with = "Vec<RawProposal>")]
     pub proposal: Vec<Spanned<RawProposal>>,
+    /// Functions where a non-current task provably cannot run (for `flagplan scan`).
+    #[serde(default)]
+    pub quiescent: Vec<RawQuiescent>,
+    /// Functions or macros that write (or read) flags for their caller (for `flagplan scan`).
+    #[serde(default)]
+    pub accessor: Vec<RawAccessor>,
+}
+
+/// A function in which writes on a task other than current happen while the target cannot run.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawQuiescent {
+    /// Function name as written in the source.
+    pub function: String,
+    /// Restrict to this source file (path relative to the tree root).
+    pub file: Option<String>,
+    /// Why the target cannot run there (required).
+    pub reason: String,
+    /// file:line strings.
+    #[serde(default)]
+    pub evidence: Vec<String>,
+}
+
+/// A helper that writes or reads flags on behalf of its caller.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawAccessor {
+    /// Function or macro name.
+    pub name: String,
+    /// Flags it writes (or reads).
+    pub flags: Vec<String>,
+    /// `current`, or `arg1`, `arg2`, ... (the argument that is the task).
+    pub receiver: String,
+    /// false: the helper only reads.
+    #[serde(default = "yes")]
+    pub write: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

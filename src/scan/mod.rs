@@ -1,0 +1,178 @@
+//! `flagplan scan`: who really writes each flag, from a kernel source tree.
+//!
+//! 1. [`names`]: the layout's flags, the `TASK_PFA_*` helpers instantiated in the tree's
+//!    `include/linux/sched.h`, and the layout's declared accessors.
+//! 2. A first walk over the headers under `include/` and `arch/*/include/` finds helpers from their
+//!    bodies (macros and header inlines that write `current`'s or a parameter's flags), repeated
+//!    while new helpers appear (a helper calling a helper).
+//! 3. [`walk`]: one parallel walk of every `*.c`/`*.h` file, one Aho-Corasick pass for all names;
+//!    only files with a whole-word hit are tokenized ([`lexer`]), split into functions and macros
+//!    ([`parse`]) and classified ([`classify`]). File texts are dropped as soon as they are read.
+//! 4. [`evidence`]: receivers that are parameters are resolved through the recorded calls (one or
+//!    two levels), quiescent functions from the layout make non-current writes `remote-stopped`.
+
+pub mod classify;
+pub mod cli;
+pub mod evidence;
+pub mod judge;
+pub mod lexer;
+pub mod names;
+pub mod parse;
+pub mod report;
+pub mod update;
+pub mod walk;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::Ordering;
+
+use crate::error::{Error, Result};
+use crate::model::Layout;
+
+pub use evidence::{Access, Evidence, ScanContext};
+
+use classify::{FileScan, scan_file};
+use names::{Helper, HelperRecv, Names};
+
+/// Build the name table for `root` (TASK_PFA helpers and helpers from header bodies).
+pub fn names_for(layout: &Layout, root: &Path, progress: bool) -> Result<Names> {
+    let mut names = Names::from_layout(layout);
+    let sched = root.join("include/linux/sched.h");
+    if let Ok(text) = std::fs::read(&sched) {
+        names.add_task_pfa("include/linux/sched.h", &text);
+    }
+    let mut dirs = Vec::new();
+    let inc = root.join("include");
+    if inc.is_dir() {
+        dirs.push(inc);
+    }
+    if let Ok(rd) = std::fs::read_dir(root.join("arch")) {
+        let mut archs: Vec<PathBuf> = rd
+            .filter_map(|e| e.ok())
+            .map(|e| e.path().join("include"))
+            .filter(|p| p.is_dir())
+            .collect();
+        archs.sort();
+        dirs.extend(archs);
+    }
+    if dirs.is_empty() {
+        // Not a kernel tree layout: look for helpers in every header of the tree.
+        dirs.push(root.to_path_buf());
+    }
+    let _ = progress;
+    let mut search: Vec<String> = names.patterns();
+    for _round in 0..4 {
+        if search.is_empty() {
+            break;
+        }
+        let ac = walk::Matcher::new(&search)?;
+        let stats = walk::WalkStats::default();
+        let found: Mutex<Vec<(String, classify::FoundHelper)>> = Mutex::new(Vec::new());
+        let current = &names;
+        walk::walk(root, &dirs, &ac, &stats, None, |hit, text| {
+            if !hit.header {
+                return;
+            }
+            let fs = scan_file(text, current, true);
+            if let Ok(mut g) = found.lock() {
+                for h in fs.helpers {
+                    g.push((hit.rel.clone(), h));
+                }
+            }
+        })?;
+        let mut found = found.into_inner().unwrap_or_default();
+        found.sort_by(|a, b| (&a.0, a.1.line, &a.1.name).cmp(&(&b.0, b.1.line, &b.1.name)));
+        search.clear();
+        for (file, h) in found {
+            let name = h.name.clone();
+            if names.add_helper(Helper {
+                name: h.name,
+                recv: h.recv,
+                flags: h.flags,
+                mask_param: h.mask_param,
+                write: h.write,
+                def: format!("{file}:{}", h.line),
+                how: "body",
+            }) {
+                search.push(name);
+            }
+        }
+    }
+    Ok(names)
+}
+
+/// Scan the tree at `root` for every access to every flag of `layout`.
+pub fn scan(layout: &Layout, layout_name: &str, root: &Path, progress: bool) -> Result<Evidence> {
+    if !root.is_dir() {
+        return Err(Error::Usage(format!(
+            "{}: not a directory (give the root of a source tree)",
+            root.display()
+        )));
+    }
+    let t0 = std::time::Instant::now();
+    let names = names_for(layout, root, progress)?;
+    let timing = std::env::var_os("FLAGPLAN_TIMING").is_some();
+    if timing {
+        eprintln!(
+            "helpers: {:?} ({} names)",
+            t0.elapsed(),
+            names.patterns().len()
+        );
+    }
+    let ac = walk::Matcher::new(&names.patterns())?;
+    let stats = walk::WalkStats::default();
+    let bar = progress.then(|| {
+        let b = indicatif::ProgressBar::new_spinner();
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} scanned {pos} files ({per_sec})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        b.enable_steady_tick(std::time::Duration::from_millis(120));
+        b
+    });
+    let files: Mutex<Vec<(String, FileScan)>> = Mutex::new(Vec::new());
+    walk::walk(
+        root,
+        &[root.to_path_buf()],
+        &ac,
+        &stats,
+        bar.as_ref(),
+        |hit, text| {
+            let ts = std::time::Instant::now();
+            let fs = scan_file(text, &names, hit.header);
+            if timing && ts.elapsed().as_millis() > 20 {
+                eprintln!("slow: {} {:?} {} bytes", hit.rel, ts.elapsed(), text.len());
+            }
+            if let Ok(mut g) = files.lock() {
+                g.push((hit.rel, fs));
+            }
+        },
+    )?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    if timing {
+        eprintln!("walk: {:?}", t0.elapsed());
+    }
+    let mut files = files.into_inner().unwrap_or_default();
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    let col = evidence::Collected { files };
+    Ok(evidence::resolve(
+        layout,
+        &names,
+        &col,
+        root.display().to_string(),
+        layout_name.to_string(),
+        stats.files.load(Ordering::Relaxed),
+        stats.bytes.load(Ordering::Relaxed),
+    ))
+}
+
+/// Helpers a layout declares, for tests: the receiver as a [`HelperRecv`].
+pub fn helper_recv(receiver: &str) -> Option<HelperRecv> {
+    if receiver == "current" {
+        return Some(HelperRecv::Current);
+    }
+    let n: usize = receiver.strip_prefix("arg")?.parse().ok()?;
+    n.checked_sub(1).map(HelperRecv::Param)
+}

@@ -1,0 +1,434 @@
+//! `flagplan scan` on small synthetic C trees: each pattern it must count, and the ones it must not.
+
+use std::path::Path;
+
+use flagplan::layout;
+use flagplan::scan::{self, Evidence, ScanContext};
+
+const LAYOUT: &str = r#"
+format = 1
+struct = "task_struct"
+[[word]]
+name = "flags"
+type = "unsigned int"
+kind = "mask"
+rule = "current"
+[[word]]
+name = "atomic_flags"
+type = "unsigned long"
+kind = "bitnum"
+rule = "atomic"
+[[word]]
+name = "current_bits"
+type = "unsigned"
+kind = "bitfield"
+rule = "current"
+[[flag]]
+name = "PF_A"
+word = "flags"
+mask = 0x1
+[[flag]]
+name = "PF_B"
+word = "flags"
+mask = 0x2
+[[flag]]
+name = "PF_C"
+word = "flags"
+mask = 0x4
+[[flag]]
+name = "PFA_SPREAD_PAGE"
+word = "atomic_flags"
+bit = 0
+[[flag]]
+name = "frozen"
+word = "current_bits"
+[[flag]]
+name = "in_iowait"
+word = "current_bits"
+
+[[quiescent]]
+function = "copy_process"
+reason = "child not running yet"
+
+[[accessor]]
+name = "hand_helper"
+flags = ["PF_C"]
+receiver = "arg1"
+"#;
+
+const SCHED_H: &str = r#"
+#define TASK_PFA_TEST(name, func) static inline bool task_##func(struct task_struct *p) { return test_bit(PFA_##name, &p->atomic_flags); }
+#define TASK_PFA_SET(name, func) static inline void task_set_##func(struct task_struct *p) { set_bit(PFA_##name, &p->atomic_flags); }
+TASK_PFA_TEST(SPREAD_PAGE, spread_page)
+TASK_PFA_SET(SPREAD_PAGE, spread_page)
+#define set_stopped_child_used_a(child) do { (child)->flags |= PF_A; } while (0)
+static inline unsigned int save_b(void)
+{
+	unsigned int old = current->flags & PF_B;
+	current->flags |= PF_B;
+	return old;
+}
+static inline void restore_flags(unsigned long orig, unsigned long flags)
+{
+	current->flags &= ~flags;
+	current->flags |= orig & flags;
+}
+"#;
+
+fn scan_tree(files: &[(&str, &str)]) -> Evidence {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (p, text) in files {
+        let path = dir.path().join(p);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, text).expect("write");
+    }
+    let loaded = layout::parse_str("test.toml", LAYOUT).expect("layout");
+    scan::scan(&loaded.layout, "test.toml", dir.path(), false).expect("scan")
+}
+
+fn with_sched(c: &str) -> Evidence {
+    scan_tree(&[("include/linux/sched.h", SCHED_H), ("kernel/t.c", c)])
+}
+
+fn writes<'a>(ev: &'a Evidence, flag: &str) -> Vec<&'a scan::Access> {
+    ev.accesses
+        .iter()
+        .filter(|a| a.flag == flag && a.is_write() && a.file == "kernel/t.c")
+        .collect()
+}
+
+#[test]
+fn mask_ops_on_current_and_on_another_task() {
+    let ev = with_sched(
+        "void f(struct task_struct *p)\n{\n\tcurrent->flags |= PF_A;\n\tp->flags &= ~(PF_A | PF_B);\n\tif (p->flags & PF_C)\n\t\treturn;\n}\nvoid g(void) { struct task_struct *t = find(); f(t); }\n",
+    );
+    let a = writes(&ev, "PF_A");
+    assert_eq!(a.len(), 2, "{a:#?}");
+    assert_eq!(a[0].context, ScanContext::Current);
+    assert_eq!((a[0].line, a[0].op.as_str()), (3, "|="));
+    assert_eq!(a[1].context, ScanContext::Remote, "{:?}", a[1].chain);
+    assert_eq!(a[1].group, vec!["PF_A", "PF_B"]);
+    let c: Vec<_> = ev.accesses.iter().filter(|a| a.flag == "PF_C").collect();
+    assert_eq!(c.len(), 1);
+    assert!(!c[0].is_write());
+    assert_eq!(c[0].context, ScanContext::Remote);
+    assert!(ev.groups.iter().any(|g| g.flags == ["PF_A", "PF_B"]));
+}
+
+#[test]
+fn alias_of_current_and_assignment() {
+    let ev = with_sched(
+        "void f(void)\n{\n\tstruct task_struct *me = current;\n\tme->flags |= PF_A;\n\tme->flags = PF_B;\n}\n",
+    );
+    for f in ["PF_A", "PF_B"] {
+        let w = writes(&ev, f);
+        assert_eq!(w.len(), 1, "{f}");
+        assert_eq!(w[0].context, ScanContext::Current);
+        assert!(w[0].chain.iter().any(|c| c.contains("me = current")));
+    }
+}
+
+#[test]
+fn mask_built_in_a_local_first() {
+    let ev = with_sched(
+        "void f(struct task_struct *p)\n{\n\tunsigned int m = PF_A | PF_B;\n\tp->flags &= ~m;\n}\nvoid g(struct task_struct *q) { f(q->group_leader); }\n",
+    );
+    for f in ["PF_A", "PF_B"] {
+        let w = writes(&ev, f);
+        assert_eq!(w.len(), 1, "{f}: {:#?}", ev.accesses);
+        assert_eq!(w[0].line, 4);
+        assert_eq!(w[0].context, ScanContext::Remote);
+    }
+    assert!(ev.unclassified.is_empty(), "{:#?}", ev.unclassified);
+}
+
+#[test]
+fn an_unused_local_mask_is_listed_as_unclassified() {
+    let ev = with_sched("int f(void)\n{\n\tunsigned int m = PF_A;\n\treturn g(m);\n}\n");
+    assert!(writes(&ev, "PF_A").is_empty());
+    assert_eq!(ev.unclassified.len(), 1);
+    assert_eq!(ev.unclassified[0].line, 3);
+}
+
+#[test]
+fn bitnum_ops_and_generated_helpers() {
+    let ev = with_sched(
+        "void f(struct task_struct *tsk)\n{\n\tset_bit(PFA_SPREAD_PAGE, &tsk->atomic_flags);\n\ttask_set_spread_page(tsk);\n\tif (test_bit(PFA_SPREAD_PAGE, &current->atomic_flags))\n\t\treturn;\n}\nvoid g(struct task_struct *t) { struct task_struct *o = t->real_parent; f(o); }\n",
+    );
+    let w = writes(&ev, "PFA_SPREAD_PAGE");
+    assert_eq!(w.len(), 2, "{w:#?}");
+    assert_eq!(w[0].op, "set_bit");
+    assert_eq!(w[1].op, "task_set_spread_page");
+    assert!(w[1].via[0].starts_with("include/linux/sched.h:"));
+    assert!(w.iter().all(|a| a.context == ScanContext::Remote));
+    assert!(
+        ev.helpers
+            .iter()
+            .any(|h| h.name == "task_set_spread_page" && h.how == "TASK_PFA")
+    );
+    let reads: Vec<_> = ev
+        .accesses
+        .iter()
+        .filter(|a| a.flag == "PFA_SPREAD_PAGE" && !a.is_write())
+        .collect();
+    assert_eq!(reads.len(), 1);
+    assert_eq!(reads[0].context, ScanContext::Current);
+}
+
+#[test]
+fn helpers_found_from_bodies_and_declared_in_the_layout() {
+    let ev = with_sched(
+        "void f(struct task_struct *child)\n{\n\tunsigned int o = save_b();\n\trestore_flags(o, PF_A);\n\tset_stopped_child_used_a(child);\n\thand_helper(child);\n}\nvoid copy_process(void) { struct task_struct *p = alloc(); f(p); }\n",
+    );
+    let b = writes(&ev, "PF_B");
+    assert_eq!(b.len(), 1);
+    assert_eq!(
+        (b[0].op.as_str(), b[0].context),
+        ("save_b", ScanContext::Current)
+    );
+    let a = writes(&ev, "PF_A");
+    assert_eq!(a.len(), 2, "{a:#?}");
+    assert_eq!(a[0].op, "restore_flags");
+    assert_eq!(a[0].context, ScanContext::Current);
+    assert_eq!(a[1].op, "set_stopped_child_used_a");
+    // f's only caller is copy_process, declared quiescent.
+    assert_eq!(a[1].context, ScanContext::RemoteStopped, "{:?}", a[1].chain);
+    let c = writes(&ev, "PF_C");
+    assert_eq!(c.len(), 1);
+    assert_eq!(c[0].op, "hand_helper");
+}
+
+#[test]
+fn parameter_that_every_caller_passes_current() {
+    let ev = with_sched(
+        "static void zap(struct task_struct *tsk)\n{\n\ttsk->flags |= PF_A;\n}\nvoid a(void) { zap(current); }\nvoid b(void) { struct task_struct *me = current; zap(me); }\n",
+    );
+    let w = writes(&ev, "PF_A");
+    assert_eq!(w.len(), 1);
+    assert_eq!(w[0].context, ScanContext::Current, "{:?}", w[0].chain);
+    assert!(w[0].chain.iter().any(|c| c.contains("passes current")));
+}
+
+#[test]
+fn parameter_without_callers_is_an_unknown_receiver() {
+    let ev = with_sched("void lonely(struct task_struct *t)\n{\n\tt->flags |= PF_A;\n}\n");
+    let w = writes(&ev, "PF_A");
+    assert_eq!(w.len(), 1);
+    assert_eq!(w[0].context, ScanContext::Unknown);
+    assert_eq!(w[0].confidence, "low");
+    assert!(w[0].chain[0].contains("unknown receiver"));
+}
+
+#[test]
+fn quiescent_function_makes_remote_stopped() {
+    let ev = with_sched(
+        "struct task_struct *copy_process(void)\n{\n\tstruct task_struct *p = dup();\n\tp->flags &= ~PF_A;\n\tp->frozen = 0;\n\treturn p;\n}\n",
+    );
+    assert_eq!(writes(&ev, "PF_A")[0].context, ScanContext::RemoteStopped);
+    assert_eq!(writes(&ev, "frozen")[0].context, ScanContext::RemoteStopped);
+}
+
+#[test]
+fn bitfields_of_tasks_count_and_of_other_structs_do_not() {
+    let ev = with_sched(
+        "void f(struct task_struct *p, struct cgroup *cgrp, struct rq *rq)\n{\n\tcgrp->frozen = 1;\n\tstruct css_set cs = { .frozen = 1 };\n\trq->curr->in_iowait = 1;\n\tcurrent->frozen = 1;\n\tif (p->frozen)\n\t\treturn;\n}\nvoid g(struct task_struct *x) { f(x->group_leader, 0, 0); }\n",
+    );
+    let frozen: Vec<_> = ev.accesses.iter().filter(|a| a.flag == "frozen").collect();
+    assert_eq!(frozen.len(), 2, "{frozen:#?}");
+    assert!(frozen[0].is_write() && frozen[0].context == ScanContext::Current);
+    assert!(!frozen[1].is_write() && frozen[1].context == ScanContext::Remote);
+    assert_eq!(ev.other_struct, 2);
+    let io = writes(&ev, "in_iowait");
+    assert_eq!(io.len(), 1);
+    assert_eq!(io[0].receiver, "rq->curr");
+    assert_eq!(io[0].context, ScanContext::Remote);
+}
+
+#[test]
+fn untyped_receivers_have_low_confidence() {
+    let ev = with_sched("void f(void)\n{\n\tglobal_task->frozen = 1;\n}\n");
+    let w = writes(&ev, "frozen");
+    assert_eq!(w.len(), 1);
+    assert_eq!(w[0].confidence, "low");
+    assert_eq!(w[0].context, ScanContext::Unknown);
+}
+
+#[test]
+fn comments_strings_and_if_zero_do_not_count() {
+    let ev = with_sched(
+        "/* p->flags |= PF_A; */\n// p->flags |= PF_B;\nvoid f(struct task_struct *p)\n{\n\tpr_info(\"PF_A p->flags |= PF_A\");\n#if 0\n\tp->flags |= PF_C;\n#endif\n\tchar c = 'PF_B';\n}\n",
+    );
+    let in_c: Vec<_> = ev
+        .accesses
+        .iter()
+        .filter(|a| a.file == "kernel/t.c")
+        .collect();
+    assert!(in_c.is_empty(), "{in_c:#?}");
+    assert!(ev.unclassified.iter().all(|u| u.file != "kernel/t.c"));
+}
+
+#[test]
+fn unclassified_occurrences_are_listed_with_their_location() {
+    let ev = with_sched("int f(unsigned int x)\n{\n\treturn mystery(PF_A) + (x & PF_B);\n}\n");
+    let u: Vec<_> = ev
+        .unclassified
+        .iter()
+        .filter(|u| u.file == "kernel/t.c")
+        .collect();
+    assert_eq!(u.len(), 2, "{u:#?}");
+    assert_eq!((u[0].name.as_str(), u[0].line, u[0].col), ("PF_A", 3, 17));
+    assert!(u[0].reason.contains("mystery"));
+    assert_eq!(u[1].name, "PF_B");
+}
+
+#[test]
+fn switch_case_guard_follows_constant_arguments() {
+    let ev = with_sched(
+        "static int ctl(struct task_struct *task, unsigned long c)\n{\n\tswitch (c) {\n\tcase MODE_ONE:\n\t\ttask->flags |= PF_A;\n\t\tbreak;\n\tcase MODE_TWO:\n\t\ttask->flags |= PF_B;\n\t\tbreak;\n\t}\n\treturn 0;\n}\nvoid own(unsigned long c) { ctl(current, c); }\nvoid other(struct task_struct *t) { struct task_struct *o = t->parent; ctl(o, MODE_TWO); }\n",
+    );
+    assert_eq!(writes(&ev, "PF_A")[0].context, ScanContext::Current);
+    assert_eq!(writes(&ev, "PF_B")[0].context, ScanContext::Remote);
+}
+
+#[test]
+fn only_c_sources_and_headers_are_read_and_symlinks_are_not_followed() {
+    let outside = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        outside.path().join("evil.c"),
+        "void f(struct task_struct *p) { p->flags |= PF_A; }\n",
+    )
+    .expect("write");
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("notes.txt"),
+        "void f(struct task_struct *p) { p->flags |= PF_A; }\n",
+    )
+    .expect("write");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(outside.path(), dir.path().join("link")).expect("symlink");
+    let loaded = layout::parse_str("test.toml", LAYOUT).expect("layout");
+    let ev = scan::scan(&loaded.layout, "t", dir.path(), false).expect("scan");
+    assert_eq!(ev.files_scanned, 0);
+    assert!(ev.accesses.is_empty());
+}
+
+#[test]
+fn output_is_deterministic() {
+    let files = [
+        ("include/linux/sched.h", SCHED_H),
+        ("a.c", "void f(void) { current->flags |= PF_A; }\n"),
+        (
+            "b/c.c",
+            "void g(struct task_struct *p) { p->flags |= PF_B; }\n",
+        ),
+    ];
+    let one = scan::report::json(&scan_tree(&files));
+    let two = scan::report::json(&scan_tree(&files));
+    // Only the temporary directory name differs.
+    let strip = |s: &str| {
+        s.lines()
+            .filter(|l| !l.contains("\"src\""))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(strip(&one), strip(&two));
+}
+
+#[test]
+fn update_adds_evidence_and_keeps_hand_facts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = dir.path().join("src");
+    std::fs::create_dir_all(src.join("kernel")).expect("mkdir");
+    std::fs::write(
+        src.join("kernel/t.c"),
+        "static void poke(struct task_struct *p)\n{\n\tp->flags |= PF_A;\n}\nvoid g(struct task_struct *t) { struct task_struct *o = t->parent; poke(o); }\n",
+    )
+    .expect("write");
+    let layout_text = LAYOUT.replace(
+        "[[flag]]\nname = \"PF_B\"",
+        "[[flag.writer]]\ncontext = \"current\" # hand comment\nevidence = [\"hand.c:1\"]\nnote = \"kept\"\n\n[[flag]]\nname = \"PF_B\"",
+    );
+    let lpath = dir.path().join("layout.toml");
+    std::fs::write(&lpath, &layout_text).expect("write");
+    let out = assert_cmd::Command::cargo_bin("flagplan")
+        .expect("bin")
+        .args(["scan"])
+        .arg(&src)
+        .arg("--layout")
+        .arg(&lpath)
+        .arg("--update")
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let new = std::fs::read_to_string(&lpath).expect("read");
+    assert!(new.contains("# hand comment"), "{new}");
+    assert!(new.contains("note = \"kept\""));
+    assert!(new.contains("hand.c:1"));
+    assert!(new.contains("context = \"remote\""), "{new}");
+    assert!(new.contains("kernel/t.c:3"));
+    assert!(layout::parse_str("new.toml", &new).is_ok());
+    // Idempotent: a second update changes nothing.
+    let again = assert_cmd::Command::cargo_bin("flagplan")
+        .expect("bin")
+        .arg("scan")
+        .arg(&src)
+        .arg("--layout")
+        .arg(&lpath)
+        .arg("--update")
+        .output()
+        .expect("run");
+    assert!(again.status.success());
+    assert_eq!(std::fs::read_to_string(&lpath).expect("read"), new);
+}
+
+#[test]
+fn text_report_groups_by_flag() {
+    let ev = with_sched("void f(struct task_struct *p)\n{\n\tcurrent->flags |= PF_A | PF_B;\n}\n");
+    let loaded = layout::parse_str("test.toml", LAYOUT).expect("layout");
+    let text = scan::report::text(&ev, &loaded.layout, false);
+    assert!(
+        text.contains("PF_A (flags)\n  writes: current 1, remote 0"),
+        "{text}"
+    );
+    assert!(text.contains("PF_A | PF_B"));
+    let _ = Path::new("unused");
+}
+
+#[test]
+fn missing_source_dir_is_an_input_error() {
+    let out = assert_cmd::Command::cargo_bin("flagplan")
+        .expect("bin")
+        .args(["scan", "/nonexistent/tree", "--builtin", "linux-6.1"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn this_cpus_running_task_is_current() {
+    let ev = with_sched(
+        "void sched(void)\n{\n\tstruct task_struct *prev;\n\tstruct rq *rq;\n\tint cpu;\n\tcpu = smp_processor_id();\n\trq = cpu_rq(cpu);\n\tprev = rq->curr;\n\tprev->frozen = 1;\n\trq = other_rq();\n}\nvoid remote(struct rq *rq)\n{\n\trq->curr->frozen = 0;\n}\n",
+    );
+    let w = writes(&ev, "frozen");
+    assert_eq!(w.len(), 2, "{w:#?}");
+    assert_eq!(w[0].context, ScanContext::Current, "{:?}", w[0].chain);
+    assert!(w[0].chain[0].contains("this CPU"));
+    assert_eq!(w[1].context, ScanContext::Remote);
+}
+
+#[test]
+fn mask_macros_of_the_file_are_expanded() {
+    let ev =
+        with_sched("#define BOTH (PF_A | PF_B)\nvoid f(void)\n{\n\tcurrent->flags |= BOTH;\n}\n");
+    for f in ["PF_A", "PF_B"] {
+        let w = writes(&ev, f);
+        assert_eq!(w.len(), 1, "{f}: {:#?}", ev.accesses);
+        assert_eq!(w[0].line, 4);
+        assert_eq!(w[0].group, vec!["PF_A", "PF_B"]);
+    }
+    assert!(ev.unclassified.iter().all(|u| u.file != "kernel/t.c"));
+}
