@@ -18,6 +18,11 @@ fuzz_target!(|data: &[u8]| {
         let doc = import::emit::to_table(&imp);
         let text = import::emit::render(&doc, &[], &Default::default());
         let _ = imp.warning_lines("fuzz.h");
+        // Every guard the importer writes reads back with the layout's guard parser.
+        for f in &imp.flags {
+            let g = f.guard.to_string();
+            assert!(flagplan::guard::Guard::parse(&g).is_ok(), "guard `{g}`");
+        }
         // What the importer writes, the layout reader reads (or rejects with an error).
         let _ = flagplan::layout::parse_str("fuzz.toml", &text);
     }

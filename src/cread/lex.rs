@@ -71,11 +71,13 @@ fn splice(src: &[u8]) -> (Vec<u8>, Vec<usize>) {
     (out, map)
 }
 
+// `$` in identifiers (a GCC extension the kernel does not use) is read as punctuation, so every
+// identifier is also a valid guard symbol.
 fn is_ident_start(b: u8) -> bool {
-    b.is_ascii_alphabetic() || b == b'_' || b == b'$'
+    b.is_ascii_alphabetic() || b == b'_'
 }
 fn is_ident(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b == b'$'
+    b.is_ascii_alphanumeric() || b == b'_'
 }
 
 const PUNCT3: [&str; 3] = ["<<=", ">>=", "..."];

@@ -162,6 +162,22 @@ mod tests {
     }
 
     #[test]
+    fn guard_words_as_symbols_stay_parseable() {
+        // Found by cargo-fuzz: `#ifdef IS_ENABLED` made a guard that did not read back.
+        for src in [
+            "#ifdef IS_ENABLED\n#define X 1\n#endif\n",
+            "#ifndef defined\n#define X 1\n#endif\n",
+            "#if 0\n#elifdef IS_BUILTIN\n#define X 1\n#endif\n",
+        ] {
+            let h = Header::read(src.as_bytes());
+            let d = h.pp.defines.iter().find(|d| d.name == "X").expect("X");
+            let g = h.define_guard(d);
+            assert_eq!(Guard::parse(&g.to_string()).as_ref(), Ok(&g), "{src}");
+            assert_eq!(h.opaque_in(&g).len(), 1, "{src}");
+        }
+    }
+
+    #[test]
     fn comment_text_joins_lines() {
         assert_eq!(comment_text(" a,\n\t\t * b. "), "a, b.");
     }

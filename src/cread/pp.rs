@@ -116,12 +116,28 @@ fn if_expr(pp: &mut Preprocessed, toks: &[&Token], at: usize, line: usize) -> Gu
             _ => piece.clone(),
         });
     }
-    if plain && let Ok(g) = Guard::parse(&text) {
+    if plain
+        && let Ok(g) = Guard::parse(&text)
+        && Guard::parse(&g.to_string()).as_ref() == Ok(&g)
+    {
         return g;
     }
     let sym = format!("__UNPARSED_IF_LINE_{line}");
     pp.opaque.push((sym.clone(), at, raw));
     Guard::Sym(sym)
+}
+
+/// `#ifdef SYM`: a guard symbol, or an opaque one when SYM is a word of the guard syntax
+/// (`defined`, `IS_ENABLED`) that would not read back.
+fn symbol(pp: &mut Preprocessed, sym: &str, at: usize, line: usize) -> Guard {
+    let g = Guard::Sym(sym.to_string());
+    if Guard::parse(&g.to_string()).as_ref() == Ok(&g) {
+        return g;
+    }
+    let opaque = format!("__UNPARSED_IF_LINE_{line}");
+    pp.opaque
+        .push((opaque.clone(), at, format!("defined {sym}")));
+    Guard::Sym(opaque)
 }
 
 fn or_all(gs: &[Guard]) -> Guard {
@@ -212,7 +228,7 @@ pub fn run(toks: &[Token], line_of: &dyn Fn(usize) -> usize) -> Preprocessed {
                 let cond = match (directive.as_str(), rest.first().map(|t| &t.tok)) {
                     ("if", _) => if_expr(&mut pp, rest, hash_at, line),
                     (_, Some(Tok::Ident(sym))) => {
-                        let g = Guard::Sym(sym.clone());
+                        let g = symbol(&mut pp, sym, hash_at, line);
                         if directive == "ifndef" {
                             Guard::negate(g)
                         } else {
@@ -250,8 +266,10 @@ pub fn run(toks: &[Token], line_of: &dyn Fn(usize) -> usize) -> Preprocessed {
                     "else" => Guard::Always,
                     "elif" => if_expr(&mut pp, rest, hash_at, line),
                     _ => match rest.first().map(|t| &t.tok) {
-                        Some(Tok::Ident(sym)) if directive == "elifdef" => Guard::Sym(sym.clone()),
-                        Some(Tok::Ident(sym)) => Guard::negate(Guard::Sym(sym.clone())),
+                        Some(Tok::Ident(sym)) if directive == "elifdef" => {
+                            symbol(&mut pp, sym, hash_at, line)
+                        }
+                        Some(Tok::Ident(sym)) => Guard::negate(symbol(&mut pp, sym, hash_at, line)),
                         _ => Guard::Never,
                     },
                 };
