@@ -138,11 +138,7 @@ pub fn scan(layout: &Layout, layout_name: &str, root: &Path, progress: bool) -> 
         &stats,
         bar.as_ref(),
         |hit, text| {
-            let ts = std::time::Instant::now();
             let fs = scan_file(text, &names, hit.header);
-            if timing && ts.elapsed().as_millis() > 20 {
-                eprintln!("slow: {} {:?} {} bytes", hit.rel, ts.elapsed(), text.len());
-            }
             if let Ok(mut g) = files.lock() {
                 g.push((hit.rel, fs));
             }
