@@ -145,6 +145,7 @@ impl MaskToks {
 /// Per-statement results reused by every hit of one statement (an enormous statement full of
 /// flag names must not cost quadratic time).
 #[derive(Default)]
+#[allow(clippy::type_complexity)]
 struct Memo {
     stmt: Option<(usize, usize)>,
     accesses: Option<((usize, usize), Vec<(usize, usize, bool, usize)>)>,
