@@ -153,6 +153,7 @@ struct Memo {
     guard: Option<(usize, Option<(usize, String)>)>,
     mask_toks: Option<(usize, MaskToks)>,
     switches: Option<(usize, Vec<Switch>)>,
+    mask_param: Option<(usize, Option<usize>)>,
     /// (byte offset, column) of the last position computed.
     col: Option<(u32, u32, u32)>,
 }
@@ -804,13 +805,23 @@ impl<'a> Ctx<'a> {
                 self.flags_in(gs, ge, masks, used)
             };
             let mut in_mask_param = None;
-            if let Recv::Current { .. } | Recv::Param { .. } = recv {
-                // `current->flags &= ~flags` with `flags` a parameter: a helper with a mask argument.
-                for k in a + 3..re {
-                    if let Some(p) = u.params.iter().position(|p| p.name == self.t(k)) {
-                        in_mask_param = Some(p);
+            if let Recv::Current { .. } | Recv::Param { .. } = recv
+                && write
+                && !u.params.is_empty()
+            {
+                // `current->flags &= ~flags` with `flags` a parameter: a helper with a mask
+                // argument (looked for once per store, not once per flag of it).
+                let cached = self.memo.borrow().mask_param.filter(|(k, _)| *k == a);
+                in_mask_param = match cached {
+                    Some((_, p)) => p,
+                    None => {
+                        let p = (a + 3..re)
+                            .filter_map(|k| u.params.iter().position(|p| p.name == self.t(k)))
+                            .last();
+                        self.memo.borrow_mut().mask_param = Some((a, p));
+                        p
                     }
-                }
+                };
             }
             let op = if write {
                 self.t(a + 2).to_string()
