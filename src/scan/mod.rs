@@ -81,6 +81,13 @@ pub fn names_for(layout: &Layout, root: &Path, progress: bool) -> Result<Names> 
             }
         })?;
         let mut found = found.into_inner().unwrap_or_default();
+        if std::env::var_os("FLAGPLAN_TIMING").is_some() {
+            eprintln!(
+                "helper round {_round}: {} names searched, {} helper bodies",
+                search.len(),
+                found.len()
+            );
+        }
         found.sort_by(|a, b| (&a.0, a.1.line, &a.1.name).cmp(&(&b.0, b.1.line, &b.1.name)));
         search.clear();
         for (file, h) in found {
