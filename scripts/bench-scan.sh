@@ -25,12 +25,12 @@ if command -v hyperfine >/dev/null 2>&1; then
         "rg -F -w -f $NAMES --type c ." \
         "$BIN scan . --layout $LAYOUT --format json --no-progress"
 else
-    t() { s=$(date +%s.%N); "$@" > /dev/null || true; e=$(date +%s.%N); echo "$e - $s" | bc; }
+    t() { s=$(date +%s.%N); "$@" > /dev/null || true; e=$(date +%s.%N); awk "BEGIN{print $e - $s}"; }
     RG=$(t rg -F -w -f "$NAMES" --type c .)
     FP=$(t "$BIN" scan . --layout "$LAYOUT" --format json --no-progress)
     echo "rg:            ${RG}s"
     echo "flagplan scan: ${FP}s"
-    echo "ratio:         $(echo "scale=2; $FP / $RG" | bc)x"
+    echo "ratio:         $(awk "BEGIN{printf \"%.2f\", $FP / $RG}")x"
 fi
 /usr/bin/time -v "$BIN" scan . --layout "$LAYOUT" --format json --no-progress 2>&1 >/dev/null \
     | grep -E "Maximum resident|Elapsed" || true
@@ -39,8 +39,8 @@ if [ "${BENCH_COCCI:-0}" = 1 ] && command -v spatch >/dev/null 2>&1; then
     # only, extrapolated to the whole tree by bytes. Labelled as an estimate.
     COCCI=$(mktemp --suffix=.cocci)
     printf '@r@\nexpression E;\nidentifier F =~ "^PF_";\n@@\n* E->flags & F\n' > "$COCCI"
-    s=$(date +%s.%N); spatch --sp-file "$COCCI" --dir kernel --very-quiet > /dev/null 2>&1 || true; e=$(date +%s.%N)
-    SUB=$(du -sb kernel | cut -f1); ALL=$(find . -name '*.[ch]' -print0 | du -cb --files0-from=- | tail -1 | cut -f1)
-    echo "coccinelle on kernel/: $(echo "$e - $s" | bc)s; estimated whole tree: $(echo "($e - $s) * $ALL / $SUB" | bc)s (extrapolated by bytes)"
+    s=$(date +%s.%N); spatch --sp-file "$COCCI" --dir kernel --very-quiet -j "$(nproc)" > /dev/null 2>&1 || true; e=$(date +%s.%N)
+    SUB=$(find kernel -name '*.[ch]' -print0 | du -cb --files0-from=- | tail -1 | cut -f1); ALL=$(find . -name '*.[ch]' -print0 | du -cb --files0-from=- | tail -1 | cut -f1)
+    awk "BEGIN{t = $e - $s; printf \"coccinelle on kernel/: %.1fs; estimated whole tree: %.0fs (EXTRAPOLATED by bytes, one pattern only)\\n\", t, t * $ALL / $SUB}"
     rm -f "$COCCI"
 fi

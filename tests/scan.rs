@@ -432,3 +432,23 @@ fn mask_macros_of_the_file_are_expanded() {
     }
     assert!(ev.unclassified.iter().all(|u| u.file != "kernel/t.c"));
 }
+
+#[test]
+fn tests_of_a_copied_flags_word_are_reads_of_its_task() {
+    let ev = with_sched(
+        "unsigned int ctx(unsigned int gfp)\n{\n\tunsigned int pflags = READ_ONCE(current->flags);\n\tif (pflags & (PF_A | PF_B))\n\t\tgfp = 0;\n\treturn gfp;\n}\n",
+    );
+    let reads: Vec<_> = ev
+        .accesses
+        .iter()
+        .filter(|a| a.file == "kernel/t.c")
+        .collect();
+    assert_eq!(reads.len(), 2, "{reads:#?}");
+    assert!(
+        reads
+            .iter()
+            .all(|a| !a.is_write() && a.context == ScanContext::Current)
+    );
+    assert_eq!(reads[0].group, vec!["PF_A", "PF_B"]);
+    assert!(ev.groups.iter().any(|g| g.flags == ["PF_A", "PF_B"]));
+}

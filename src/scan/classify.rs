@@ -127,7 +127,39 @@ const TASK_MEMBERS: &[&str] = &["curr", "group_leader", "real_parent", "parent",
 
 type MaskMap = HashMap<String, (Vec<String>, Vec<usize>)>;
 
+struct MaskToks(Vec<usize>);
+
+struct Switch {
+    open: usize,
+    close: usize,
+    param: Option<usize>,
+    labels: Vec<(usize, String)>,
+}
+
+impl MaskToks {
+    fn contains(&self, i: &usize) -> bool {
+        self.0.binary_search(i).is_ok()
+    }
+}
+
+/// Per-statement results reused by every hit of one statement (an enormous statement full of
+/// flag names must not cost quadratic time).
+#[derive(Default)]
+#[allow(clippy::type_complexity)]
+struct Memo {
+    stmt: Option<(usize, usize)>,
+    accesses: Option<((usize, usize), Vec<(usize, usize, bool, usize)>)>,
+    flags: Option<((usize, usize), Vec<String>, Vec<String>)>,
+    guard: Option<(usize, Option<(usize, String)>)>,
+    mask_toks: Option<(usize, MaskToks)>,
+    switches: Option<(usize, Vec<Switch>)>,
+    mask_param: Option<(usize, Option<usize>)>,
+    /// (byte offset, column) of the last position computed.
+    col: Option<(u32, u32, u32)>,
+}
+
 struct Ctx<'a> {
+    memo: std::cell::RefCell<Memo>,
     file_masks: MaskMap,
     file_masks_used: HashSet<String>,
     /// Simple assignments of the unit being read (for `rq->curr` of this CPU).
@@ -148,6 +180,7 @@ pub fn scan_file(src: &[u8], names: &Names, header: bool) -> FileScan {
         lines.push(u32::try_from(i + 1).unwrap_or(u32::MAX));
     }
     let mut cx = Ctx {
+        memo: std::cell::RefCell::new(Memo::default()),
         file_masks: HashMap::new(),
         file_masks_used: HashSet::new(),
         assigns: HashMap::new(),
@@ -210,14 +243,19 @@ impl<'a> Ctx<'a> {
         let off = self.toks.get(i).map_or(0, |t| t.start);
         let line = self.lines.partition_point(|&s| s <= off);
         let start = self.lines.get(line.saturating_sub(1)).copied().unwrap_or(0);
-        let col = self
+        // Count characters from the last position on the same line (hits come in order).
+        let mut memo = self.memo.borrow_mut();
+        let (from, base) = match memo.col {
+            Some((ls, o, c)) if ls == start && o <= off => (o, c),
+            _ => (start, 1),
+        };
+        let count = self
             .src
-            .get(start as usize..off as usize)
-            .map_or(1, |s| String::from_utf8_lossy(s).chars().count() + 1);
-        (
-            u32::try_from(line).unwrap_or(u32::MAX),
-            u32::try_from(col).unwrap_or(u32::MAX),
-        )
+            .get(from as usize..off as usize)
+            .map_or(0, |s| s.iter().filter(|&&b| (b & 0xC0) != 0x80).count());
+        let col = base.saturating_add(u32::try_from(count).unwrap_or(u32::MAX));
+        memo.col = Some((start, off, col));
+        (u32::try_from(line).unwrap_or(u32::MAX), col)
     }
 
     fn unclassified(&mut self, i: usize, name: &str, function: &str, reason: &str) {
@@ -427,6 +465,20 @@ impl<'a> Ctx<'a> {
 
     /// Statement bounds around token `i` inside `u`: after the previous `;{}` to the next one.
     fn stmt(&self, u: &Unit, i: usize) -> (usize, usize) {
+        if let Some((s, e)) = self.memo.borrow().stmt
+            && s <= i
+            && i < e
+            && s >= u.body.start
+            && e <= u.body.end
+        {
+            return (s, e);
+        }
+        let r = self.stmt_scan(u, i);
+        self.memo.borrow_mut().stmt = Some(r);
+        r
+    }
+
+    fn stmt_scan(&self, u: &Unit, i: usize) -> (usize, usize) {
         let is_b = |j: usize| matches!(self.t(j), ";" | "{" | "}");
         let mut s = i;
         while s > u.body.start && !is_b(s - 1) {
@@ -646,6 +698,26 @@ impl<'a> Ctx<'a> {
         masks: &HashMap<String, (Vec<String>, Vec<usize>)>,
         used: &mut HashSet<String>,
     ) -> Vec<String> {
+        if let Some((k, out, u)) = &self.memo.borrow().flags
+            && *k == (s, e)
+        {
+            used.extend(u.iter().cloned());
+            return out.clone();
+        }
+        let mut mine = HashSet::new();
+        let out = self.flags_in_scan(s, e, masks, &mut mine);
+        self.memo.borrow_mut().flags = Some(((s, e), out.clone(), mine.iter().cloned().collect()));
+        used.extend(mine);
+        out
+    }
+
+    fn flags_in_scan(
+        &self,
+        s: usize,
+        e: usize,
+        masks: &HashMap<String, (Vec<String>, Vec<usize>)>,
+        used: &mut HashSet<String>,
+    ) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for k in s..e {
             let w = self.t(k);
@@ -708,7 +780,7 @@ impl<'a> Ctx<'a> {
     ) {
         let flag = self.t(i).to_string();
         // Part of a local mask definition: accounted when the local is applied.
-        if masks.values().any(|(_, toks)| toks.contains(&i)) {
+        if self.memo_mask_toks(u, masks, i) {
             return;
         }
         let (s, e) = self.stmt(u, i);
@@ -733,13 +805,23 @@ impl<'a> Ctx<'a> {
                 self.flags_in(gs, ge, masks, used)
             };
             let mut in_mask_param = None;
-            if let Recv::Current { .. } | Recv::Param { .. } = recv {
-                // `current->flags &= ~flags` with `flags` a parameter: a helper with a mask argument.
-                for k in a + 3..re {
-                    if let Some(p) = u.params.iter().position(|p| p.name == self.t(k)) {
-                        in_mask_param = Some(p);
+            if let Recv::Current { .. } | Recv::Param { .. } = recv
+                && write
+                && !u.params.is_empty()
+            {
+                // `current->flags &= ~flags` with `flags` a parameter: a helper with a mask
+                // argument (looked for once per store, not once per flag of it).
+                let cached = self.memo.borrow().mask_param.filter(|(k, _)| *k == a);
+                in_mask_param = match cached {
+                    Some((_, p)) => p,
+                    None => {
+                        let p = (a + 3..re)
+                            .filter_map(|k| u.params.iter().position(|p| p.name == self.t(k)))
+                            .last();
+                        self.memo.borrow_mut().mask_param = Some((a, p));
+                        p
                     }
-                }
+                };
             }
             let op = if write {
                 self.t(a + 2).to_string()
@@ -778,6 +860,26 @@ impl<'a> Ctx<'a> {
             }
             return;
         }
+        // A test of a copy: `unsigned pflags = READ_ONCE(current->flags); ... pflags & PF_A`.
+        if let Some((v, rtok)) = self.flags_copy(s, e) {
+            if let Some(recv) = self.resolve(u, locals, rtok, rtok + 1) {
+                let group = self.flags_in(s, e, masks, used);
+                let receiver = self.t(rtok).to_string();
+                self.push(
+                    acc,
+                    i,
+                    &flag,
+                    false,
+                    &format!("test of copy `{v}`"),
+                    receiver,
+                    recv,
+                    u,
+                    group,
+                    Vec::new(),
+                );
+            }
+            return;
+        }
         // A mask-parameter helper reached through its mask argument is handled at the helper name.
         if let Some((callee, _)) = self.enclosing_call(s, i)
             && let Some(Name::Helper(_)) = self.names.get(callee)
@@ -794,52 +896,169 @@ impl<'a> Ctx<'a> {
         self.unclassified(i, &flag, &u.name, &reason);
     }
 
-    /// `case LABEL:` of a `switch (param)` around token `at`, nearest first.
-    fn case_guard(&self, u: &Unit, at: usize) -> Option<(usize, String)> {
-        let mut depth = 0usize;
-        let mut label: Option<String> = None;
-        let mut j = at;
-        while j > u.body.start {
-            j -= 1;
-            match self.t(j) {
-                "}" => depth += 1,
-                "{" if depth > 0 => depth -= 1,
-                "{" => {
-                    // Leaving a block: is it a switch body?
-                    let close = j.checked_sub(1)?;
-                    if self.t(close) != ")" {
-                        if label.is_some() {
-                            return None;
-                        }
-                        continue;
+    /// A local in statement `s..e` tested with `&` whose every earlier assignment copies a task's
+    /// mask word (`v = R->flags` or `v = READ_ONCE(R->flags)`): the local and R's token.
+    fn flags_copy(&self, s: usize, e: usize) -> Option<(String, usize)> {
+        for k in s..e {
+            if self.toks[k].kind != TokKind::Ident
+                || !(self.t(k + 1) == "&" || self.t(k.wrapping_sub(1)) == "&")
+            {
+                continue;
+            }
+            let v = self.t(k);
+            let Some(list) = self.assigns.get(v) else {
+                continue;
+            };
+            let before: Vec<&(usize, String)> = list.iter().filter(|(a, _)| *a < s).collect();
+            let mut rtok = None;
+            let all = !before.is_empty()
+                && before.iter().all(|(a, rhs)| {
+                    let inner = rhs
+                        .strip_prefix("READ_ONCE(")
+                        .and_then(|x| x.strip_suffix(')'))
+                        .unwrap_or(rhs);
+                    let ok = self.names.mask_words.iter().any(|w| {
+                        inner
+                            .strip_suffix(w.as_str())
+                            .is_some_and(|r| r.ends_with("->"))
+                    });
+                    if ok {
+                        let skip = if rhs.starts_with("READ_ONCE(") { 4 } else { 2 };
+                        rtok = Some(a + skip);
                     }
-                    let open = parse::matching_back(self.src, self.toks, close, u.body.start)?;
-                    if self.t(open.checked_sub(1)?) != "switch" {
-                        if label.is_some() {
-                            return None;
-                        }
-                        j = open;
-                        continue;
-                    }
-                    let label = label?;
-                    if close == open + 2 {
-                        let var = self.t(open + 1);
-                        let p = u.params.iter().position(|p| p.name == var)?;
-                        return Some((p, label));
-                    }
-                    return None;
-                }
-                "case" if depth == 0 && label.is_none() => {
-                    label = Some(self.t(j + 1).to_string());
-                }
-                _ => {}
+                    ok
+                });
+            if all && let Some(r) = rtok {
+                return Some((v.to_string(), r));
             }
         }
         None
     }
 
+    /// Is token `i` part of a local mask definition? (sorted once per unit, then bisected)
+    fn memo_mask_toks(
+        &self,
+        u: &Unit,
+        masks: &HashMap<String, (Vec<String>, Vec<usize>)>,
+        i: usize,
+    ) -> bool {
+        let mut memo = self.memo.borrow_mut();
+        if memo
+            .mask_toks
+            .as_ref()
+            .is_none_or(|(k, _)| *k != u.body.start)
+        {
+            let mut v: Vec<usize> = masks
+                .values()
+                .flat_map(|(_, t)| t.iter().copied())
+                .collect();
+            v.sort_unstable();
+            memo.mask_toks = Some((u.body.start, MaskToks(v)));
+        }
+        memo.mask_toks.as_ref().is_some_and(|(_, m)| m.contains(&i))
+    }
+
+    /// `case LABEL:` of a `switch (param)` around token `at`, nearest first.
+    fn case_guard(&self, u: &Unit, at: usize) -> Option<(usize, String)> {
+        let (s, _) = self.stmt(u, at);
+        if let Some((k, g)) = &self.memo.borrow().guard
+            && *k == s
+        {
+            return g.clone();
+        }
+        let g = self.case_guard_scan(u, at);
+        let g = g.filter(|(_, l)| l != "default");
+        self.memo.borrow_mut().guard = Some((s, g.clone()));
+        g
+    }
+
+    fn case_guard_scan(&self, u: &Unit, at: usize) -> Option<(usize, String)> {
+        let mut memo = self.memo.borrow_mut();
+        if memo
+            .switches
+            .as_ref()
+            .is_none_or(|(k, _)| *k != u.body.start)
+        {
+            memo.switches = Some((u.body.start, self.switches(u)));
+        }
+        let (_, sw) = memo.switches.as_ref()?;
+        // The innermost switch on a parameter around `at`, and the last label before it.
+        let inner = sw
+            .iter()
+            .filter(|w| w.open < at && at < w.close)
+            .max_by_key(|w| w.open)?;
+        let param = inner.param?;
+        let k = inner.labels.partition_point(|(p, _)| *p < at);
+        let (_, label) = inner.labels.get(k.checked_sub(1)?)?;
+        Some((param, label.clone()))
+    }
+
+    /// Every `switch (x) { ... }` of a unit with its `case` labels, in one pass.
+    fn switches(&self, u: &Unit) -> Vec<Switch> {
+        let mut out: Vec<Switch> = Vec::new();
+        let mut stack: Vec<(usize, usize)> = Vec::new(); // (index in out, brace depth of its body)
+        let mut depth = 0usize;
+        let mut i = u.body.start;
+        while i < u.body.end {
+            match self.t(i) {
+                "switch" if self.t(i + 1) == "(" => {
+                    if let Some(close) = parse::matching(self.src, self.toks, i + 1, u.body.end)
+                        && self.t(close + 1) == "{"
+                        && let Some(end) =
+                            parse::matching(self.src, self.toks, close + 1, u.body.end)
+                    {
+                        let param = (close == i + 3)
+                            .then(|| u.params.iter().position(|p| p.name == self.t(i + 2)))
+                            .flatten();
+                        out.push(Switch {
+                            open: close + 1,
+                            close: end,
+                            param,
+                            labels: Vec::new(),
+                        });
+                        depth += 1;
+                        stack.push((out.len() - 1, depth));
+                        i = close + 2;
+                        continue;
+                    }
+                }
+                "{" => depth += 1,
+                "}" => {
+                    if stack.last().is_some_and(|&(_, d)| d == depth) {
+                        stack.pop();
+                    }
+                    depth = depth.saturating_sub(1);
+                }
+                "case" => {
+                    if let Some(&(w, _)) = stack.last() {
+                        out[w].labels.push((i, self.t(i + 1).to_string()));
+                    }
+                }
+                "default" if self.t(i + 1) == ":" => {
+                    if let Some(&(w, _)) = stack.last() {
+                        out[w].labels.push((i, "default".to_string()));
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        out
+    }
+
     /// Accesses to a mask word in statement `s..e`: (receiver start, `->`, is a store, rhs end).
     fn mask_accesses(&self, s: usize, e: usize) -> Vec<(usize, usize, bool, usize)> {
+        if let Some((k, v)) = &self.memo.borrow().accesses
+            && *k == (s, e)
+        {
+            return v.clone();
+        }
+        let accs = self.mask_accesses_scan(s, e);
+        self.memo.borrow_mut().accesses = Some(((s, e), accs.clone()));
+        accs
+    }
+
+    fn mask_accesses_scan(&self, s: usize, e: usize) -> Vec<(usize, usize, bool, usize)> {
         let mut accs = Vec::new();
         for a in s..e {
             if self.t(a) == "->" && self.names.mask_words.iter().any(|w| w == self.t(a + 1)) {

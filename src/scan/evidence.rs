@@ -57,6 +57,9 @@ pub struct Access {
     pub via: Vec<String>,
     /// How the context was decided (alias, callers, quiescent function).
     pub chain: Vec<String>,
+    /// The context of each caller path (a helper called on `current` by one caller and on a
+    /// stopped child by another has both); `context` is the weakest of them.
+    pub paths: Vec<ScanContext>,
 }
 
 impl Access {
@@ -143,9 +146,11 @@ impl<'a> Resolver<'a> {
         guard: Option<&(usize, String)>,
         depth: usize,
         chain: &mut Vec<String>,
+        leaves: &mut Vec<ScanContext>,
     ) -> ScanContext {
         if let Some(q) = self.quiescent(function, file) {
             chain.push(format!("{function}() is quiescent: {}", q.reason));
+            leaves.push(ScanContext::RemoteStopped);
             return ScanContext::RemoteStopped;
         }
         let is_static = self.statics.contains(&(function, file));
@@ -169,6 +174,7 @@ impl<'a> Resolver<'a> {
             chain.push(format!(
                 "unknown receiver: no call of {function}() with a task argument seen"
             ));
+            leaves.push(ScanContext::Unknown);
             return ScanContext::Unknown;
         }
         let mut results = Vec::new();
@@ -199,7 +205,9 @@ impl<'a> Resolver<'a> {
                         c.caller,
                         j + 1
                     ));
-                    self.param(&c.caller, f, *j, None, depth + 1, chain)
+                    let sub = self.param(&c.caller, f, *j, None, depth + 1, chain, leaves);
+                    results.push(sub);
+                    continue;
                 }
                 _ => {
                     chain.push(format!(
@@ -209,6 +217,7 @@ impl<'a> Resolver<'a> {
                     ScanContext::Unknown
                 }
             };
+            leaves.push(ctx);
             results.push(ctx);
         }
         combine(&results)
@@ -269,6 +278,7 @@ pub fn resolve(
         other_struct += fs.other_struct;
         for a in &fs.accesses {
             let mut chain = Vec::new();
+            let mut leaves = Vec::new();
             let (context, mut high) = match &a.recv {
                 Recv::Current { alias } => {
                     if let Some(al) = alias {
@@ -291,6 +301,7 @@ pub fn resolve(
                         a.case_guard.as_ref(),
                         0,
                         &mut chain,
+                        &mut leaves,
                     );
                     (c, *typed && c != ScanContext::Unknown)
                 }
@@ -308,6 +319,9 @@ pub fn resolve(
             if context == ScanContext::Unknown {
                 high = false;
             }
+            leaves.push(context);
+            leaves.sort();
+            leaves.dedup();
             accesses.push(Access {
                 flag: a.flag.clone(),
                 word: word_of
@@ -328,6 +342,7 @@ pub fn resolve(
                 group: a.group.clone(),
                 via: a.via.clone(),
                 chain,
+                paths: leaves,
             });
         }
         for u in &fs.unclassified {

@@ -112,8 +112,13 @@ fn judge_flag(l: &Layout, f: &Flag, writes: &[&Access], out: &mut Vec<Finding>) 
     let declared: BTreeSet<Context> = f.writers.iter().map(|w| w.context).collect();
     let mut by_ctx: BTreeMap<Context, Vec<&Access>> = BTreeMap::new();
     for a in writes {
-        if let Some(c) = model_ctx(a.context) {
-            by_ctx.entry(c).or_default().push(a);
+        for p in &a.paths {
+            if let Some(c) = model_ctx(*p) {
+                let v = by_ctx.entry(c).or_default();
+                if !v.iter().any(|x| std::ptr::eq(*x, *a)) {
+                    v.push(a);
+                }
+            }
         }
     }
     let name = f.current_name().to_string();

@@ -81,6 +81,13 @@ pub fn names_for(layout: &Layout, root: &Path, progress: bool) -> Result<Names> 
             }
         })?;
         let mut found = found.into_inner().unwrap_or_default();
+        if std::env::var_os("FLAGPLAN_TIMING").is_some() {
+            eprintln!(
+                "helper round {_round}: {} names searched, {} helper bodies",
+                search.len(),
+                found.len()
+            );
+        }
         found.sort_by(|a, b| (&a.0, a.1.line, &a.1.name).cmp(&(&b.0, b.1.line, &b.1.name)));
         search.clear();
         for (file, h) in found {
@@ -138,11 +145,7 @@ pub fn scan(layout: &Layout, layout_name: &str, root: &Path, progress: bool) -> 
         &stats,
         bar.as_ref(),
         |hit, text| {
-            let ts = std::time::Instant::now();
             let fs = scan_file(text, &names, hit.header);
-            if timing && ts.elapsed().as_millis() > 20 {
-                eprintln!("slow: {} {:?} {} bytes", hit.rel, ts.elapsed(), text.len());
-            }
             if let Ok(mut g) = files.lock() {
                 g.push((hit.rel, fs));
             }

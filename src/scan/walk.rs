@@ -30,12 +30,11 @@ pub enum Matcher {
 
 impl Matcher {
     pub fn new(patterns: &[String]) -> Result<Matcher> {
-        if std::env::var_os("FLAGPLAN_AC").is_none()
-            && let Some(s) = aho_corasick::packed::Config::new()
-                .match_kind(aho_corasick::packed::MatchKind::LeftmostLongest)
-                .builder()
-                .extend(patterns)
-                .build()
+        if let Some(s) = aho_corasick::packed::Config::new()
+            .match_kind(aho_corasick::packed::MatchKind::LeftmostLongest)
+            .builder()
+            .extend(patterns)
+            .build()
         {
             return Ok(Matcher::Packed(s));
         }
@@ -60,11 +59,7 @@ fn bounded(text: &[u8], s: usize, e: usize) -> bool {
 pub fn matcher(patterns: &[String]) -> Result<AhoCorasick> {
     AhoCorasick::builder()
         .match_kind(MatchKind::LeftmostLongest)
-        .kind(Some(match std::env::var("FLAGPLAN_AC").as_deref() {
-            Ok("nfa") => aho_corasick::AhoCorasickKind::ContiguousNFA,
-            _ => aho_corasick::AhoCorasickKind::DFA,
-        }))
-        .prefilter(std::env::var_os("FLAGPLAN_NOPRE").is_none())
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
         .build(patterns)
         .map_err(|e| Error::Usage(format!("cannot build the name matcher: {e}")))
 }
