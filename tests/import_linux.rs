@@ -93,6 +93,12 @@ fn semantic(l: &Layout) -> BTreeMap<String, String> {
             format!("{:?}", (&w.flag, &w.rule, &w.reason)),
         );
     }
+    for q in &l.quiescent {
+        m.insert(format!("quiescent {}", q.function), format!("{q:?}"));
+    }
+    for a in &l.accessors {
+        m.insert(format!("accessor {}", a.name), format!("{a:?}"));
+    }
     m
 }
 

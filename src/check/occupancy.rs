@@ -68,18 +68,27 @@ pub fn of_word(layout: &Layout, word: &Word, members: &[usize]) -> Occupancy {
                 let f = &layout.flags[i];
                 let Some(b) = f.bit else { continue };
                 for bit in b..b.saturating_add(f.width).min(width) {
-                    cells[bit as usize] = if f.is_moved() {
+                    cells[bit as usize] = if f.reserved {
+                        Cell::Reserved
+                    } else if f.is_moved() {
                         Cell::MovedIn
                     } else {
                         Cell::Used
                     };
                 }
             }
-            let used = worst_case_sum(members.iter().map(|&i| {
-                let f = &layout.flags[i];
-                (&f.guard, f.width)
-            }));
-            (used.min(width), 0)
+            // Reserved members (`__mce_reserved:62`) pad the unit: they hold bits, but no flag.
+            let sum = |reserved: bool| {
+                worst_case_sum(
+                    members
+                        .iter()
+                        .map(|&i| &layout.flags[i])
+                        .filter(|f| f.reserved == reserved)
+                        .map(|f| (&f.guard, f.width)),
+                )
+            };
+            let reserved = sum(true).min(width);
+            (sum(false).min(width - reserved), reserved)
         }
         Kind::Mask | Kind::Bitnum => {
             for &i in members {

@@ -107,12 +107,16 @@ const WRITER_ORDER: &[&str] = &["context", "balanced", "lock", "evidence", "note
 const GROUP_ORDER: &[&str] = &["name", "flags", "reason", "evidence"];
 const WAIVER_ORDER: &[&str] = &["flag", "rule", "reason"];
 const PROPOSAL_ORDER: &[&str] = &["move", "add", "to", "bit", "member"];
+const QUIESCENT_ORDER: &[&str] = &["function", "file", "reason", "evidence"];
+const ACCESSOR_ORDER: &[&str] = &["name", "flags", "receiver", "write"];
 const ARRAYS: &[(&str, &[&str])] = &[
     ("word", WORD_ORDER),
     ("flag", FLAG_ORDER),
     ("group", GROUP_ORDER),
     ("waiver", WAIVER_ORDER),
     ("proposal", PROPOSAL_ORDER),
+    ("quiescent", QUIESCENT_ORDER),
+    ("accessor", ACCESSOR_ORDER),
 ];
 
 /// A TOML basic string.

@@ -268,7 +268,7 @@ impl Analysis {
     /// Returns the blocks, or the placements (member index, bit) when legal.
     pub fn exact(&self, u: usize, d: usize) -> std::result::Result<Vec<(usize, u32)>, Vec<Block>> {
         let mut blocks = self.static_blocks(u, d);
-        blocks.retain(|b| b.rule != RuleId::AbiPinned.id() && b.rule != RuleId::BitReserved.id());
+        blocks.retain(|b| b.rule != RuleId::BitReserved.id());
         let layout = self.layout();
         let word = &layout.words[d];
         let members = self.units[u].flags.clone();
