@@ -21,7 +21,7 @@ cd "$TREE"
 rg -F -w -f "$NAMES" --type c . > /dev/null || true
 "$BIN" scan . --layout "$LAYOUT" --format json --no-progress > /dev/null
 if command -v hyperfine >/dev/null 2>&1; then
-    hyperfine --runs 1 --warmup 1 -i \
+    hyperfine --runs "${RUNS:-3}" --warmup 1 -i \
         "rg -F -w -f $NAMES --type c ." \
         "$BIN scan . --layout $LAYOUT --format json --no-progress"
 else

@@ -142,6 +142,14 @@ fn judge_flag(l: &Layout, f: &Flag, writes: &[&Access], out: &mut Vec<Finding>) 
             );
         }
         let moved = matches!(f.origin, Origin::Moved { .. });
+        // A refuted move is reported at the proposal that makes it, as `check` does.
+        let proposal_loc = match &f.origin {
+            Origin::Moved { proposal, .. } => l
+                .proposals
+                .get(*proposal)
+                .map_or_else(|| f.loc.clone(), |p| p.loc.clone()),
+            _ => f.loc.clone(),
+        };
         if moved && !matches!(word.rule, WordRule::Lock(_)) {
             let w = Writer {
                 context: *ctx,
@@ -165,7 +173,7 @@ fn judge_flag(l: &Layout, f: &Flag, writes: &[&Access], out: &mut Vec<Finding>) 
                     )
                     .flag(f.name.clone())
                     .word(f.word.clone())
-                    .at(&f.loc)
+                    .at(&proposal_loc)
                     .evidence(ev)
                     .detail(detail),
                 );
