@@ -298,7 +298,8 @@ pub fn explain(rule: Option<&str>) -> Result<String> {
     ))
 }
 
-fn print(s: &str) -> Result<()> {
+/// Write to standard output; a closed pipe (`| head`) ends the output quietly.
+pub fn print(s: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
     match out.write_all(s.as_bytes()).and_then(|()| out.flush()) {
         Ok(()) => Ok(()),

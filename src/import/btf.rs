@@ -502,13 +502,7 @@ pub fn run_import(
     match out {
         Some(o) => crate::fsutil::write_atomic(o, text.as_bytes(), force)?,
         None => {
-            use std::io::Write as _;
-            let mut so = std::io::stdout().lock();
-            match so.write_all(text.as_bytes()).and_then(|()| so.flush()) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-                Err(e) => return Err(Error::io("<stdout>", e)),
-            }
+            crate::cli::print(&text)?;
         }
     }
     Ok(ExitCode::SUCCESS)

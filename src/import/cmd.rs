@@ -245,12 +245,7 @@ pub fn run_import(args: &ImportArgs) -> Result<ExitCode> {
             );
         }
         None => {
-            let mut out = std::io::stdout().lock();
-            match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-                Err(e) => return Err(Error::io("<stdout>", e)),
-            }
+            crate::cli::print(&text)?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -29,19 +29,8 @@ pub fn add_to_report(args: &DriftArgs, loaded: &mut Loaded, report: &mut Report)
         return Ok(());
     }
     report.findings.extend(found);
-    sort(&mut report.findings);
+    crate::check::sort(&mut report.findings);
     Ok(())
-}
-
-/// The same order as `check`: file, position, rule, message.
-pub fn sort(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| {
-        let key = |f: &Finding| {
-            let pos = f.loc.as_ref().map(|l| (l.file, l.span.start));
-            (pos, f.rule, f.message.clone())
-        };
-        key(a).cmp(&key(b))
-    });
 }
 
 /// Are two guards the same condition? Structurally, else by enumeration (≤ 16 symbols).

@@ -1,6 +1,6 @@
 //! `flagplan scan SRC_DIR [--layout LAYOUT | --builtin NAME] [--format text|json] [--update]`.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -66,11 +66,6 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
         ScanFormat::Text => super::report::text(&ev, &loaded.layout, args.verbose),
         ScanFormat::Json => super::report::json(&ev),
     };
-    let mut o = std::io::stdout().lock();
-    match o.write_all(out.as_bytes()).and_then(|()| o.flush()) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        Err(e) => return Err(Error::io("<stdout>", e)),
-    }
+    crate::cli::print(&out)?;
     Ok(ExitCode::SUCCESS)
 }

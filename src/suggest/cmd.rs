@@ -1,6 +1,6 @@
 //! The `suggest` subcommand: arguments, dispatch, output and exit codes.
 
-use std::io::Write;
+use crate::cli::print;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -54,15 +54,6 @@ pub struct SuggestArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = SuggestFormat::Text)]
     pub format: SuggestFormat,
-}
-
-fn print(s: &str) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(s.as_bytes()).and_then(|()| out.flush()) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Error::io("<stdout>", e)),
-    }
 }
 
 /// Run `flagplan suggest`. Exit 0 when the request is met, 1 when it cannot be (no legal
