@@ -55,6 +55,11 @@ pub enum Command {
     Report {
         #[command(flatten)]
         layout: LayoutArg,
+        #[command(flatten)]
+        drift: crate::import::cmd::DriftArgs,
+        /// Also judge the plan on evidence scanned from this source tree (as `check --src`).
+        #[arg(long, value_name = "SRC_DIR")]
+        src: Option<PathBuf>,
     },
     /// Print a shell completion script (bash, zsh, fish, ...).
     Completions {
@@ -196,15 +201,13 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
             print(&String::from_utf8_lossy(&buf))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Report { layout: arg } => {
-            let input = arg.input()?;
-            let loaded = layout::load(&input)?;
-            let report = check::check(&loaded);
-            print(&render::mail::render(
-                &report,
-                &loaded.sources,
-                &input.display(),
-            ))?;
+        Command::Report {
+            layout: arg,
+            drift,
+            src,
+        } => {
+            let (loaded, report, name) = judged(arg, drift, src.as_deref())?;
+            print(&render::mail::render(&report, &loaded.sources, &name))?;
             let failing = report.count(Severity::Error) > 0;
             Ok(if failing {
                 ExitCode::from(1)
@@ -227,15 +230,26 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
     }
 }
 
-fn run_check(args: &CheckArgs, color: bool) -> Result<ExitCode> {
-    let input = args.layout.input()?;
+/// Load a layout and check it, with drift (`--header`/`--btf`) and evidence (`--src`) findings:
+/// what `check` and `report` both judge. Returns the layout, the report and its display name.
+fn judged(
+    arg: &LayoutArg,
+    drift: &crate::import::cmd::DriftArgs,
+    src: Option<&std::path::Path>,
+) -> Result<(Loaded, check::Report, String)> {
+    let input = arg.input()?;
     let mut loaded: Loaded = layout::load(&input)?;
     let mut report = check::check(&loaded);
-    crate::import::drift::add_to_report(&args.drift, &mut loaded, &mut report)?;
+    crate::import::drift::add_to_report(drift, &mut loaded, &mut report)?;
     let name = input.display();
-    if let Some(src) = &args.src {
+    if let Some(src) = src {
         crate::scan::judge::add_findings(&loaded, &mut report, &name, src)?;
     }
+    Ok((loaded, report, name))
+}
+
+fn run_check(args: &CheckArgs, color: bool) -> Result<ExitCode> {
+    let (loaded, report, name) = judged(&args.layout, &args.drift, args.src.as_deref())?;
     let out = match args.format {
         Format::Text => render::text::render(
             &report,

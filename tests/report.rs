@@ -82,3 +82,30 @@ fn a_failing_plan_says_so_with_its_evidence() {
         "{text}"
     );
 }
+
+#[test]
+fn evidence_from_a_source_tree_reaches_the_mail() {
+    let out = Command::cargo_bin("flagplan")
+        .expect("binary")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "report",
+            "examples/rules/evidence-rejects-move.toml",
+            "--src",
+            "examples/scan-src",
+        ])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert_mail_safe(&text);
+    let flat = unwrapped(&text);
+    assert!(
+        flat.contains("ERROR evidence-rejects-move: moving `PFA_DEMO` into `current_bits`"),
+        "{text}"
+    );
+    assert!(flat.contains("evidence: kernel/demo.c:14:10"), "{text}");
+    // Without --src the declared writer is waived and the plan passes: the evidence is what fails it.
+    let (code, _) = report("examples/rules/evidence-rejects-move.toml");
+    assert_eq!(code, 0);
+}
