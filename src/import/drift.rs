@@ -252,40 +252,29 @@ pub fn compare(
         };
         let here = hline(f.at);
         let lpos = pos(sources, &lf.loc);
-        match want_word {
-            Some(w) if w != lf.word => {
-                out.push(
-                    Finding::new(
-                        RuleId::HeaderWordChanged,
-                        format!(
-                            "`{}` is in `{}` in the layout ({lpos}) but in `{w}` in the header ({here})",
-                            f.name, lf.word
-                        ),
-                    )
-                    .flag(f.name.clone())
-                    .word(lf.word.clone())
-                    .at(&lf.loc)
-                    .evidence([here.clone()]),
-                );
-                continue;
-            }
-            None => {
-                out.push(
-                    Finding::new(
-                        RuleId::HeaderWordChanged,
-                        format!(
-                            "`{}` is in `{}` in the layout ({lpos}); the header puts it in a storage unit the layout has no word for ({here})",
-                            f.name, lf.word
-                        ),
-                    )
-                    .flag(f.name.clone())
-                    .word(lf.word.clone())
-                    .at(&lf.loc)
-                    .evidence([here.clone()]),
-                );
-                continue;
-            }
-            _ => {}
+        let elsewhere = match want_word {
+            Some(w) if w != lf.word => Some(format!("but in `{w}` in the header ({here})")),
+            None => Some(format!(
+                "; the header puts it in a storage unit the layout has no word for ({here})"
+            )),
+            _ => None,
+        };
+        if let Some(elsewhere) = elsewhere {
+            let sep = if elsewhere.starts_with(';') { "" } else { " " };
+            out.push(
+                Finding::new(
+                    RuleId::HeaderWordChanged,
+                    format!(
+                        "`{}` is in `{}` in the layout ({lpos}){sep}{elsewhere}",
+                        f.name, lf.word
+                    ),
+                )
+                .flag(f.name.clone())
+                .word(lf.word.clone())
+                .at(&lf.loc)
+                .evidence([here.clone()]),
+            );
+            continue;
         }
         let kind = layout.word(&lf.word).map_or(Kind::Mask, |w| w.kind);
         let differs = match kind {

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::free::FreePlan;
-use super::{FlagRanking, NewPlacement, Overview, plural};
+use super::{FlagRanking, NewPlacement, Overview, Rejected, plural};
 use crate::render::JSON_VERSION;
 
 /// Column where destinations start in the overview.
@@ -164,19 +164,7 @@ pub fn flag_text(r: &FlagRanking) -> String {
     if r.rejected.is_empty() {
         s.push_str("  none\n");
     }
-    for j in &r.rejected {
-        let ids: Vec<&str> = j.blocks.iter().map(|b| b.rule).collect();
-        s.push_str(&format!(
-            "  {} ({} {}): {}\n",
-            j.word,
-            j.kind,
-            j.rule,
-            ids.join(", ")
-        ));
-        for b in &j.blocks {
-            s.push_str(&format!("      {}: {}\n", b.rule, b.message));
-        }
-    }
+    rejected_lines(&mut s, &r.rejected);
     s
 }
 
@@ -283,19 +271,7 @@ pub fn new_text(n: &NewPlacement) -> String {
     }
     if !n.rejected.is_empty() {
         s.push_str("\nrejected:\n");
-        for j in &n.rejected {
-            let ids: Vec<&str> = j.blocks.iter().map(|b| b.rule).collect();
-            s.push_str(&format!(
-                "  {} ({} {}): {}\n",
-                j.word,
-                j.kind,
-                j.rule,
-                ids.join(", ")
-            ));
-            for b in &j.blocks {
-                s.push_str(&format!("      {}: {}\n", b.rule, b.message));
-            }
-        }
+        rejected_lines(&mut s, &n.rejected);
     }
     s
 }
@@ -325,4 +301,21 @@ pub fn json<T: Serialize>(mode: &'static str, layout: &str, struct_name: &str, b
     let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
     s.push('\n');
     s
+}
+
+/// A rejected word: its rule ids on one line, then each rule's sentence.
+fn rejected_lines(s: &mut String, rejected: &[Rejected]) {
+    for j in rejected {
+        let ids: Vec<&str> = j.blocks.iter().map(|b| b.rule).collect();
+        s.push_str(&format!(
+            "  {} ({} {}): {}\n",
+            j.word,
+            j.kind,
+            j.rule,
+            ids.join(", ")
+        ));
+        for b in &j.blocks {
+            s.push_str(&format!("      {}: {}\n", b.rule, b.message));
+        }
+    }
 }
