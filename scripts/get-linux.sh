@@ -1,22 +1,33 @@
 #!/usr/bin/env bash
-# Fetch Debian's linux-source-6.1 (about 140 MB) and unpack it once; print the tree's path.
+# Fetch Debian's linux-source-VERSION (6.1 by default; 6.12 also works) and unpack it once; print
+# the tree's path. The 6.1 package is about 140 MB and unpacks to about 1.6 GB.
 # The tree is a test and benchmark input only: it is never committed.
+# Without apt/dpkg, point FLAGPLAN_LINUX_6_1 (or FLAGPLAN_LINUX_6_12) at a v6.1 (v6.12) tree instead:
+# a `git` checkout of the tag, or an unpacked kernel.org tarball.
 set -euo pipefail
+version=${1:-6.1}
 dest=${FLAGPLAN_KERNEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flagplan}
-tree=$dest/linux-source-6.1
+tree=$dest/linux-source-$version
 if [ -f "$tree/include/linux/sched.h" ]; then
   echo "$tree"
   exit 0
 fi
+if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg >/dev/null 2>&1; then
+  var="FLAGPLAN_LINUX_${version//./_}"
+  echo "get-linux.sh: apt-get and dpkg are needed to fetch Debian's linux-source-$version." >&2
+  echo "Point $var at a Linux v$version tree instead, e.g.:" >&2
+  echo "  git clone --depth 1 --branch v$version <linux git url> linux && export $var=\$PWD/linux" >&2
+  exit 1
+fi
 mkdir -p "$dest"
 cd "$dest"
-if ! ls linux-source-6.1_*.deb >/dev/null 2>&1; then
+if ! ls linux-source-"$version"_*.deb >/dev/null 2>&1; then
   apt-get update -qq >&2 || echo "apt-get update failed; trying the download anyway" >&2
-  apt-get download linux-source-6.1 >&2
+  apt-get download linux-source-"$version" >&2
 fi
-rm -rf x
-dpkg -x linux-source-6.1_*.deb x >&2
-tar -xf x/usr/src/linux-source-6.1.tar.xz
-rm -rf x
+rm -rf "x-$version"
+dpkg -x linux-source-"$version"_*.deb "x-$version" >&2
+tar -xf "x-$version"/usr/src/linux-source-"$version".tar.xz
+rm -rf "x-$version"
 test -f "$tree/include/linux/sched.h"
 echo "$tree"
