@@ -270,6 +270,8 @@ pub struct Flag {
     pub abi: bool,
     pub abi_reason: Option<String>,
     pub reserved: bool,
+    /// A named unused bit (`PF__HOLE__*`): free, shown as a hole; a proposal may take it.
+    pub hole: bool,
     pub read_remote: bool,
     pub read_evidence: Vec<String>,
     pub unsure: Option<String>,
@@ -284,6 +286,10 @@ impl Flag {
     /// The name the flag goes by now.
     pub fn current_name(&self) -> &str {
         self.renamed.as_deref().unwrap_or(&self.name)
+    }
+    /// Does the flag hold its bit? Holes do not: their bit is free for a proposal.
+    pub fn occupies(&self) -> bool {
+        !self.hole
     }
     pub fn is_moved(&self) -> bool {
         !matches!(self.origin, Origin::Declared)

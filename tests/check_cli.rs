@@ -37,7 +37,7 @@ fn text_output_shows_occupancy_moves_and_findings() {
     // Three PF_MEMALLOC_* bits leave `flags` and land in the strictly-current bitfield.
     assert!(
         out.contains(
-            "| flags        | mask     | current        |    32 | 6 -> 3 |        1 | 25 -> 28 |"
+            "| flags        | mask     | current        |    32 | 6 -> 3 |        1 |     1 | 25 -> 28 |"
         ),
         "{out}"
     );

@@ -61,7 +61,7 @@ pub fn lint(layout: &Layout, index: &WordIndex, proposal_locs: &[Loc]) -> Vec<Fi
             continue;
         };
         position(f, word, &where_(f), &mut out);
-        if f.reserved {
+        if f.reserved || f.hole {
             continue;
         }
         for w in &f.writers {
@@ -265,7 +265,8 @@ fn collisions(
 ) {
     let mut by_bit: HashMap<u32, Vec<usize>> = HashMap::new();
     for &i in members {
-        if let Some(b) = layout.flags[i].bit.filter(|&b| b < word.width) {
+        let f = &layout.flags[i];
+        if let Some(b) = f.bit.filter(|&b| b < word.width && f.occupies()) {
             by_bit.entry(b).or_default().push(i);
         }
     }

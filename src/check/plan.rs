@@ -146,7 +146,7 @@ impl Planner {
         let mut blocker: Vec<Option<usize>> = vec![None; word.width as usize];
         for &i in members {
             let f = &self.layout.flags[i];
-            let Some(b) = f.bit.filter(|&b| b < word.width) else {
+            let Some(b) = f.bit.filter(|&b| b < word.width && f.occupies()) else {
                 continue;
             };
             let slot = &mut blocker[b as usize];
@@ -189,24 +189,35 @@ impl Planner {
                     }
                 }
             },
-            None => blocker
-                .iter()
-                .position(Option::is_none)
-                .map(|b| Placement {
-                    bit: b as u32,
-                    order: 0,
-                })
-                .ok_or_else(|| {
-                    Refusal::new(
-                        RuleId::NoFreeBit,
-                        format!(
-                            "`{}` has no free bit for a flag{} (all {} bits used or reserved)",
-                            word.name,
-                            guard_note(guard),
-                            word.width
-                        ),
-                    )
-                }),
+            None => {
+                let hole = |b: usize| {
+                    members.iter().any(|&i| {
+                        let f = &self.layout.flags[i];
+                        f.hole && f.bit == Some(b as u32)
+                    })
+                };
+                // Holes first: the header already names them as the free slots.
+                let free = |b: &usize| blocker[*b].is_none();
+                (0..blocker.len())
+                    .filter(free)
+                    .find(|&b| hole(b))
+                    .or_else(|| (0..blocker.len()).find(free))
+                    .map(|b| Placement {
+                        bit: b as u32,
+                        order: 0,
+                    })
+                    .ok_or_else(|| {
+                        Refusal::new(
+                            RuleId::NoFreeBit,
+                            format!(
+                                "`{}` has no free bit for a flag{} (all {} bits used or reserved)",
+                                word.name,
+                                guard_note(guard),
+                                word.width
+                            ),
+                        )
+                    })
+            }
         }
     }
 
@@ -416,10 +427,11 @@ impl Planner {
                     ));
                 };
                 let f = &self.layout.flags[idx];
-                if f.reserved {
+                if f.reserved || f.hole {
+                    let what = if f.hole { "hole" } else { "reserved bit" };
                     return Err(refuse(
                         RuleId::BitReserved,
-                        format!("`{flag}` is a reserved hole, not a flag; it cannot move"),
+                        format!("`{flag}` is a {what}, not a flag; it cannot move"),
                     ));
                 }
                 if f.abi && (f.word != to || bit.is_some_and(|b| Some(b) != f.bit)) {
@@ -497,6 +509,17 @@ impl Planner {
         }
     }
 
+    /// The name of the hole on `bit` of `word` (mask and bitnum words), other than flag `idx`.
+    fn hole_at(&self, word: &str, bit: Option<u32>, idx: usize) -> Option<&str> {
+        let bit = bit?;
+        self.index
+            .members(word)
+            .iter()
+            .map(|&i| (i, &self.layout.flags[i]))
+            .find(|(i, h)| *i != idx && h.hole && h.bit == Some(bit))
+            .map(|(_, h)| h.name.as_str())
+    }
+
     /// Notes for a flag that landed in a word: the neighbours that now depend on it, its remote readers.
     fn landing_notes(&self, idx: usize, loc: &Loc) -> Vec<Finding> {
         let f = &self.layout.flags[idx];
@@ -504,12 +527,31 @@ impl Planner {
         let Some(word) = self.word(&f.word) else {
             return out;
         };
+        if let Some(h) = self.hole_at(&word.name, f.bit, idx) {
+            out.push(
+                Finding::new(
+                    RuleId::HoleTaken,
+                    format!(
+                        "`{}` takes bit {} of `{}`, the hole `{h}`; the patch deletes that define",
+                        f.current_name(),
+                        f.bit.unwrap_or_default(),
+                        word.name
+                    ),
+                )
+                .flag(f.name.clone())
+                .word(word.name.clone())
+                .at(loc),
+            );
+        }
         if !word.rule.is_atomic() {
             let neighbours: Vec<&str> = self
                 .index
                 .members(&word.name)
                 .iter()
-                .filter(|&&i| i != idx && !self.layout.flags[i].reserved)
+                .filter(|&&i| {
+                    let n = &self.layout.flags[i];
+                    i != idx && !n.reserved && !n.hole
+                })
                 .map(|&i| self.layout.flags[i].current_name())
                 .collect();
             if !neighbours.is_empty() {

@@ -78,6 +78,9 @@ pub fn to_table(imp: &Imported) -> Table {
         if f.reserved {
             t.insert("reserved".into(), Value::Boolean(true));
         }
+        if f.hole {
+            t.insert("hole".into(), Value::Boolean(true));
+        }
         flags.push(Value::Table(t));
     }
     top.insert("word".into(), Value::Array(words));
@@ -99,6 +102,7 @@ const FLAG_ORDER: &[&str] = &[
     "abi",
     "abi_reason",
     "reserved",
+    "hole",
     "read_remote",
     "read_evidence",
     "unsure",

@@ -113,6 +113,8 @@ pub struct IFlag {
     pub guard: Guard,
     pub doc: Option<String>,
     pub reserved: bool,
+    /// A `PF__HOLE__*`-style define: a named unused bit, free for a proposal.
+    pub hole: bool,
     pub at: usize,
 }
 
@@ -435,7 +437,8 @@ pub fn from_header(bytes: &[u8], opts: Options) -> Result<Imported, String> {
                 width: 1,
                 guard,
                 doc: (!doc.is_empty()).then_some(doc),
-                reserved: d.name.contains("__HOLE__"),
+                reserved: false,
+                hole: d.name.contains("__HOLE__"),
                 at: d.start,
             });
         }
@@ -572,6 +575,7 @@ pub fn from_header(bytes: &[u8], opts: Options) -> Result<Imported, String> {
                     .name
                     .as_deref()
                     .is_none_or(|n| n.starts_with("__") && n.contains("reserved")),
+                hole: false,
                 at: m.name_at,
             });
             off = off.saturating_add(w);

@@ -133,9 +133,12 @@ pub struct RawFlag {
     #[serde(default)]
     pub abi: bool,
     pub abi_reason: Option<String>,
-    /// A hole such as PF__HOLE__01000000: reserved, not free.
+    /// A bit a maintainer or the ABI has claimed (or padding such as __mce_reserved): never free.
     #[serde(default)]
     pub reserved: bool,
+    /// A named unused bit such as PF__HOLE__01000000: free; a move or add may take it.
+    #[serde(default)]
+    pub hole: bool,
     /// Other tasks read this flag.
     #[serde(default)]
     pub read_remote: bool,

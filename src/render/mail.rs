@@ -67,7 +67,9 @@ pub fn render(report: &Report, sources: &Sources, layout_name: &str) -> String {
     for o in after.unwrap_or(&report.before) {
         map_lines(&mut out, o);
     }
-    out.push_str("  (# used, r reserved, . free, + moved in, - moved out; msb first)\n");
+    out.push_str(
+        "  (# used, r reserved, . free, h hole (free), + moved in, - moved out; msb first)\n",
+    );
     if !report.moved.is_empty() {
         out.push_str("\nMoves:\n\n");
         for m in &report.moved {

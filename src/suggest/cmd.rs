@@ -126,10 +126,11 @@ pub fn run(args: &SuggestArgs) -> Result<ExitCode> {
         let header = vec![
             cmdline(format!("--free {n} --from {from}")),
             format!(
-                "Frees {} bit{} of `{}`; cost: {} flags moved, {} evidence sites, {} atomic-instead-of-plain, {} kind changes{}.",
-                p.freed,
-                super::plural(p.freed),
+                "{} bit{} of `{}` free already; the moves free {} more; cost: {} flags moved, {} evidence sites, {} atomic-instead-of-plain, {} kind changes{}.",
+                p.free_before,
+                super::plural(p.free_before),
                 p.word,
+                p.freed,
                 p.cost.flags,
                 p.cost.evidence,
                 p.cost.atomic,
@@ -137,7 +138,7 @@ pub fn run(args: &SuggestArgs) -> Result<ExitCode> {
                 if p.optimal { " (optimal)" } else { "" }
             ),
         ];
-        (out, p.freed >= n, steps, header)
+        (out, p.free_after >= n, steps, header)
     } else if let Some(new) = &args.new {
         let nf = NewFlag::parse(
             new,

@@ -96,7 +96,8 @@ pub fn room(layout: &Layout, word: &Word, members: &[usize]) -> u32 {
         Kind::Mask | Kind::Bitnum => {
             let mut taken = vec![false; word.width as usize];
             for &i in members {
-                if let Some(b) = layout.flags[i].bit.filter(|&b| b < word.width) {
+                let f = &layout.flags[i];
+                if let Some(b) = f.bit.filter(|&b| b < word.width && f.occupies()) {
                     taken[b as usize] = true;
                 }
             }
@@ -343,12 +344,14 @@ impl Analysis {
         u: usize,
         d: usize,
         cap: u32,
-    ) -> (bool, bool, std::cmp::Reverse<u32>, usize) {
+    ) -> (bool, bool, bool, std::cmp::Reverse<u32>, usize) {
         let word = &self.layout().words[d];
         let from_kind = self.unit_kind(u);
         (
             word.rule.is_atomic(),
             from_kind.is_some_and(|k| k != word.kind),
+            // Holes first: the header already names them as the free slots.
+            self.occ[d].holes == 0,
             std::cmp::Reverse(cap.saturating_sub(self.units[u].size)),
             d,
         )
@@ -382,9 +385,27 @@ impl Analysis {
             )),
             None => r.push(format!("kind {}", word.kind.as_str())),
         }
+        if self.occ[d].holes > 0 {
+            r.push(format!(
+                "takes a hole ({} in `{}`)",
+                self.occ[d].holes, word.name
+            ));
+        }
         let left = cap.saturating_sub(self.units[u].size);
         r.push(format!("{left} bit{} left after", plural(left)));
         r
+    }
+
+    /// The name of the hole on `bit` of word `d`, if a hole names it.
+    pub fn hole_name(&self, d: usize, bit: u32) -> Option<&str> {
+        let word = &self.layout().words[d];
+        self.planner
+            .index
+            .members(&word.name)
+            .iter()
+            .map(|&i| &self.layout().flags[i])
+            .find(|f| f.hole && f.bit == Some(bit))
+            .map(|f| f.name.as_str())
     }
 
     /// Find a word by name, or a usage error with the closest name.
@@ -481,7 +502,8 @@ fn build_units(planner: &Planner) -> (Vec<Unit>, Vec<Option<usize>>) {
     let mut by_root: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for (i, groups) in group_of.iter().enumerate() {
         let r = find(&mut parent, i);
-        if layout.flags[i].reserved && r == i && groups.is_empty() {
+        let f = &layout.flags[i];
+        if (f.reserved || f.hole) && r == i && groups.is_empty() {
             continue;
         }
         by_root.entry(r).or_default().push(i);
@@ -507,7 +529,7 @@ fn build_units(planner: &Planner) -> (Vec<Unit>, Vec<Option<usize>>) {
             if f.abi && abi.is_none() {
                 abi = Some(i);
             }
-            reserved |= f.reserved;
+            reserved |= f.reserved || f.hole;
         }
         units.push(Unit {
             flags,
@@ -655,7 +677,7 @@ pub fn freed_bits(a: &Analysis, w: usize, moved: &BTreeSet<usize>) -> u32 {
             let mut touched = BTreeSet::new();
             for &i in members {
                 let f = &layout.flags[i];
-                let Some(b) = f.bit.filter(|&b| b < word.width) else {
+                let Some(b) = f.bit.filter(|&b| b < word.width && f.occupies()) else {
                     continue;
                 };
                 let e = bits.entry(b).or_default();
@@ -1059,6 +1081,7 @@ impl NewFlag {
             abi: false,
             abi_reason: None,
             reserved: false,
+            hole: false,
             read_remote: false,
             read_evidence: Vec::new(),
             unsure: None,
@@ -1158,9 +1181,11 @@ pub fn place_new(a: &Analysis, nf: &NewFlag) -> Result<NewPlacement> {
             }
         }
     }
+    // Plain words first, then words with a hole (the header's named free slots), then room.
     let key = |d: usize| {
         (
             layout.words[d].rule.is_atomic(),
+            a.occ[d].holes == 0,
             std::cmp::Reverse(a.occ[d].free),
             d,
         )
@@ -1184,6 +1209,9 @@ pub fn place_new(a: &Analysis, nf: &NewFlag) -> Result<NewPlacement> {
                 });
             } else {
                 reasons.push(format!("plain `{}` word admits every writer", w.rule));
+            }
+            if let Some(h) = a.hole_name(d, bit) {
+                reasons.push(format!("takes the hole {h}"));
             }
             reasons.push(format!("{left} bit{} left after", plural(left)));
             Ranked {
