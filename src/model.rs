@@ -320,7 +320,10 @@ pub struct Proposal {
     pub to: String,
     pub bit: Option<u32>,
     pub member: Option<String>,
+    /// Where `move =` / `add =` is written.
     pub loc: Loc,
+    /// Where `to =` is written.
+    pub to_loc: Loc,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -171,18 +171,29 @@ fn duplicates(layout: &Layout, where_: &dyn Fn(&Flag) -> Loc, out: &mut Vec<Find
             );
         }
     }
-    let mut seen: HashSet<&str> = HashSet::new();
+    let mut seen: HashMap<&str, &Flag> = HashMap::new();
     for f in &layout.flags {
         let name = f.current_name();
-        if !seen.insert(name) {
-            out.push(
-                Finding::new(
-                    RuleId::DuplicateName,
-                    format!("flag `{name}` is declared twice"),
-                )
-                .flag(name)
-                .at(&where_(f)),
-            );
+        match seen.get(name) {
+            None => {
+                seen.insert(name, f);
+            }
+            Some(first) => {
+                // A name a proposal created (`member`, `add`) is reported at the proposal.
+                let (at, how) = if f.is_moved() || !first.is_moved() {
+                    (f, "declared twice")
+                } else {
+                    (
+                        *first,
+                        "created by a proposal, but the layout has it already",
+                    )
+                };
+                out.push(
+                    Finding::new(RuleId::DuplicateName, format!("flag `{name}` is {how}"))
+                        .flag(name)
+                        .at(&where_(at)),
+                );
+            }
         }
     }
     let mut seen: HashSet<&str> = HashSet::new();

@@ -3,12 +3,12 @@
 //! The same placement logic serves `check` (judging a written plan) and `suggest`
 //! (searching for one), so both agree on what is legal.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::check::finding::Finding;
 use crate::guard::{Guard, worst_case_sum};
 use crate::layout::ORDER_SHIFT;
-use crate::model::{Flag, Kind, Layout, Loc, Origin, ProposalOp, Word};
+use crate::model::{Flag, Kind, Layout, Loc, Origin, Proposal, ProposalOp, Word};
 use crate::rules::RuleId;
 
 /// Flags per word (indices into `layout.flags`), in bitfield order for bitfield words.
@@ -366,9 +366,14 @@ impl Planner {
             .iter()
             .map(|f| f.declared_bit.is_some() && f.declared_bit == f.bit)
             .collect();
-        let mut findings = Vec::new();
+        let (mut findings, skip) = duplicate_proposals(&self.layout, &proposals);
         for (i, p) in proposals.iter().enumerate() {
-            if let Err(f) = self.apply(i, &p.op, &p.to, p.bit, p.member.as_deref(), &p.loc) {
+            if skip.contains(&i) {
+                continue;
+            }
+            if self.word(&p.to).is_none() {
+                findings.push(unknown_word(&self.layout, i, p));
+            } else if let Err(f) = self.apply(i, &p.op, &p.to, p.bit, p.member.as_deref(), &p.loc) {
                 findings.push(*f);
             } else if let Some(idx) = self.index.flag(p.flag_name()) {
                 findings.extend(self.landing_notes(idx, &p.loc));
@@ -585,6 +590,63 @@ impl Planner {
         }
         out
     }
+}
+
+/// `unknown-word` for a proposal's `to`, at the `to =` line.
+fn unknown_word(layout: &Layout, n: usize, p: &Proposal) -> Finding {
+    let help = crate::layout::best_match(&p.to, layout.words.iter().map(|w| w.name.as_str()))
+        .map_or(String::new(), |m| format!(" (did you mean `{m}`?)"));
+    Finding::new(
+        RuleId::UnknownWord,
+        format!("proposal #{}: no word named `{}`{help}", n + 1, p.to),
+    )
+    .flag(p.flag_name())
+    .word(p.to.clone())
+    .at(&p.to_loc)
+}
+
+/// Proposals that move or add one flag twice, or put two flags on one explicit bit: an error
+/// at each of the two. Returns the findings and the later proposals of a duplicated flag, which
+/// are not applied (the plan does not say which of the two it means).
+fn duplicate_proposals(layout: &Layout, proposals: &[Proposal]) -> (Vec<Finding>, HashSet<usize>) {
+    let mut out = Vec::new();
+    let mut skip = HashSet::new();
+    let mut by_flag: HashMap<&str, usize> = HashMap::new();
+    let mut by_bit: HashMap<(&str, u32), usize> = HashMap::new();
+    let pair = |out: &mut Vec<Finding>, a: usize, b: usize, what: &str| {
+        for (me, other) in [(a, b), (b, a)] {
+            let p = &proposals[me];
+            out.push(
+                Finding::new(
+                    RuleId::DuplicateProposal,
+                    format!("proposal #{} {what} as proposal #{}", me + 1, other + 1),
+                )
+                .flag(p.flag_name())
+                .word(p.to.clone())
+                .at(&p.loc),
+            );
+        }
+    };
+    for (i, p) in proposals.iter().enumerate() {
+        if let Some(&first) = by_flag.get(p.flag_name()) {
+            let what = format!("{}s `{}`, the same flag", p.verb(), p.flag_name());
+            pair(&mut out, first, i, &what);
+            skip.insert(i);
+            continue;
+        }
+        by_flag.insert(p.flag_name(), i);
+        // Bitfield `bit`s are member boundaries, not bits a flag owns.
+        let owns_bit = layout.word(&p.to).is_some_and(|w| w.kind != Kind::Bitfield);
+        if let Some(b) = p.bit.filter(|_| owns_bit) {
+            if let Some(&first) = by_bit.get(&(p.to.as_str(), b)) {
+                let what = format!("takes bit {b} of `{}`, the same bit", p.to);
+                pair(&mut out, first, i, &what);
+            } else {
+                by_bit.insert((p.to.as_str(), b), i);
+            }
+        }
+    }
+    (out, skip)
 }
 
 fn guard_note(g: &Guard) -> String {

@@ -544,6 +544,7 @@ impl Cx<'_> {
                     bit,
                     member,
                     loc: self.loc(m.span()),
+                    to_loc: self.loc(r.to.span()),
                 })
             }
             (None, Some(a)) => {
@@ -580,6 +581,7 @@ impl Cx<'_> {
                     bit,
                     member,
                     loc: self.loc(a.span()),
+                    to_loc: self.loc(r.to.span()),
                 })
             }
             (Some(m), Some(_)) => {

@@ -56,12 +56,33 @@ pub struct SuggestArgs {
     pub format: SuggestFormat,
 }
 
+/// Suggestions name flags; a layout with two flags of one name cannot be planned by name.
+fn refuse_duplicate_names(loaded: &layout::Loaded) -> Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    for f in &loaded.layout.flags {
+        if !seen.insert(f.current_name()) {
+            let at = loaded
+                .sources
+                .position(&f.loc)
+                .map_or(String::new(), |(file, line, col)| {
+                    format!("{file}:{line}:{col}: ")
+                });
+            return Err(crate::error::Error::Usage(format!(
+                "{at}flag `{}` is declared twice (duplicate-name); suggest plans flags by name, so fix the layout first (`flagplan check` lists every duplicate)",
+                f.current_name()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Run `flagplan suggest`. Exit 0 when the request is met, 1 when it cannot be (no legal
 /// destination, fewer bits than asked), 2 on bad input (through `Err`).
 pub fn run(args: &SuggestArgs) -> Result<ExitCode> {
     let input = args.layout.input()?;
     let loaded = layout::load(&input)?;
     let name = input.display();
+    refuse_duplicate_names(&loaded)?;
     let a = Analysis::new(loaded.layout.clone());
     let sname = a.layout().struct_name.clone();
     let json = args.format == SuggestFormat::Json;

@@ -172,6 +172,7 @@ pub fn proposals(steps: &[Step]) -> Vec<Proposal> {
                 bit: Some(*bit),
                 member: None,
                 loc: Loc::default(),
+                to_loc: Loc::default(),
             },
             Step::Add { flag, to, bit, .. } => Proposal {
                 op: ProposalOp::Add { flag: flag.clone() },
@@ -179,6 +180,7 @@ pub fn proposals(steps: &[Step]) -> Vec<Proposal> {
                 bit: Some(*bit),
                 member: None,
                 loc: Loc::default(),
+                to_loc: Loc::default(),
             },
         })
         .collect()
