@@ -532,6 +532,23 @@ impl Planner {
         let Some(word) = self.word(&f.word) else {
             return out;
         };
+        if let Origin::Moved { from_word, .. } = &f.origin
+            && *from_word != word.name
+            && let Some(seen) = self.word(from_word).and_then(|w| w.user_visible.as_deref())
+        {
+            out.push(
+                Finding::new(
+                    RuleId::UserVisibleValue,
+                    format!(
+                        "`{}` leaves `{from_word}`, whose value user space sees ({seen}): the bit disappears from there",
+                        f.name
+                    ),
+                )
+                .flag(f.name.clone())
+                .word(from_word.clone())
+                .at(loc),
+            );
+        }
         if let Some(h) = self.hole_at(&word.name, f.bit, idx) {
             out.push(
                 Finding::new(

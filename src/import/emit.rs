@@ -89,7 +89,16 @@ pub fn to_table(imp: &Imported) -> Table {
 }
 
 const TOP_ORDER: &[&str] = &["format", "struct", "base", "source", "origin", "doc"];
-const WORD_ORDER: &[&str] = &["name", "type", "width", "kind", "rule", "doc", "source"];
+const WORD_ORDER: &[&str] = &[
+    "name",
+    "type",
+    "width",
+    "kind",
+    "rule",
+    "user_visible",
+    "doc",
+    "source",
+];
 const FLAG_ORDER: &[&str] = &[
     "name",
     "word",
@@ -107,7 +116,8 @@ const FLAG_ORDER: &[&str] = &[
     "read_evidence",
     "unsure",
 ];
-const WRITER_ORDER: &[&str] = &["context", "balanced", "lock", "evidence", "note"];
+const WRITER_ORDER: &[&str] = &["context", "balanced", "locks", "lock", "evidence", "note"];
+const LOCK_ORDER: &[&str] = &["name", "aliases"];
 const GROUP_ORDER: &[&str] = &["name", "flags", "reason", "evidence"];
 const WAIVER_ORDER: &[&str] = &["flag", "rule", "reason"];
 const PROPOSAL_ORDER: &[&str] = &["move", "add", "to", "bit", "member"];
@@ -121,6 +131,7 @@ const ARRAYS: &[(&str, &[&str])] = &[
     ("proposal", PROPOSAL_ORDER),
     ("quiescent", QUIESCENT_ORDER),
     ("accessor", ACCESSOR_ORDER),
+    ("lock", LOCK_ORDER),
 ];
 
 /// A TOML basic string.

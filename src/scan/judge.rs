@@ -154,12 +154,13 @@ fn judge_flag(l: &Layout, f: &Flag, writes: &[&Access], out: &mut Vec<Finding>) 
             let w = Writer {
                 context: *ctx,
                 balanced: false,
-                lock: None,
+                locks: Vec::new(),
                 evidence: Vec::new(),
                 note: None,
                 loc: f.loc.clone(),
             };
-            if word.rule.rejects(&w).is_some() {
+            // Only non-lock rules get here: lock identities do not matter.
+            if word.rule.rejects(&w, &Default::default()).is_some() {
                 out.push(
                     Finding::new(
                         RuleId::EvidenceRejectsMove,

@@ -18,6 +18,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
+use crate::check::lint::writer_break;
 use crate::check::occupancy::{self, Occupancy};
 use crate::check::plan::Planner;
 use crate::error::{Error, Result};
@@ -81,6 +82,8 @@ pub struct Analysis {
     pub cap: Vec<u32>,
     /// Per flag: the index of its word.
     flag_word: Vec<Option<usize>>,
+    /// The layout's lock identities.
+    pub locks: crate::model::LockAliases,
 }
 
 /// Conservative room of a word: for mask and bitnum words the bits no flag or hole occupies under
@@ -132,7 +135,9 @@ impl Analysis {
             .iter()
             .map(|f| planner.index.word(&f.word))
             .collect();
+        let locks = layout.lock_aliases();
         Analysis {
+            locks,
             planner,
             units,
             unit_of,
@@ -200,10 +205,10 @@ impl Analysis {
         for &i in &unit.flags {
             let f = &layout.flags[i];
             for w in &f.writers {
-                if let Some(rule) = word.rule.rejects(w)
+                if let Some((rule, msg)) = writer_break(f.current_name(), w, word, &self.locks)
                     && seen.insert(rule)
                 {
-                    out.push(Block::new(rule, writer_message(f, w, word)));
+                    out.push(Block::new(rule, with_evidence(msg, w)));
                 }
             }
         }
@@ -448,26 +453,12 @@ pub(crate) fn plural(n: u32) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-fn writer_message(f: &Flag, w: &Writer, word: &Word) -> String {
-    let writer = match (w.context, w.balanced) {
-        (Context::CurrentIrq, true) => "balanced current-irq".to_string(),
-        (ctx, _) => ctx.to_string(),
-    };
-    let held = match (&word.rule, &w.lock) {
-        (crate::model::WordRule::Lock(l), Some(h)) => format!(" holding {h}, not {l}"),
-        (crate::model::WordRule::Lock(l), None) => format!(" without {l}"),
-        _ => String::new(),
-    };
-    let at = w
-        .evidence
-        .first()
-        .map_or(String::new(), |e| format!(" ({e})"));
-    format!(
-        "`{}` is written by a {writer} writer{held}{at}, but `{}` is `{}`",
-        f.current_name(),
-        word.name,
-        word.rule
-    )
+/// A rule break's message with the writer's first evidence line.
+fn with_evidence(msg: String, w: &Writer) -> String {
+    match w.evidence.first() {
+        Some(e) => format!("{msg} ({e})"),
+        None => msg,
+    }
 }
 
 /// Union-find over groups: the connected components are the units.
@@ -1043,7 +1034,9 @@ impl NewFlag {
             writers.push(Writer {
                 context,
                 balanced,
-                lock: lock.map(str::to_string),
+                locks: lock
+                    .map(crate::model::split_lock_text)
+                    .map_or(Vec::new(), |(l, _)| l),
                 evidence: Vec::new(),
                 note: None,
                 loc: Loc::default(),
@@ -1136,10 +1129,10 @@ pub fn place_new(a: &Analysis, nf: &NewFlag) -> Result<NewPlacement> {
         let mut blocks = Vec::new();
         let mut seen = BTreeSet::new();
         for wr in &flag.writers {
-            if let Some(rule) = w.rule.rejects(wr)
+            if let Some((rule, msg)) = writer_break(flag.current_name(), wr, w, &a.locks)
                 && seen.insert(rule)
             {
-                blocks.push(Block::new(rule, writer_message(&flag, wr, w)));
+                blocks.push(Block::new(rule, with_evidence(msg, wr)));
             }
         }
         if let (Some(gw), Some(g)) = (&group_word, &nf.group)
@@ -1238,8 +1231,8 @@ pub fn place_new(a: &Analysis, nf: &NewFlag) -> Result<NewPlacement> {
                 if w.balanced {
                     s.push_str(":balanced");
                 }
-                if let Some(l) = &w.lock {
-                    s.push_str(&format!(" holding {l}"));
+                if !w.locks.is_empty() {
+                    s.push_str(&format!(" holding {}", w.locks.join(" and ")));
                 }
                 s
             })
