@@ -238,3 +238,54 @@ fn every_file_line_of_the_6_1_layout_exists_in_the_tree() {
     }
     assert!(checked > 200, "only {checked} evidence lines");
 }
+
+#[test]
+fn a_refused_move_is_judged_on_every_rule_as_suggest_judges_it() {
+    // mce_bits has no room: the move is refused (no-free-bit), and the remote writer that makes
+    // it illegal anyway is reported too, as `suggest --flag PFA_SPREAD_PAGE` reports it.
+    let dir = tempfile::tempdir().expect("tmp");
+    let plan = dir.path().join("plan.toml");
+    std::fs::write(
+        &plan,
+        "format = 1\nbase = \"builtin:linux-6.1\"\n[[proposal]]\nmove = \"PFA_SPREAD_PAGE\"\nto = \"mce_bits\"\n",
+    )
+    .expect("write plan");
+    let r = check::check(&layout::load(&Input::Path(plan)).expect("loads"));
+    let mut rules: Vec<RuleId> = r
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| f.rule)
+        .collect();
+    rules.sort();
+    assert_eq!(
+        rules,
+        [RuleId::RemoteWriter, RuleId::NoFreeBit],
+        "{:#?}",
+        r.findings
+    );
+    let rw = r
+        .findings
+        .iter()
+        .find(|f| f.rule == RuleId::RemoteWriter)
+        .expect("remote-writer");
+    assert!(
+        rw.message.contains("holding cpuset_mutex"),
+        "{}",
+        rw.message
+    );
+    let a = flagplan::suggest::Analysis::new(
+        layout::load(&Input::Builtin("linux-6.1".into()))
+            .expect("builtin")
+            .layout,
+    );
+    let ranked = flagplan::suggest::rank_flag(&a, "PFA_SPREAD_PAGE").expect("ranks");
+    let mce = ranked
+        .rejected
+        .iter()
+        .find(|x| x.word == "mce_bits")
+        .expect("mce_bits rejected");
+    let mut srules: Vec<&str> = mce.blocks.iter().map(|b| b.rule).collect();
+    srules.sort();
+    assert_eq!(srules, ["no-free-bit", "remote-writer"]);
+}

@@ -374,6 +374,8 @@ impl Planner {
             if self.word(&p.to).is_none() {
                 findings.push(unknown_word(&self.layout, i, p));
             } else if let Err(f) = self.apply(i, &p.op, &p.to, p.bit, p.member.as_deref(), &p.loc) {
+                // A refused proposal is still judged on every other rule.
+                findings.extend(self.other_reasons(i, p, f.rule));
                 findings.push(*f);
             } else if let Some(idx) = self.index.flag(p.flag_name()) {
                 findings.extend(self.landing_notes(idx, &p.loc));
@@ -512,6 +514,77 @@ impl Planner {
                 Ok(())
             }
         }
+    }
+
+    /// Every rule besides `refused_by` that proposal `n` breaks, for a proposal the planner
+    /// refused: its writers against the destination's rule, an ABI pin, the room or bit, and a
+    /// member name that is taken. `suggest` reports the same reasons for the same move.
+    fn other_reasons(&self, n: usize, p: &Proposal, refused_by: RuleId) -> Vec<Finding> {
+        let Some(word) = self.word(&p.to) else {
+            return Vec::new();
+        };
+        let (flag, idx) = match &p.op {
+            ProposalOp::Move { flag } => match self.index.flag(flag) {
+                Some(i) => (&self.layout.flags[i], Some(i)),
+                None => return Vec::new(),
+            },
+            ProposalOp::Add { flag } => (&**flag, None),
+        };
+        if flag.reserved || flag.hole {
+            return Vec::new();
+        }
+        let mk = |rule: RuleId, msg: String| {
+            Finding::new(rule, format!("proposal #{}: {msg}", n + 1))
+                .flag(flag.current_name())
+                .word(word.name.clone())
+                .at(&p.loc)
+        };
+        let mut out = Vec::new();
+        let mut seen = HashSet::from([refused_by]);
+        let locks = self.layout.lock_aliases();
+        for w in &flag.writers {
+            if let Some((rule, msg)) =
+                crate::check::lint::writer_break(flag.current_name(), w, word, &locks)
+                && seen.insert(rule)
+            {
+                out.push(
+                    mk(rule, msg)
+                        .detail(w.note.as_ref().map(|n| format!("writer: {n}")))
+                        .evidence(w.evidence.iter().cloned()),
+                );
+            }
+        }
+        if idx.is_some() && flag.abi && seen.insert(RuleId::AbiPinned) {
+            out.push(mk(
+                RuleId::AbiPinned,
+                format!(
+                    "`{}` is pinned by ABI; it must keep word `{}` and its value",
+                    flag.current_name(),
+                    flag.word
+                ),
+            ));
+        }
+        if refused_by == RuleId::AbiPinned
+            && let Err(r) = self.place(word, &flag.guard, flag.width, p.bit, idx)
+        {
+            out.push(mk(r.rule, r.message));
+        }
+        if word.kind == Kind::Bitfield
+            && p.member.is_none()
+            && let Some(m) = default_member_name(&self.layout, flag, word)
+            && self.index.flag(&m).is_some_and(|j| Some(j) != idx)
+            && seen.insert(RuleId::DuplicateName)
+        {
+            out.push(mk(
+                RuleId::DuplicateName,
+                format!(
+                    "`{}` would become member `{m}` of `{}`, a name the layout has already",
+                    flag.current_name(),
+                    word.name
+                ),
+            ));
+        }
+        out
     }
 
     /// The name of the hole on `bit` of `word` (mask and bitnum words), other than flag `idx`.
