@@ -120,7 +120,7 @@ fn render(words: &[GWord], flags: &[Vec<GFlag>], groups: &[(usize, usize, usize)
             }
             if f.hole && !bitfield {
                 // Alternate named holes (free) and reserved bits (never free).
-                s.push_str(if pos % 2 == 0 {
+                s.push_str(if pos.is_multiple_of(2) {
                     "hole = true\n"
                 } else {
                     "reserved = true\n"
