@@ -239,13 +239,18 @@ fn judged(
 ) -> Result<(Loaded, check::Report, String)> {
     let input = arg.input()?;
     let mut loaded: Loaded = layout::load(&input)?;
-    let mut report = check::check(&loaded);
-    crate::import::drift::add_to_report(drift, &mut loaded, &mut report)?;
+    let report = check::analyse(&loaded);
+    let mut extra = crate::import::drift::findings(drift, &mut loaded)?;
     let name = input.display();
     if let Some(src) = src {
-        crate::scan::judge::add_findings(&loaded, &mut report, &name, src)?;
+        extra.extend(crate::scan::judge::findings(
+            &loaded,
+            &report.result,
+            &name,
+            src,
+        )?);
     }
-    Ok((loaded, report, name))
+    Ok((loaded, check::finish(report, extra), name))
 }
 
 fn run_check(args: &CheckArgs, color: bool) -> Result<ExitCode> {

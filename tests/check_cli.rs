@@ -368,3 +368,46 @@ fn suggest_refuses_a_layout_with_a_duplicate_flag_name() {
     );
     assert!(!err.contains("internal error"), "{err}");
 }
+
+#[test]
+fn drift_and_evidence_findings_are_waived_in_the_one_pipeline() {
+    // A plan over the drift example that waives header-value-changed: the drift finding becomes
+    // a waived note and the waiver is used (no stale-waiver).
+    let dir = tempfile::tempdir().expect("tmp");
+    let plan = dir.path().join("plan.toml");
+    std::fs::write(
+        &plan,
+        format!(
+            "format = 1\nbase = {:?}\n[[waiver]]\nflag = \"PF_EXITING\"\nrule = \"header-value-changed\"\nreason = \"the header change is the patch under review\"\n",
+            example("rules/header-value-changed.toml").display().to_string()
+        ),
+    )
+    .expect("write");
+    let (code, out) = stdout(
+        flagplan()
+            .arg("check")
+            .arg(&plan)
+            .arg("--header")
+            .arg(example("rules/drift.h"))
+            .args(["--format", "json"]),
+    );
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let rules: Vec<(&str, &str, bool)> = doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap_or(""),
+                f["severity"].as_str().unwrap_or(""),
+                f["waived"].is_string(),
+            )
+        })
+        .collect();
+    assert!(
+        rules.contains(&("header-value-changed", "note", true)),
+        "{rules:?}"
+    );
+    assert!(!rules.iter().any(|r| r.0 == "stale-waiver"), "{rules:?}");
+    assert_eq!(code, 0, "{out}");
+}

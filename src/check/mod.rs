@@ -44,8 +44,15 @@ impl Report {
     }
 }
 
-/// Check a loaded layout and its proposals.
+/// Check a loaded layout and its proposals: [`analyse`], then [`finish`] with no other findings.
 pub fn check(loaded: &Loaded) -> Report {
+    finish(analyse(loaded), Vec::new())
+}
+
+/// Apply the proposals and lint the result. The findings are raw: neither waived nor sorted;
+/// [`finish`] does both, once, for these and every other producer's findings (drift, BTF,
+/// scanned evidence).
+pub fn analyse(loaded: &Loaded) -> Report {
     let base = &loaded.layout;
     let before = occupancy::of_layout(base);
     let mut planner = plan::Planner::new(base.clone());
@@ -63,8 +70,6 @@ pub fn check(loaded: &Loaded) -> Report {
         (Some(after), moved_flags(&result))
     };
 
-    apply_waivers(&result, &mut findings);
-    sort(&mut findings);
     Report {
         before,
         after,
@@ -72,6 +77,15 @@ pub fn check(loaded: &Loaded) -> Report {
         findings,
         result,
     }
+}
+
+/// Add other producers' findings to an [`analyse`]d report, then apply the waivers and sort:
+/// the one place where both happen.
+pub fn finish(mut report: Report, extra: Vec<Finding>) -> Report {
+    report.findings.extend(extra);
+    apply_waivers(&report.result, &mut report.findings);
+    sort(&mut report.findings);
+    report
 }
 
 fn moved_flags(layout: &Layout) -> Vec<Moved> {

@@ -14,11 +14,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use crate::check::{Finding, Report};
+use crate::check::Finding;
 use crate::error::Result;
 use crate::layout::Loaded;
 use crate::model::{Context, Flag, Layout, Origin, WordRule, Writer};
-use crate::rules::{RuleId, Severity};
+use crate::rules::RuleId;
 
 use super::evidence::{Access, Evidence, ScanContext};
 
@@ -43,23 +43,12 @@ fn line(a: &Access) -> String {
 }
 
 /// Scan `src` with the base layout and add the evidence findings to `report`.
-pub fn add_findings(loaded: &Loaded, report: &mut Report, name: &str, src: &Path) -> Result<()> {
+/// Scan `src` and judge the planned layout `result` on the evidence. The findings are raw:
+/// [`crate::check::finish`] waives and sorts them with every other finding.
+pub fn findings(loaded: &Loaded, result: &Layout, name: &str, src: &Path) -> Result<Vec<Finding>> {
     let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let ev = super::scan(&loaded.layout, name, src, progress)?;
-    let mut found = judge(&report.result, &ev);
-    for f in &mut found {
-        if let Some(w) = report.result.waivers.iter().find(|w| {
-            w.reason.is_some()
-                && w.rule == f.rule.id()
-                && f.flag.as_deref() == Some(w.flag.as_str())
-        }) {
-            f.severity = Severity::Note;
-            f.waived = w.reason.clone();
-        }
-    }
-    report.findings.extend(found);
-    crate::check::sort(&mut report.findings);
-    Ok(())
+    Ok(judge(result, &ev))
 }
 
 /// The findings of evidence `ev` against the (planned) layout `l`.
