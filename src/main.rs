@@ -1,22 +1,21 @@
-//! The `flagplan` binary: parse arguments, run, map errors to exit code 2.
+//! The `flagplan` binary: parse arguments, run, and map the outcome to an exit code
+//! (0 pass, 1 findings or an unmet request, 2 bad input or usage).
 
 use std::process::ExitCode;
 
 use annotate_snippets::{AnnotationKind, Level, Renderer, Snippet};
 use clap::Parser;
 
-use flagplan::cli::{self, Cli};
+use flagplan::cmd::{self, Cli, Outcome};
 use flagplan::error::Error;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli::run(&cli) {
-        Ok(code) => code,
+    match cmd::run(&cli) {
+        Ok(Outcome::Success) => ExitCode::SUCCESS,
+        Ok(Outcome::Failure) => ExitCode::from(1),
         Err(e) => {
-            report_error(
-                &e,
-                cli::use_color(cli.color) && std::env::var_os("NO_COLOR").is_none(),
-            );
+            report_error(&e, cmd::stderr_color(&cli));
             ExitCode::from(2)
         }
     }

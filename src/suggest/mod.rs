@@ -7,12 +7,12 @@
 //! Movable units are the connected components of the layout's groups (two groups sharing a flag
 //! must all share one word, so they travel together); a flag in no group is a unit of its own.
 
-pub mod cmd;
 pub mod emit;
 pub mod free;
-pub mod render;
+pub(crate) mod render;
+pub(crate) mod request;
 
-pub use cmd::{SuggestArgs, run};
+pub use request::{Answer, Request, answer};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -24,13 +24,6 @@ use crate::error::{Error, Result};
 use crate::guard::{Guard, worst_case_sum};
 use crate::model::{Context, Flag, Kind, Layout, Loc, Origin, ProposalOp, Word, Writer};
 use crate::rules::RuleId;
-
-/// Output format of `suggest`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum SuggestFormat {
-    Text,
-    Json,
-}
 
 /// A set of flags that must move together: a connected component of the groups.
 #[derive(Clone, Debug)]
