@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use annotate_snippets::{AnnotationKind, Level, Renderer, Snippet};
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use clap::Parser;
 
 use flagplan::cmd::{self, Cli, Outcome};
@@ -24,9 +24,11 @@ fn main() -> ExitCode {
 fn report_error(e: &Error, color: bool) {
     let text = match e {
         Error::Input(ie) => {
-            let mut group = Level::ERROR.primary_title(ie.message.as_str()).element(
+            // The message once, on a first line in the `file:line:col: error: message` shape
+            // editors jump to; then the source line under it, without a second title.
+            let mut group = Group::with_level(Level::ERROR).element(
                 Snippet::source(ie.text.as_str())
-                    .path(ie.file.as_str())
+                    .line_start(1)
                     .fold(true)
                     .annotation(AnnotationKind::Primary.span(ie.span.clone())),
             );
@@ -38,8 +40,14 @@ fn report_error(e: &Error, color: bool) {
             } else {
                 Renderer::plain()
             };
-            // The first line keeps the `file:line:col: message` shape editors jump to.
-            format!("{e}\n{}", r.render(&[group]))
+            format!(
+                "{}:{}:{}: error: {}\n{}",
+                ie.file,
+                ie.line,
+                ie.col,
+                ie.message,
+                r.render(&[group])
+            )
         }
         other => format!("error: {other}"),
     };

@@ -261,3 +261,26 @@ fn import_reads_a_header_from_stdin() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(from_stdin, from_file);
 }
+
+#[test]
+fn an_input_error_is_printed_once_with_its_position_first() {
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "format = 1\nstruct = \"x\"\n[[word]]\nname = 3\n",
+    )
+    .expect("write");
+    let (code, out, err) = run(bin(dir.path()).args(["check", "bad.toml"]));
+    assert_eq!(code, 2);
+    assert!(out.is_empty(), "{out}");
+    let first = err.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("bad.toml:4:8: error: invalid type"),
+        "{err}"
+    );
+    assert_eq!(err.matches("invalid type").count(), 1, "{err}");
+    assert!(
+        err.contains("4 | name = 3"),
+        "the source line is shown: {err}"
+    );
+}

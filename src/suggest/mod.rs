@@ -828,6 +828,9 @@ fn best_dests(
 pub struct At {
     pub flag: String,
     pub bit: u32,
+    /// The flag's bit in the word it leaves (for moves of existing flags).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_bit: Option<u32>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -957,6 +960,7 @@ pub fn rank_flag(a: &Analysis, name: &str) -> Result<FlagRanking> {
                 .map(|&(i, bit)| At {
                     flag: layout.flags[i].current_name().to_string(),
                     bit,
+                    from_bit: layout.flags[i].bit,
                 })
                 .collect(),
             left: a.occ[d].free.saturating_sub(a.units[u].size),
@@ -1187,6 +1191,7 @@ pub fn place_new(a: &Analysis, nf: &NewFlag) -> Result<NewPlacement> {
                 bits: vec![At {
                     flag: nf.name.clone(),
                     bit,
+                    from_bit: None,
                 }],
                 left,
                 reasons,
