@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::Imported;
-use super::cmd::DriftArgs;
+use super::cmd::DriftTargets;
 use crate::check::Finding;
 use crate::error::Result;
 use crate::guard::Guard;
@@ -12,9 +12,8 @@ use crate::layout::Loaded;
 use crate::model::{Kind, Layout, Loc, Sources};
 use crate::rules::RuleId;
 
-/// Run the drift checks `args` asks for and add their findings to `report`.
 /// Drift findings (`--header`, `--btf`), raw: [`crate::check::finish`] waives and sorts them.
-pub fn findings(args: &DriftArgs, loaded: &mut Loaded) -> Result<Vec<Finding>> {
+pub fn findings(args: &DriftTargets, loaded: &mut Loaded) -> Result<Vec<Finding>> {
     let mut found = Vec::new();
     if let Some(h) = &args.header {
         let fams = super::cmd::families(&args.families, &loaded.layout.struct_name)?;

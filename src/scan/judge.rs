@@ -42,12 +42,17 @@ fn line(a: &Access) -> String {
     s
 }
 
-/// Scan `src` with the base layout and add the evidence findings to `report`.
-/// Scan `src` and judge the planned layout `result` on the evidence. The findings are raw:
-/// [`crate::check::finish`] waives and sorts them with every other finding.
-pub fn findings(loaded: &Loaded, result: &Layout, name: &str, src: &Path) -> Result<Vec<Finding>> {
-    let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let ev = super::scan(&loaded.layout, name, src, progress)?;
+/// Scan `src` with the base layout and judge the planned layout `result` on the evidence
+/// (`opts`: progress bar, timings). The findings are raw: [`crate::check::finish`] waives and
+/// sorts them with every other finding.
+pub fn findings(
+    loaded: &Loaded,
+    result: &Layout,
+    name: &str,
+    src: &Path,
+    opts: super::ScanOptions,
+) -> Result<Vec<Finding>> {
+    let ev = super::scan(&loaded.layout, name, src, opts)?;
     Ok(judge(result, &ev))
 }
 
