@@ -634,7 +634,7 @@ fn free_text_names_each_flags_bit_before_and_after() {
         "--builtin",
         "linux-6.1",
         "--free",
-        "1",
+        "7",
         "--from",
         "flags",
     ]));

@@ -702,7 +702,7 @@ fn duplicate_proposals(layout: &Layout, proposals: &[Proposal]) -> (Vec<Finding>
     let mut out = Vec::new();
     let mut skip = HashSet::new();
     let mut by_flag: HashMap<&str, usize> = HashMap::new();
-    let mut by_bit: HashMap<(&str, u32), usize> = HashMap::new();
+    let mut by_bit: HashMap<(&str, u32), Vec<usize>> = HashMap::new();
     let pair = |out: &mut Vec<Finding>, a: usize, b: usize, what: &str| {
         for (me, other) in [(a, b), (b, a)] {
             let p = &proposals[me];
@@ -728,15 +728,31 @@ fn duplicate_proposals(layout: &Layout, proposals: &[Proposal]) -> (Vec<Finding>
         // Bitfield `bit`s are member boundaries, not bits a flag owns.
         let owns_bit = layout.word(&p.to).is_some_and(|w| w.kind != Kind::Bitfield);
         if let Some(b) = p.bit.filter(|_| owns_bit) {
-            if let Some(&first) = by_bit.get(&(p.to.as_str(), b)) {
+            // Flags under guards that never hold together may share a bit.
+            let guard = proposal_guard(layout, p);
+            let taken = by_bit.entry((p.to.as_str(), b)).or_default();
+            let clash = taken.iter().copied().find(|&j| {
+                match (guard, proposal_guard(layout, &proposals[j])) {
+                    (Some(g), Some(h)) => g.coexists(h),
+                    _ => true,
+                }
+            });
+            taken.push(i);
+            if let Some(first) = clash {
                 let what = format!("takes bit {b} of `{}`, the same bit", p.to);
                 pair(&mut out, first, i, &what);
-            } else {
-                by_bit.insert((p.to.as_str(), b), i);
             }
         }
     }
     (out, skip)
+}
+
+/// The guard of the flag a proposal moves or adds (`None` for an unknown flag).
+fn proposal_guard<'a>(layout: &'a Layout, p: &'a Proposal) -> Option<&'a Guard> {
+    match &p.op {
+        ProposalOp::Move { flag } => layout.flag_index(flag).map(|i| &layout.flags[i].guard),
+        ProposalOp::Add { flag } => Some(&flag.guard),
+    }
 }
 
 fn guard_note(g: &Guard) -> String {
