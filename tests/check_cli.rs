@@ -411,3 +411,46 @@ fn drift_and_evidence_findings_are_waived_in_the_one_pipeline() {
     assert!(!rules.iter().any(|r| r.0 == "stale-waiver"), "{rules:?}");
     assert_eq!(code, 0, "{out}");
 }
+
+#[test]
+fn a_plan_amends_facts_and_they_are_judged_at_the_plans_line() {
+    // A writer the series adds: judged as if the layout had it, reported at the plan.
+    let (code, out) = check_plan(
+        "[[amend]]\nflag = \"in_execve\"\n[[amend.writer]]\ncontext = \"remote\"\nlocks = [\"css_set_lock\"]\n",
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("plan.toml:6: ERROR: remote-writer: `in_execve` is written by a remote writer holding css_set_lock, but word `current_bits` is `current`"),
+        "{out}"
+    );
+    // A pin and a group membership are facts too: the pinned flag may no longer move, and a
+    // flag that joins memalloc-scope splits it when it stays behind.
+    let (code, out) = check_plan(
+        "[[amend]]\nflag = \"PF_MEMALLOC\"\nabi = true\ngroup = \"memalloc-scope\"\n\
+         [[proposal]]\nmove = \"PF_MEMALLOC\"\nto = \"current_bits\"\n",
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("ERROR: abi-pinned"), "{out}");
+    // An amend of a flag the base does not have is bad input, with a did-you-mean.
+    let (code, out) = check_plan("[[amend]]\nflag = \"in_exceve\"\nread_remote = true\n");
+    assert_eq!(code, 2, "{out}");
+    let err = {
+        let dir = tempfile::tempdir().expect("tmp");
+        let p = dir.path().join("plan.toml");
+        std::fs::write(
+            &p,
+            format!(
+                "format = 1\nbase = {:?}\n[[amend]]\nflag = \"in_exceve\"\n",
+                example("rules/base.toml").display().to_string()
+            ),
+        )
+        .expect("write");
+        let o = flagplan().arg("check").arg(&p).output().expect("runs");
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    assert!(
+        err.contains("the base layout has no flag `in_exceve`"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `in_execve`?"), "{err}");
+}

@@ -1,6 +1,8 @@
 //! The shipped Linux layouts, with the expected answers written down, and (when the 6.1 tree is
 //! present) every `file:line` in the 6.1 layout held against the tree.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use flagplan::check::{self, Report};
@@ -178,24 +180,6 @@ fn linux_5_8_shows_the_sched_bits_race_fixed_in_november_2020() {
     assert_eq!((flags.used, flags.reserved, flags.free), (29, 0, 3));
 }
 
-/// The 6.1 tree, if present. With FLAGPLAN_REQUIRE_LINUX=1 (set by scripts/test) a missing
-/// tree fails the test instead of skipping it.
-pub fn linux_tree() -> Option<PathBuf> {
-    let p = std::env::var_os("FLAGPLAN_LINUX_6_1").map(PathBuf::from);
-    let p = p.filter(|p| p.join("include/linux/sched.h").is_file());
-    if p.is_none() && std::env::var_os("FLAGPLAN_REQUIRE_LINUX").is_some_and(|v| v == "1") {
-        panic!(
-            "FLAGPLAN_REQUIRE_LINUX=1 but FLAGPLAN_LINUX_6_1 is not a Linux tree; run scripts/get-linux.sh"
-        );
-    }
-    if p.is_none() {
-        eprintln!(
-            "skipping: set FLAGPLAN_LINUX_6_1 to a linux-source-6.1 tree (scripts/get-linux.sh)"
-        );
-    }
-    p
-}
-
 fn line_of(tree: &Path, file: &str, line: usize) -> Option<String> {
     let bytes = std::fs::read(tree.join(file)).ok()?;
     String::from_utf8_lossy(&bytes)
@@ -205,8 +189,9 @@ fn line_of(tree: &Path, file: &str, line: usize) -> Option<String> {
 }
 
 #[test]
+#[ignore = "needs a Linux tree: set FLAGPLAN_LINUX_6_1"]
 fn every_file_line_of_the_6_1_layout_exists_in_the_tree() {
-    let Some(tree) = linux_tree() else { return };
+    let tree = common::linux_6_1();
     let loaded = layout::load(&Input::Path(
         root().join("layouts/linux-6.1-task_struct.toml"),
     ))

@@ -5,22 +5,12 @@
 //! `remote-stopped`, whose site or whose helper definition (`via`) is the row's `file:line`.
 //! Precision counts every scanned non-current write; one that matches no row is a false positive.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 
 use flagplan::layout::{self, Input};
 use flagplan::scan::{self, ScanContext};
-
-fn linux_tree() -> Option<PathBuf> {
-    let p = std::env::var_os("FLAGPLAN_LINUX_6_1").map(PathBuf::from);
-    let p = p.filter(|p| p.join("include/linux/sched.h").is_file());
-    if p.is_none() && std::env::var_os("FLAGPLAN_REQUIRE_LINUX").is_some_and(|v| v == "1") {
-        panic!("FLAGPLAN_REQUIRE_LINUX=1 but FLAGPLAN_LINUX_6_1 is not a Linux tree");
-    }
-    if p.is_none() {
-        eprintln!("skipping: set FLAGPLAN_LINUX_6_1 to a linux-source-6.1 tree");
-    }
-    p
-}
 
 struct Row {
     flag: String,
@@ -46,8 +36,9 @@ fn reference() -> Vec<Row> {
 }
 
 #[test]
+#[ignore = "needs a Linux tree: set FLAGPLAN_LINUX_6_1"]
 fn remote_writes_of_linux_6_1_recall_and_precision() {
-    let Some(tree) = linux_tree() else { return };
+    let tree = common::linux_6_1();
     let loaded = layout::load(&Input::Builtin("linux-6.1".into())).expect("builtin");
     let ev = scan::scan(
         &loaded.layout,
@@ -135,8 +126,9 @@ fn remote_writes_of_linux_6_1_recall_and_precision() {
 }
 
 #[test]
+#[ignore = "needs a Linux tree: set FLAGPLAN_LINUX_6_1"]
 fn task_pfa_helpers_are_read_from_the_tree() {
-    let Some(tree) = linux_tree() else { return };
+    let tree = common::linux_6_1();
     let loaded = layout::load(&Input::Builtin("linux-6.1".into())).expect("builtin");
     let names =
         scan::names_for(&loaded.layout, &tree, scan::ScanOptions::default()).expect("names");

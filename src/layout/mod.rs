@@ -178,6 +178,12 @@ fn load_text(
     if let Some(base) = &raw.base {
         return load_plan(&cx, base, &raw, dir, sources, depth);
     }
+    if let Some(a) = raw.amend.first() {
+        return Err(cx.err(
+            a.span(),
+            "[[amend]] belongs in a plan file (one with `base`): write the facts in the layout itself",
+        ));
+    }
     let mut layout = lower_layout(&cx, raw)?;
     layout.repack_bitfields();
     Ok(layout)
@@ -201,7 +207,7 @@ fn load_plan(
             .unwrap_or(0..0);
         return Err(cx.err(
             span,
-            "a plan file (one with `base`) holds only `base`, [[proposal]] and [[waiver]]",
+            "a plan file (one with `base`) holds only `base`, [[amend]], [[proposal]] and [[waiver]]",
         ));
     }
     if depth > 0 {
@@ -227,6 +233,9 @@ fn load_plan(
     };
     // The plan's own text stays at index `cx.file`; the base gets the next index.
     let mut layout = load_text(&bname, btext, bdir.as_deref(), sources, depth + 1)?;
+    for a in &raw.amend {
+        cx.amend(a, &mut layout)?;
+    }
     for w in &raw.waiver {
         layout.waivers.push(cx.waiver(w));
     }
@@ -514,6 +523,43 @@ impl Cx<'_> {
             loc: self.loc(r.name.span()),
             origin: Origin::Declared,
         })
+    }
+
+    /// Add a plan's `[[amend]]` facts to the base layout's flag; they keep the plan's locations.
+    fn amend(&self, a: &Spanned<raw::RawAmend>, layout: &mut Layout) -> Result<()> {
+        let r = a.get_ref();
+        let name = r.flag.get_ref();
+        let Some(i) = layout.flags.iter().position(|f| &f.name == name) else {
+            let help = best_match(name, layout.flags.iter().map(|f| f.name.as_str())).map_or_else(
+                || "amend names a flag of the base layout".to_string(),
+                |m| format!("did you mean `{m}`?"),
+            );
+            return Err(self.err_help(
+                r.flag.span(),
+                format!("[[amend]]: the base layout has no flag `{name}`"),
+                help,
+            ));
+        };
+        if let Some(g) = &r.group {
+            let Some(group) = layout.groups.iter_mut().find(|x| &x.name == g.get_ref()) else {
+                return Err(self.err(
+                    g.span(),
+                    format!("[[amend]]: the base layout has no group `{}`", g.get_ref()),
+                ));
+            };
+            group.flags.push((name.clone(), self.loc(r.flag.span())));
+        }
+        let (writers, unknown) = self.writers(&r.writer)?;
+        let f = &mut layout.flags[i];
+        f.writers.extend(writers);
+        f.unknown_contexts.extend(unknown);
+        f.read_remote |= r.read_remote || !r.read_evidence.is_empty();
+        f.read_evidence.extend(r.read_evidence.iter().cloned());
+        if r.abi {
+            f.abi = true;
+            f.abi_reason = r.abi_reason.clone().or(f.abi_reason.take());
+        }
+        Ok(())
     }
 
     fn waiver(&self, w: &Spanned<raw::RawWaiver>) -> Waiver {

@@ -38,6 +38,10 @@ pub struct RawFile {
     #[serde(default)]
     #[schemars(with = "Vec<RawWaiver>")]
     pub waiver: Vec<Spanned<RawWaiver>>,
+    /// Plan files only: facts added to existing flags (a writer a patch adds, ...).
+    #[serde(default)]
+    #[schemars(with = "Vec<RawAmend>")]
+    pub amend: Vec<Spanned<RawAmend>>,
     /// Moves and additions, applied in order.
     #[serde(default)]
     #[schemars(with = "Vec<RawProposal>")]
@@ -52,6 +56,32 @@ pub struct RawFile {
     #[serde(default)]
     #[schemars(with = "Vec<RawLock>")]
     pub lock: Vec<Spanned<RawLock>>,
+}
+
+/// Facts a plan adds to a flag of its base layout, judged as if the layout had them.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawAmend {
+    /// The flag amended (declared name).
+    #[schemars(with = "String")]
+    pub flag: Spanned<String>,
+    /// Writers to add.
+    #[serde(default, alias = "writers")]
+    #[schemars(with = "Vec<RawWriter>")]
+    pub writer: Vec<Spanned<RawWriter>>,
+    /// Other tasks read this flag.
+    #[serde(default)]
+    pub read_remote: bool,
+    /// file:line of reads by other tasks.
+    #[serde(default)]
+    pub read_evidence: Vec<String>,
+    /// A [[group]] of the base layout the flag joins.
+    #[schemars(with = "Option<String>")]
+    pub group: Option<Spanned<String>>,
+    /// Pin the flag: its value is visible to user space.
+    #[serde(default)]
+    pub abi: bool,
+    pub abi_reason: Option<String>,
 }
 
 /// A lock identity: `lock(NAME)` admits a writer holding it under any of its names.
