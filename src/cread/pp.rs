@@ -28,10 +28,7 @@ pub struct CondState {
 impl CondState {
     /// The conjunction of frames from `depth` on (frames below belong to an enclosing scope).
     pub fn guard_from(&self, depth: usize) -> Guard {
-        self.frames
-            .iter()
-            .skip(depth)
-            .fold(Guard::Always, |acc, g| Guard::and(acc, g.clone()))
+        Guard::and_all(self.frames.iter().skip(depth).cloned())
     }
 }
 
@@ -140,25 +137,11 @@ fn symbol(pp: &mut Preprocessed, sym: &str, at: usize, line: usize) -> Guard {
     Guard::Sym(opaque)
 }
 
-fn or_all(gs: &[Guard]) -> Guard {
-    let mut it = gs.iter().filter(|g| !matches!(g, Guard::Never));
-    let Some(first) = it.next() else {
-        return Guard::Never;
-    };
-    it.fold(first.clone(), |acc, g| {
-        if acc.is_always() || g.is_always() {
-            Guard::Always
-        } else {
-            Guard::Or(Box::new(acc), Box::new(g.clone()))
-        }
-    })
-}
-
 fn branch(earlier: &[Guard], cond: Guard) -> Guard {
     if earlier.is_empty() {
         return cond;
     }
-    let none_before = Guard::negate(or_all(earlier));
+    let none_before = Guard::negate(Guard::or_all(earlier.iter().cloned()));
     match (&none_before, &cond) {
         (Guard::Never, _) => Guard::Never,
         _ => Guard::and(none_before, cond),
