@@ -24,6 +24,10 @@ pub struct Cli {
     /// When to use colour (NO_COLOR is honoured under `auto`).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
     pub color: ColorChoice,
+    /// Refuse input files (and stdin) larger than this: bytes, or with k, M, G.
+    #[arg(long, value_name = "SIZE", global = true, env = "FLAGPLAN_MAX_INPUT_SIZE",
+          default_value = "64M", value_parser = crate::fsutil::parse_size)]
+    pub max_input_size: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -10,6 +10,7 @@ use flagplan::error::Error;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    flagplan::fsutil::set_max_input_size(cli.max_input_size);
     match cli::run(&cli) {
         Ok(code) => code,
         Err(e) => {

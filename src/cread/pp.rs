@@ -6,6 +6,9 @@ use crate::guard::Guard;
 use super::lex::{Tok, Token};
 use super::{Diag, Severity};
 
+/// The deepest `#if` nesting read (include guard not counted); deeper is a [`Severity::Error`].
+pub const MAX_IF_DEPTH: usize = 256;
+
 /// One branch of an `#if` chain.
 #[derive(Clone, Debug)]
 struct Frame {
@@ -157,6 +160,9 @@ pub fn run(toks: &[Token], line_of: &dyn Fn(usize) -> usize) -> Preprocessed {
     let mut stack: Vec<Frame> = Vec::new();
     let mut seen_code = false;
     let mut cond_idx = 0usize;
+    // The frame the latest `#endif` closed: when the file ends with a frame still open, an
+    // `#endif` is missing after the start of this one (or the open one).
+    let mut last_closed: Option<Frame> = None;
     let mut i = 0;
     let push_state = |pp: &mut Preprocessed, stack: &[Frame]| -> usize {
         let st = CondState {
@@ -233,6 +239,14 @@ pub fn run(toks: &[Token], line_of: &dyn Fn(usize) -> usize) -> Preprocessed {
                     && !seen_code
                     && pp.defines.is_empty()
                     && next_is_define_of(toks, j, rest.first().map(|t| &t.tok));
+                if stack.iter().filter(|f| !f.include_guard).count() >= MAX_IF_DEPTH {
+                    pp.diags.push(Diag::new(
+                        Severity::Error,
+                        hash_at,
+                        format!("#if nesting deeper than {MAX_IF_DEPTH}; the header is not read further"),
+                    ));
+                    return pp;
+                }
                 stack.push(Frame {
                     earlier: Vec::new(),
                     current: cond.clone(),
@@ -271,12 +285,13 @@ pub fn run(toks: &[Token], line_of: &dyn Fn(usize) -> usize) -> Preprocessed {
                 }
             }
             "endif" => {
-                if stack.pop().is_none() {
-                    pp.diags.push(Diag::new(
-                        Severity::Warning,
+                match stack.pop() {
+                    Some(f) => last_closed = Some(f),
+                    None => pp.diags.push(Diag::new(
+                        Severity::Error,
                         hash_at,
-                        "#endif without #if; ignored".into(),
-                    ));
+                        "#endif without #if: an #if is missing before this line, or this #endif is one too many".into(),
+                    )),
                 }
                 cond_idx = push_state(&mut pp, &stack);
             }
@@ -335,16 +350,69 @@ pub fn run(toks: &[Token], line_of: &dyn Fn(usize) -> usize) -> Preprocessed {
         }
         i = j;
     }
-    for f in stack {
-        if !f.include_guard {
-            pp.diags.push(Diag::new(
-                Severity::Warning,
-                f.start,
-                "#if without #endif before the end of the file".into(),
-            ));
-        }
+    if let Some(open) = stack.first() {
+        pp.diags
+            .push(unclosed(open, last_closed.as_ref(), toks, line_of));
     }
     pp
+}
+
+/// The error for a file that ends inside `open` (the outermost frame still open). The include
+/// guard counts: a missing `#endif` inside it lets the guard's own `#endif` close the inner
+/// `#if`, and the guard is what is left open. The `#endif` is missing after the start of the
+/// frame the file's last `#endif` closed, when that came after `open`.
+fn unclosed(
+    open: &Frame,
+    last_closed: Option<&Frame>,
+    toks: &[Token],
+    line_of: &dyn Fn(usize) -> usize,
+) -> Diag {
+    let what = |f: &Frame| directive_text(toks, f.start);
+    match last_closed.filter(|c| c.start > open.start) {
+        Some(c) => Diag::new(
+            Severity::Error,
+            c.start,
+            format!(
+                "#if without #endif: an #endif is missing after this line (the file's last #endif closes `{}`, which leaves `{}` at line {} open)",
+                what(c),
+                what(open),
+                line_of(open.start)
+            ),
+        ),
+        None => Diag::new(
+            Severity::Error,
+            open.start,
+            format!(
+                "#if without #endif: `{}` is still open at the end of the file",
+                what(open)
+            ),
+        ),
+    }
+}
+
+/// The directive starting at `#` offset `at`, as written (`#ifdef CONFIG_X`), up to 60 chars.
+fn directive_text(toks: &[Token], at: usize) -> String {
+    let mut out = String::from("#");
+    for t in toks
+        .iter()
+        .skip_while(|t| t.start <= at)
+        .take_while(|t| t.tok != Tok::Newline)
+    {
+        let piece = match &t.tok {
+            Tok::Ident(s) | Tok::Number(s) | Tok::Punct(s) | Tok::Literal(s) => s.as_str(),
+            _ => continue,
+        };
+        if out.len() > 1 && t.space_before {
+            out.push(' ');
+        }
+        out.push_str(piece);
+        if out.chars().count() > 60 {
+            out = out.chars().take(57).collect();
+            out.push_str("...");
+            break;
+        }
+    }
+    out
 }
 
 /// Is the directive after position `j` (a newline) `#define SYM`?

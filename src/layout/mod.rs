@@ -83,9 +83,7 @@ fn read_input(input: &Input) -> Result<(String, String, Option<PathBuf>)> {
             Ok((format!("builtin:{n}"), text.to_string(), None))
         }
         Input::Stdin => {
-            let mut buf = Vec::new();
-            std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
-                .map_err(|e| Error::io("<stdin>", e))?;
+            let buf = crate::fsutil::read_stdin()?;
             let cwd = std::env::current_dir().ok();
             Ok(("<stdin>".into(), decode("<stdin>", buf)?, cwd))
         }
@@ -98,27 +96,16 @@ fn read_input(input: &Input) -> Result<(String, String, Option<PathBuf>)> {
     }
 }
 
-/// Read a text file: directories, binary files and non-UTF-8 bytes are clear errors.
+/// Read a text file: directories, devices, FIFOs, files over the size cap, binary files and
+/// non-UTF-8 bytes are clear errors ([`crate::fsutil::read_file`]).
 pub fn read_text_file(p: &Path) -> Result<String> {
     let name = p.display().to_string();
-    if p.is_dir() {
-        return Err(Error::IsDirectory { path: name });
-    }
-    let bytes = std::fs::read(p).map_err(|e| Error::io(name.clone(), e))?;
+    let bytes = crate::fsutil::read_file(p)?;
     decode(&name, bytes)
 }
 
 fn decode(name: &str, bytes: Vec<u8>) -> Result<String> {
-    if let Some(offset) = memchr::memchr(0, &bytes) {
-        let prefix = String::from_utf8_lossy(&bytes[..offset]);
-        let (line, col) = line_col(&prefix, prefix.len());
-        return Err(Error::Binary {
-            path: name.to_string(),
-            line,
-            col,
-            offset,
-        });
-    }
+    crate::fsutil::refuse_binary(name, &bytes)?;
     String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
         let prefix = String::from_utf8_lossy(&e.as_bytes()[..offset]).into_owned();

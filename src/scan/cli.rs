@@ -54,8 +54,7 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
                 "--update needs a layout file given with --layout".into(),
             ));
         };
-        let text =
-            std::fs::read_to_string(path).map_err(|e| Error::io(path.display().to_string(), e))?;
+        let text = layout::read_text_file(path)?;
         let new = super::update::update(&text, &ev)
             .map_err(|m| Error::Usage(format!("{}: {m}", path.display())))?;
         // Refuse to write a layout that no longer reads.
