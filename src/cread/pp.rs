@@ -88,7 +88,24 @@ fn if_expr(pp: &mut Preprocessed, toks: &[&Token], at: usize, line: usize) -> Gu
     let mut text = String::new();
     let mut raw = String::new();
     let mut plain = true;
+    let mut open = 0usize;
     for t in toks {
+        match &t.tok {
+            Tok::Punct(p) if p == "(" => open += 1,
+            Tok::Punct(p) if p == ")" => open = open.saturating_sub(1),
+            _ => {}
+        }
+        if open > crate::guard::MAX_DEPTH {
+            pp.diags.push(Diag::new(
+                Severity::Error,
+                at,
+                format!(
+                    "#if expression nesting deeper than {}",
+                    crate::guard::MAX_DEPTH
+                ),
+            ));
+            return Guard::Never;
+        }
         let piece = match &t.tok {
             Tok::Ident(s) => s.clone(),
             Tok::Number(n) => match super::expr::parse_int(n) {
@@ -123,6 +140,10 @@ fn if_expr(pp: &mut Preprocessed, toks: &[&Token], at: usize, line: usize) -> Gu
         return g;
     }
     let sym = format!("__UNPARSED_IF_LINE_{line}");
+    // Kept for messages: a long expression is shortened.
+    if raw.chars().count() > 120 {
+        raw = raw.chars().take(117).collect::<String>() + "...";
+    }
     pp.opaque.push((sym.clone(), at, raw));
     Guard::Sym(sym)
 }
@@ -163,6 +184,8 @@ pub fn run(toks: &[Token], line_of: &dyn Fn(usize) -> usize) -> Preprocessed {
     // The frame the latest `#endif` closed: when the file ends with a frame still open, an
     // `#endif` is missing after the start of this one (or the open one).
     let mut last_closed: Option<Frame> = None;
+    // Where the include guard was closed, when that was not at the end of the file.
+    let mut guard_closed: Option<(usize, usize)> = None;
     let mut i = 0;
     let push_state = |pp: &mut Preprocessed, stack: &[Frame]| -> usize {
         let st = CondState {
@@ -286,12 +309,28 @@ pub fn run(toks: &[Token], line_of: &dyn Fn(usize) -> usize) -> Preprocessed {
             }
             "endif" => {
                 match stack.pop() {
-                    Some(f) => last_closed = Some(f),
-                    None => pp.diags.push(Diag::new(
-                        Severity::Error,
-                        hash_at,
-                        "#endif without #if: an #if is missing before this line, or this #endif is one too many".into(),
-                    )),
+                    Some(f) => {
+                        if f.include_guard {
+                            guard_closed = Some((hash_at, f.start));
+                        }
+                        last_closed = Some(f);
+                    }
+                    None => pp.diags.push(match guard_closed {
+                        Some((at, guard)) => Diag::new(
+                            Severity::Error,
+                            at,
+                            format!(
+                                "#endif without #if: this #endif closes the include guard `{}` (line {}) before the end of the file, so the #endif at line {line} has no #if; an #endif is one too many, or an #if is missing, before this line",
+                                directive_text(toks, guard),
+                                line_of(guard)
+                            ),
+                        ),
+                        None => Diag::new(
+                            Severity::Error,
+                            hash_at,
+                            "#endif without #if: an #if is missing before this line, or this #endif is one too many".into(),
+                        ),
+                    }),
                 }
                 cond_idx = push_state(&mut pp, &stack);
             }
