@@ -24,7 +24,9 @@ pub enum Error {
     },
     #[error("{path}: is a directory, not a file")]
     IsDirectory { path: String },
-    #[error("{path}: not a regular file ({kind}); flagplan reads regular files, and standard input as `-`")]
+    #[error(
+        "{path}: not a regular file ({kind}); flagplan reads regular files, and standard input as `-`"
+    )]
     NotRegular { path: String, kind: &'static str },
     #[error(
         "{path}: larger than the {limit} input limit (raise it with --max-input-size or FLAGPLAN_MAX_INPUT_SIZE)"

@@ -28,7 +28,10 @@ pub fn max_input_size() -> u64 {
 /// Parse a size: `65536`, `64k`, `64M`, `1G` (binary units, `B`/`iB` suffixes allowed).
 pub fn parse_size(s: &str) -> std::result::Result<u64, String> {
     let t = s.trim();
-    let t = t.strip_suffix("iB").or_else(|| t.strip_suffix('B')).unwrap_or(t);
+    let t = t
+        .strip_suffix("iB")
+        .or_else(|| t.strip_suffix('B'))
+        .unwrap_or(t);
     let (num, shift) = match t.char_indices().last() {
         Some((i, 'k' | 'K')) => (&t[..i], 10),
         Some((i, 'm' | 'M')) => (&t[..i], 20),
@@ -211,8 +214,8 @@ fn resolve_links(path: &Path) -> Result<PathBuf> {
     for _ in 0..40 {
         match std::fs::symlink_metadata(&p) {
             Ok(m) if m.file_type().is_symlink() => {
-                let target = std::fs::read_link(&p)
-                    .map_err(|e| Error::io(path.display().to_string(), e))?;
+                let target =
+                    std::fs::read_link(&p).map_err(|e| Error::io(path.display().to_string(), e))?;
                 p = match p.parent() {
                     Some(d) if target.is_relative() => d.join(target),
                     _ => target,
@@ -319,7 +322,9 @@ impl Pending {
         // Held across the rename, so the signal handler removes the temp before or not at all.
         let list = pending();
         let res = if force {
-            tmp.persist(&dest).map(|_| ()).map_err(|e| Error::io(shown, e.error))
+            tmp.persist(&dest)
+                .map(|_| ())
+                .map_err(|e| Error::io(shown, e.error))
         } else {
             tmp.persist_noclobber(&dest).map(|_| ()).map_err(|e| {
                 if e.error.kind() == std::io::ErrorKind::AlreadyExists {

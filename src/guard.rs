@@ -443,7 +443,11 @@ mod tests {
 
     #[test]
     fn depth_is_limited_and_long_chains_do_not_recurse() {
-        let deep = format!("{}A{}", "(".repeat(MAX_DEPTH + 1), ")".repeat(MAX_DEPTH + 1));
+        let deep = format!(
+            "{}A{}",
+            "(".repeat(MAX_DEPTH + 1),
+            ")".repeat(MAX_DEPTH + 1)
+        );
         let e = Guard::parse(&deep).expect_err("too deep");
         assert_eq!(e.message, format!("nesting deeper than {MAX_DEPTH}"));
         assert_eq!(e.offset, MAX_DEPTH);

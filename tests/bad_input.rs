@@ -520,10 +520,18 @@ fn a_missing_endif_under_an_include_guard_is_named() {
     expect(
         run_with(&["import", &f], &dir, &[], None),
         2,
-        &["extra.h:3:", "#endif without #if", "closes the include guard"],
+        &[
+            "extra.h:3:",
+            "#endif without #if",
+            "closes the include guard",
+        ],
     );
     // Without an include guard: the extra #endif is the unmatched one.
-    let f = write(&dir, "plain.h", "struct task_struct {\n\tunsigned int flags;\n};\n#endif\n");
+    let f = write(
+        &dir,
+        "plain.h",
+        "struct task_struct {\n\tunsigned int flags;\n};\n#endif\n",
+    );
     expect(
         run_with(&["import", &f], &dir, &[], None),
         2,

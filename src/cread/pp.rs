@@ -266,7 +266,9 @@ pub fn run(toks: &[Token], line_of: &dyn Fn(usize) -> usize) -> Preprocessed {
                     pp.diags.push(Diag::new(
                         Severity::Error,
                         hash_at,
-                        format!("#if nesting deeper than {MAX_IF_DEPTH}; the header is not read further"),
+                        format!(
+                            "#if nesting deeper than {MAX_IF_DEPTH}; the header is not read further"
+                        ),
                     ));
                     return pp;
                 }

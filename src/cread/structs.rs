@@ -201,7 +201,10 @@ fn parse_body(
                     st.diags.push(Diag::new(
                         Severity::Error,
                         t.start,
-                        format!("struct/union nesting deeper than {MAX_NESTING} in struct {}", st.name),
+                        format!(
+                            "struct/union nesting deeper than {MAX_NESTING} in struct {}",
+                            st.name
+                        ),
                     ));
                     return code.len();
                 }

@@ -225,9 +225,35 @@ fn load_plan(
 
 fn toml_error(name: &str, text: &str, e: &toml::de::Error) -> Error {
     let span = e.span().unwrap_or(0..0);
-    let message = e.message().trim().to_string();
-    let help = did_you_mean(&message);
+    let (message, help) = match empty_radix_literal(text, &span) {
+        Some(m) => m,
+        None => {
+            let message = e.message().trim().to_string();
+            let help = did_you_mean(&message);
+            (message, help)
+        }
+    };
     Error::input(name, text, span, message, help)
+}
+
+/// `mask = 0x` reads as "integer number overflowed" in the TOML parser; say what it is.
+fn empty_radix_literal(
+    text: &str,
+    span: &std::ops::Range<usize>,
+) -> Option<(String, Option<String>)> {
+    let tok = text.get(span.clone())?.trim();
+    let (radix, example) = match tok {
+        "0x" => ("hexadecimal", "0x10"),
+        "0o" => ("octal", "0o20"),
+        "0b" => ("binary", "0b10000"),
+        _ => return None,
+    };
+    Some((
+        format!("`{tok}` has no digits: a {radix} number needs at least one"),
+        Some(format!(
+            "write a number such as `{example}`, or the bit number (`bit = 4`)"
+        )),
+    ))
 }
 
 /// For serde's "unknown field `x`, expected one of `a`, `b`" (or "unknown variant"), suggest the closest.
