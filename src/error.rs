@@ -25,7 +25,7 @@ pub enum Error {
     #[error("{path}: is a directory, not a file")]
     IsDirectory { path: String },
     #[error(
-        "{path}: not a regular file ({kind}); flagplan reads regular files, and standard input as `-`"
+        "{path}: not a regular file ({kind}); flagplan reads regular files, and a pipe as `-` or /dev/stdin"
     )]
     NotRegular { path: String, kind: &'static str },
     #[error(

@@ -84,10 +84,23 @@ fn file_kind(ft: std::fs::FileType) -> &'static str {
     "not a file"
 }
 
+/// Is `path` a stream this process already holds (`/dev/stdin`, `/dev/fd/N` from a shell's
+/// `<(cmd)`)? Those are read like stdin, under the cap; a named FIFO is not (opening it waits
+/// for a writer that may never come).
+fn inherited_stream(path: &Path) -> bool {
+    let s = path.as_os_str().to_string_lossy();
+    s == "/dev/stdin" || s.starts_with("/dev/fd/") || s.starts_with("/proc/self/fd/")
+}
+
 /// Read a regular file of at most [`max_input_size`] bytes. A directory, FIFO, device or socket
-/// is refused before it is opened (opening a FIFO would wait for a writer).
+/// is refused before it is opened (opening a FIFO would wait for a writer); `/dev/stdin` and
+/// `/dev/fd/N` are read as streams, under the cap.
 pub fn read_file(path: &Path) -> Result<Vec<u8>> {
     let shown = path.display().to_string();
+    if inherited_stream(path) && !path.is_dir() {
+        let f = std::fs::File::open(path).map_err(|e| Error::io(shown.clone(), e))?;
+        return read_capped(f, &shown);
+    }
     let meta = std::fs::metadata(path).map_err(|e| Error::io(shown.clone(), e))?;
     if meta.is_dir() {
         return Err(Error::IsDirectory { path: shown });
