@@ -48,7 +48,7 @@ pub fn parse_size(s: &str) -> std::result::Result<u64, String> {
 /// A size for messages: `64 MiB`, `1 KiB`, `10 B`.
 pub fn human_size(bytes: u64) -> String {
     for (shift, unit) in [(30, "GiB"), (20, "MiB"), (10, "KiB")] {
-        if bytes >= 1 << shift && bytes % (1 << shift) == 0 {
+        if bytes >= 1 << shift && bytes.is_multiple_of(1 << shift) {
             return format!("{} {unit}", bytes >> shift);
         }
     }

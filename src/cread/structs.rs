@@ -210,7 +210,11 @@ fn parse_body(
                 }
                 // Nested struct/union: read it (for diagnostics) and continue after it.
                 let mut inner = Struct {
-                    name: format!("{} (nested)", st.name),
+                    name: if top {
+                        format!("{} (nested)", st.name)
+                    } else {
+                        st.name.clone()
+                    },
                     start: t.start,
                     members: Vec::new(),
                     diags: Vec::new(),
