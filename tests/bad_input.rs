@@ -474,6 +474,20 @@ fn endless_stdin_and_big_files_are_refused_at_the_size_cap() {
             "FLAGPLAN_MAX_INPUT_SIZE",
         ],
     );
+    // A header on stdin (`-`, or /dev/stdin as a shell's `<(cmd)` gives it) is capped too.
+    for arg in ["-", "/dev/stdin"] {
+        let zero = std::fs::File::open("/dev/zero").expect("/dev/zero");
+        expect(
+            run_with(
+                &["import", arg],
+                &dir,
+                &[("FLAGPLAN_MAX_INPUT_SIZE", "64k")],
+                Some(Stdio::from(zero)),
+            ),
+            2,
+            &["larger than the 64 KiB input limit"],
+        );
+    }
     let big = dir.path().join("big.toml");
     let f = std::fs::File::create(&big).expect("create");
     f.set_len(100 << 20).expect("sparse file");

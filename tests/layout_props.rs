@@ -3,7 +3,6 @@
 //! libFuzzer): never a panic; `suggest --free` never ends in an internal error on a plan that
 //! loads. Bounded: a few seconds in all.
 
-use flagplan::render::text::TextOptions;
 use proptest::prelude::*;
 
 const LAYOUT: &str = include_str!("../layouts/linux-6.1-task_struct.toml");
@@ -14,13 +13,7 @@ fn layout_check(text: &str) {
         return;
     };
     let report = flagplan::check::check(&loaded);
-    let opts = TextOptions {
-        color: false,
-        verbose: true,
-    };
-    let _ = flagplan::render::text::render(&report, &loaded.sources, "fuzz.toml", opts);
-    let _ = flagplan::render::json::render(&report, &loaded.sources, "fuzz.toml");
-    let _ = flagplan::render::sarif::render(&report, &loaded.sources);
+    let _ = flagplan::render::svg::render(&report, "fuzz.toml");
     let a = flagplan::suggest::Analysis::new(loaded.layout.clone());
     let _ = flagplan::suggest::overview(&a, 90);
 }
