@@ -268,7 +268,8 @@ impl Pending {
     /// file is [`Error::WouldClobber`].
     pub fn begin(path: &Path, force: bool) -> Result<Pending> {
         let shown = path.display().to_string();
-        if !force && (path.exists() || std::fs::symlink_metadata(path).is_ok()) {
+        // `symlink_metadata`: a dangling symlink is there too.
+        if !force && std::fs::symlink_metadata(path).is_ok() {
             return Err(Error::WouldClobber { path: shown });
         }
         let dest = resolve_links(path)?;

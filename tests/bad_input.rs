@@ -803,3 +803,31 @@ mod writes {
         assert!(no_temps(&dir.path().join("ro")));
     }
 }
+
+#[test]
+fn long_elif_chains_and_wide_guards_cost_linear_time() {
+    let dir = TempDir::new().expect("tempdir");
+    // 20,000 `#elif`s: the guard under the k-th holds k terms; past 256 branches, refused.
+    let chain: String = (1..20_000)
+        .map(|i| format!("#elif defined(C{i})\n#define PF_X{i} 0x4\n"))
+        .collect();
+    let h = format!(
+        "struct task_struct {{\n\tunsigned int flags;\n}};\n#if defined(C0)\n#define PF_X 0x2\n{chain}#endif\n"
+    );
+    let f = write(&dir, "elif.h", h);
+    expect(
+        run_with(&["import", &f], &dir, &[], None),
+        2,
+        &["elif.h:516:1", "more than 256 branches in one #if chain"],
+    );
+    // A 20,000-term guard around 5,000 directives is not copied per directive.
+    let terms: Vec<String> = (0..20_000).map(|i| format!("defined(C{i})")).collect();
+    let h = format!(
+        "struct task_struct {{\n\tunsigned int flags;\n}};\n#if {}\n{}#define PF_B 0x2\n#endif\n",
+        terms.join(" && "),
+        "#ifdef X\n#endif\n".repeat(5_000)
+    );
+    let f = write(&dir, "wide.h", h);
+    let (out, _) = expect(run_with(&["import", &f], &dir, &[], None), 0, &[]);
+    assert!(out.contains("name = \"PF_B\""), "{out}");
+}

@@ -1,12 +1,16 @@
 //! Preprocessor directives: `#if`/`#ifdef`/`#ifndef`/`#elif`/`#else`/`#endif` nesting kept as
 //! [`Guard`]s, `#define`s collected with their comments; everything else is passed on as code.
 
+use std::rc::Rc;
+
 use crate::guard::Guard;
 
 use super::lex::{Tok, Token};
 use super::{Diag, Severity};
 
-/// The deepest `#if` nesting read (include guard not counted); deeper is a [`Severity::Error`].
+/// The deepest `#if` nesting read (include guard not counted), and the most branches of one
+/// `#if`/`#elif` chain; more is a [`Severity::Error`] (a guard under the k-th `#elif` holds k
+/// terms, so longer chains would cost quadratic time).
 pub const MAX_IF_DEPTH: usize = 256;
 
 /// One branch of an `#if` chain.
@@ -14,8 +18,9 @@ pub const MAX_IF_DEPTH: usize = 256;
 struct Frame {
     /// Conditions of the earlier branches in this chain (OR-ed, negated for later branches).
     earlier: Vec<Guard>,
-    /// The effective condition of the branch being read.
-    current: Guard,
+    /// The effective condition of the branch being read (shared by every state snapshot taken
+    /// inside it, so a long guard is not copied per directive).
+    current: Rc<Guard>,
     /// `#ifndef X` + `#define X` wrapping the file: not a real condition.
     include_guard: bool,
     /// Offset of the directive that opened the chain.
@@ -25,13 +30,13 @@ struct Frame {
 /// A snapshot of the conditional stack: one effective guard per open frame.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CondState {
-    pub frames: Vec<Guard>,
+    pub frames: Vec<Rc<Guard>>,
 }
 
 impl CondState {
     /// The conjunction of frames from `depth` on (frames below belong to an enclosing scope).
     pub fn guard_from(&self, depth: usize) -> Guard {
-        Guard::and_all(self.frames.iter().skip(depth).cloned())
+        Guard::and_all(self.frames.iter().skip(depth).map(|g| Guard::clone(g)))
     }
 }
 
@@ -274,7 +279,7 @@ pub fn run(toks: &[Token], line_of: &dyn Fn(usize) -> usize) -> Preprocessed {
                 }
                 stack.push(Frame {
                     earlier: Vec::new(),
-                    current: cond.clone(),
+                    current: Rc::new(cond.clone()),
                     include_guard,
                     start: hash_at,
                 });
@@ -297,7 +302,15 @@ pub fn run(toks: &[Token], line_of: &dyn Fn(usize) -> usize) -> Preprocessed {
                 };
                 match stack.last_mut() {
                     Some(f) => {
-                        f.current = branch(&f.earlier, new_cond.clone());
+                        if f.earlier.len() >= MAX_IF_DEPTH {
+                            pp.diags.push(Diag::new(
+                                Severity::Error,
+                                hash_at,
+                                format!("more than {MAX_IF_DEPTH} branches in one #if chain; the header is not read further"),
+                            ));
+                            return pp;
+                        }
+                        f.current = Rc::new(branch(&f.earlier, new_cond.clone()));
                         f.earlier.push(new_cond);
                         f.include_guard = false;
                         cond_idx = push_state(&mut pp, &stack);

@@ -247,12 +247,6 @@ pub enum ImportError {
     Whole(String),
 }
 
-impl From<String> for ImportError {
-    fn from(m: String) -> Self {
-        ImportError::Whole(m)
-    }
-}
-
 fn fatal(d: &cread::Diag) -> ImportError {
     ImportError::At {
         offset: d.offset,
