@@ -117,31 +117,42 @@ impl Guard {
 /// occupancy of a bitfield storage unit. Exact up to [`MAX_ENUM_SYMBOLS`] symbols,
 /// otherwise the plain sum (an upper bound).
 pub fn worst_case_sum<'a>(items: impl IntoIterator<Item = (&'a Guard, u32)>) -> u32 {
-    let items: Vec<(&Guard, u32)> = items.into_iter().collect();
+    // Members without a guard always count and equal guards hold together: enumerate only the
+    // distinct guards (most units have none, or a handful shared by many members).
+    let mut always = 0u32;
+    let mut guarded: Vec<(&Guard, u32)> = Vec::new();
+    for (g, w) in items {
+        match g {
+            Guard::Always => always += w,
+            Guard::Never => {}
+            g => match guarded.iter_mut().find(|(h, _)| *h == g) {
+                Some((_, sum)) => *sum += w,
+                None => guarded.push((g, w)),
+            },
+        }
+    }
+    if guarded.is_empty() {
+        return always;
+    }
     let mut set = BTreeSet::new();
-    for (g, _) in &items {
+    for (g, _) in &guarded {
         g.symbols(&mut set);
     }
-    let total: u32 = items.iter().map(|&(_, w)| w).sum();
-    if set.is_empty() || set.len() > MAX_ENUM_SYMBOLS {
-        return items
-            .iter()
-            .filter(|(g, _)| !matches!(g, Guard::Never))
-            .map(|&(_, w)| w)
-            .sum::<u32>()
-            .min(total);
+    if set.len() > MAX_ENUM_SYMBOLS {
+        return always + guarded.iter().map(|&(_, w)| w).sum::<u32>();
     }
     let syms: Vec<&str> = set.iter().map(String::as_str).collect();
-    (0..1u64 << syms.len())
+    let most = (0..1u64 << syms.len())
         .map(|on| {
-            items
+            guarded
                 .iter()
                 .filter(|(g, _)| g.eval(&syms, on))
                 .map(|&(_, w)| w)
                 .sum::<u32>()
         })
         .max()
-        .unwrap_or(0)
+        .unwrap_or(0);
+    always + most
 }
 
 impl fmt::Display for Guard {
