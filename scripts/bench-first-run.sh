@@ -11,7 +11,7 @@ work=${1:-$(mktemp -d)}
 tree=${FLAGPLAN_LINUX_6_1:-$("$repo/scripts/get-linux.sh")}
 export CARGO_HOME=$work/cargo-home
 unset CARGO_TARGET_DIR
-git clone -q "$repo" "$work/flagplan"
+git clone -q --no-hardlinks "$repo" "$work/flagplan"
 cd "$work/flagplan"
 echo "clone: $(git log --oneline -1)  cores: $(nproc)  load: $(cut -d' ' -f1-3 /proc/loadavg)"
 t0=$(date +%s)
@@ -20,8 +20,9 @@ t1=$(date +%s)
 "$work/bin/bin/flagplan" check examples/memalloc-2020.toml >/dev/null
 t2=$(date +%s)
 echo "1. cargo install --locked --path . : $((t1 - t0)) s; then flagplan check: $((t2 - t1)) s"
-FLAGPLAN_LINUX_6_1=$tree ./scripts/test -q >"$work/test.log" 2>&1 || { tail -20 "$work/test.log"; exit 1; }
+status=0
+FLAGPLAN_LINUX_6_1=$tree ./scripts/test -q >"$work/test.log" 2>&1 || status=$?
 t3=$(date +%s)
-echo "2. ./scripts/test (cold test build + run): $((t3 - t2)) s"
+echo "2. ./scripts/test (cold test build + run): $((t3 - t2)) s, exit $status (log: $work/test.log)"
 echo "crates compiled for tests: $(ls target/debug/deps/*.rlib 2>/dev/null | sed 's/-[0-9a-f]*\.rlib//' | sort -u | wc -l)"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
