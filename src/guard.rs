@@ -220,34 +220,76 @@ impl Guard {
 }
 
 /// The largest total of `weights` whose guards can all hold at once: the worst-case
-/// occupancy of a bitfield storage unit. Exact up to [`MAX_ENUM_SYMBOLS`] symbols,
-/// otherwise the plain sum (an upper bound).
+/// occupancy of a bitfield storage unit. Exact while no set of guards linked by shared symbols
+/// has more than [`MAX_ENUM_SYMBOLS`] of them; such a set counts in full (an upper bound).
 pub fn worst_case_sum<'a>(items: impl IntoIterator<Item = (&'a Guard, u32)>) -> u32 {
-    let items: Vec<(&Guard, u32)> = items.into_iter().collect();
-    let mut set = BTreeSet::new();
-    for (g, _) in &items {
-        g.symbols(&mut set);
+    // Members without a guard always count and equal guards hold together: enumerate only the
+    // distinct guards (most units have none, or a handful shared by many members).
+    let mut always = 0u32;
+    let mut guarded: Vec<(&Guard, u32)> = Vec::new();
+    for (g, w) in items {
+        match g {
+            Guard::Always => always += w,
+            Guard::Never => {}
+            g => match guarded.iter_mut().find(|(h, _)| *h == g) {
+                Some((_, sum)) => *sum += w,
+                None => guarded.push((g, w)),
+            },
+        }
     }
-    let total: u32 = items.iter().map(|&(_, w)| w).sum();
-    if set.is_empty() || set.len() > MAX_ENUM_SYMBOLS {
-        return items
-            .iter()
-            .filter(|(g, _)| !matches!(g, Guard::Never))
-            .map(|&(_, w)| w)
-            .sum::<u32>()
-            .min(total);
-    }
-    let syms: Vec<&str> = set.iter().map(String::as_str).collect();
-    (0..1u64 << syms.len())
-        .map(|on| {
-            items
-                .iter()
-                .filter(|(g, _)| g.eval(&syms, on))
-                .map(|&(_, w)| w)
-                .sum::<u32>()
+    // Guards over disjoint symbols are independent: the worst case is the sum of each
+    // component's worst case, so only the symbols of one component are enumerated at a time.
+    let most: u32 = components(&guarded)
+        .iter()
+        .map(|c| {
+            let members: Vec<(&Guard, u32)> = c.members.iter().map(|&i| guarded[i]).collect();
+            if c.symbols.len() > MAX_ENUM_SYMBOLS {
+                return members.iter().map(|&(_, w)| w).sum::<u32>();
+            }
+            let syms: Vec<&str> = c.symbols.iter().map(String::as_str).collect();
+            (0..1u64 << syms.len())
+                .map(|on| {
+                    members
+                        .iter()
+                        .filter(|(g, _)| g.eval(&syms, on))
+                        .map(|&(_, w)| w)
+                        .sum::<u32>()
+                })
+                .max()
+                .unwrap_or(0)
         })
-        .max()
-        .unwrap_or(0)
+        .sum();
+    always + most
+}
+
+/// Guards (by index) that share symbols, directly or through each other, and those symbols.
+struct Component {
+    symbols: BTreeSet<String>,
+    members: Vec<usize>,
+}
+
+fn components(guarded: &[(&Guard, u32)]) -> Vec<Component> {
+    let mut out: Vec<Component> = Vec::new();
+    for (i, (g, _)) in guarded.iter().enumerate() {
+        let mut c = Component {
+            symbols: BTreeSet::new(),
+            members: vec![i],
+        };
+        g.symbols(&mut c.symbols);
+        // Absorb every component that shares a symbol with this guard.
+        let mut k = 0;
+        while k < out.len() {
+            if out[k].symbols.is_disjoint(&c.symbols) {
+                k += 1;
+            } else {
+                let o = out.swap_remove(k);
+                c.symbols.extend(o.symbols);
+                c.members.extend(o.members);
+            }
+        }
+        out.push(c);
+    }
+    out
 }
 
 impl fmt::Display for Guard {

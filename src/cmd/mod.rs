@@ -49,6 +49,7 @@ impl Outcome {
 #[command(
     name = "flagplan",
     version = concat!(env!("CARGO_PKG_VERSION"), " (layout format 1)"),
+    long_version = include_str!(concat!(env!("OUT_DIR"), "/long_version.txt")),
     about = "Plan and check the flag words of kernel structures (task_struct PF_*, PFA_*, bitfields)"
 )]
 pub struct Cli {
