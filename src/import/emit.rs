@@ -78,6 +78,9 @@ pub fn to_table(imp: &Imported) -> Table {
         if f.reserved {
             t.insert("reserved".into(), Value::Boolean(true));
         }
+        if f.hole {
+            t.insert("hole".into(), Value::Boolean(true));
+        }
         flags.push(Value::Table(t));
     }
     top.insert("word".into(), Value::Array(words));
@@ -86,7 +89,16 @@ pub fn to_table(imp: &Imported) -> Table {
 }
 
 const TOP_ORDER: &[&str] = &["format", "struct", "base", "source", "origin", "doc"];
-const WORD_ORDER: &[&str] = &["name", "type", "width", "kind", "rule", "doc", "source"];
+const WORD_ORDER: &[&str] = &[
+    "name",
+    "type",
+    "width",
+    "kind",
+    "rule",
+    "user_visible",
+    "doc",
+    "source",
+];
 const FLAG_ORDER: &[&str] = &[
     "name",
     "word",
@@ -99,11 +111,13 @@ const FLAG_ORDER: &[&str] = &[
     "abi",
     "abi_reason",
     "reserved",
+    "hole",
     "read_remote",
     "read_evidence",
     "unsure",
 ];
-const WRITER_ORDER: &[&str] = &["context", "balanced", "lock", "evidence", "note"];
+const WRITER_ORDER: &[&str] = &["context", "balanced", "locks", "lock", "evidence", "note"];
+const LOCK_ORDER: &[&str] = &["name", "aliases"];
 const GROUP_ORDER: &[&str] = &["name", "flags", "reason", "evidence"];
 const WAIVER_ORDER: &[&str] = &["flag", "rule", "reason"];
 const PROPOSAL_ORDER: &[&str] = &["move", "add", "to", "bit", "member"];
@@ -117,6 +131,7 @@ const ARRAYS: &[(&str, &[&str])] = &[
     ("proposal", PROPOSAL_ORDER),
     ("quiescent", QUIESCENT_ORDER),
     ("accessor", ACCESSOR_ORDER),
+    ("lock", LOCK_ORDER),
 ];
 
 /// A TOML basic string.

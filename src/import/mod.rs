@@ -113,6 +113,8 @@ pub struct IFlag {
     pub guard: Guard,
     pub doc: Option<String>,
     pub reserved: bool,
+    /// A `PF__HOLE__*`-style define: a named unused bit, free for a proposal.
+    pub hole: bool,
     pub at: usize,
 }
 
@@ -465,7 +467,8 @@ pub fn from_header(bytes: &[u8], opts: Options) -> Result<Imported, ImportError>
                 width: 1,
                 guard,
                 doc: (!doc.is_empty()).then_some(doc),
-                reserved: d.name.contains("__HOLE__"),
+                reserved: false,
+                hole: d.name.contains("__HOLE__"),
                 at: d.start,
             });
         }
@@ -603,6 +606,7 @@ pub fn from_header(bytes: &[u8], opts: Options) -> Result<Imported, ImportError>
                     .name
                     .as_deref()
                     .is_none_or(|n| n.starts_with("__") && n.contains("reserved")),
+                hole: false,
                 at: m.name_at,
             });
             off = off.saturating_add(w);

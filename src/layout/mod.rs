@@ -368,12 +368,25 @@ impl Cx<'_> {
         {
             return Err(self.err(b.span(), "`balanced` applies only to `current-irq` writers"));
         }
+        let mut locks = r.locks.clone();
+        let mut note = r.note.clone();
+        if let Some(text) = &r.lock {
+            let (names, notes) = crate::model::split_lock_text(text);
+            locks.extend(names);
+            if !notes.is_empty() {
+                let extra = format!("lock: {}", notes.join("; "));
+                note = Some(match note {
+                    Some(n) => format!("{n} ({extra})"),
+                    None => extra,
+                });
+            }
+        }
         Ok(Some(Writer {
             context,
             balanced: r.balanced.as_ref().is_some_and(|b| *b.get_ref()),
-            lock: r.lock.clone(),
+            locks,
             evidence: r.evidence.clone(),
-            note: r.note.clone(),
+            note,
             loc: self.loc(r.context.span()),
         }))
     }
@@ -454,6 +467,7 @@ impl Cx<'_> {
             ctype: r.ctype.as_ref().map(|t| t.get_ref().clone()),
             kind,
             rule,
+            user_visible: r.user_visible.clone(),
             doc: r.doc.clone(),
             source: r.source.clone(),
             loc: self.loc(r.name.span()),
@@ -504,6 +518,7 @@ impl Cx<'_> {
             abi: r.abi,
             abi_reason: r.abi_reason.clone(),
             reserved: r.reserved,
+            hole: r.hole,
             read_remote: r.read_remote || !r.read_evidence.is_empty(),
             read_evidence: r.read_evidence.clone(),
             unsure: r.unsure.clone(),
@@ -556,6 +571,7 @@ impl Cx<'_> {
                     bit,
                     member,
                     loc: self.loc(m.span()),
+                    to_loc: self.loc(r.to.span()),
                 })
             }
             (None, Some(a)) => {
@@ -575,6 +591,7 @@ impl Cx<'_> {
                     abi: r.abi,
                     abi_reason: None,
                     reserved: false,
+                    hole: false,
                     read_remote: r.read_remote || !r.read_evidence.is_empty(),
                     read_evidence: r.read_evidence.clone(),
                     unsure: None,
@@ -591,6 +608,7 @@ impl Cx<'_> {
                     bit,
                     member,
                     loc: self.loc(a.span()),
+                    to_loc: self.loc(r.to.span()),
                 })
             }
             (Some(m), Some(_)) => {
@@ -688,8 +706,21 @@ fn lower_layout(cx: &Cx<'_>, raw: RawFile) -> Result<Layout> {
             write: a.write,
         });
     }
+    let locks = raw
+        .lock
+        .iter()
+        .map(|l| {
+            let r = l.get_ref();
+            crate::model::LockDecl {
+                name: r.name.clone(),
+                aliases: r.aliases.clone(),
+                loc: cx.loc(l.span()),
+            }
+        })
+        .collect();
     Ok(Layout {
         struct_name: struct_name.into_inner(),
+        locks,
         source: raw.source,
         origin: raw.origin,
         doc: raw.doc,
