@@ -155,6 +155,20 @@ pub fn quote(s: &str) -> String {
     out
 }
 
+/// Text for a TOML comment: control characters (which TOML forbids there, and which would
+/// reach a terminal) written as `\u{..}` escapes. One line: `\n` is escaped too.
+pub fn comment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c != '\t' && c.is_ascii_control() {
+            let _ = write!(out, "\\u{{{:02x}}}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn value(key: &str, v: &Value) -> String {
     match v {
         Value::String(s) => quote(s),
@@ -219,7 +233,7 @@ fn write_table(
         let _ = write!(out, "{k} = {}", value(k, v));
         let ck = format!("{path}.{k}");
         if let Some(c) = comments.get(&ck) {
-            let _ = write!(out, "  # {c}");
+            let _ = write!(out, "  # {}", comment(c));
         }
         out.push('\n');
     }
@@ -253,7 +267,7 @@ pub fn render(doc: &Table, notes: &[String], rule_guesses: &BTreeMap<String, Str
     let mut out = String::new();
     for n in notes {
         for l in n.lines() {
-            let _ = writeln!(out, "# {l}");
+            let _ = writeln!(out, "# {}", comment(l));
         }
     }
     write_table(&mut out, doc, TOP_ORDER, &BTreeMap::new(), "");

@@ -81,7 +81,6 @@ fn plural(n: usize) -> &'static str {
 pub fn occupancy_table(before: &[Occupancy], after: Option<&[Occupancy]>) -> String {
     let mut t = Table::new();
     t.load_style(presets::ASCII_MARKDOWN)
-        .force_no_tty()
         .set_content_arrangement(ContentArrangement::Disabled);
     t.set_header([
         "word",
