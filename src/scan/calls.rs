@@ -185,28 +185,48 @@ impl<'a> Resolver<'a> {
         None
     }
 
-    /// The locks every caller of `function` holds at its call (none when no caller is seen).
+    /// The locks every caller of `function` holds at its call, or holds because every one of
+    /// its own callers does (up to [`MAX_DEPTH`] levels); none when no caller is seen.
     pub fn caller_locks(&self, function: &str, file: &str) -> Vec<HeldLock> {
-        let callers = self.callers(function, file);
-        let Some(((f0, first), rest)) = callers.split_first() else {
+        self.caller_locks_at(function, file, 0)
+    }
+
+    fn caller_locks_at(&self, function: &str, file: &str, depth: usize) -> Vec<HeldLock> {
+        if depth >= MAX_DEPTH {
             return Vec::new();
-        };
-        first
-            .locks
-            .iter()
-            .filter(|l| {
-                rest.iter()
-                    .all(|(_, c)| c.locks.iter().any(|m| m.lock == l.lock))
-            })
-            .map(|l| HeldLock {
-                lock: l.lock.clone(),
-                via: format!(
-                    "{} in every caller (e.g. {}() at {f0})",
-                    l.via, first.caller
-                ),
-                line: first.line,
-            })
-            .collect()
+        }
+        let callers = self.callers(function, file);
+        if callers.is_empty() || callers.len() > 64 {
+            return Vec::new();
+        }
+        let mut common: Option<Vec<HeldLock>> = None;
+        for (cf, c) in callers {
+            let mut held: Vec<HeldLock> = c
+                .locks
+                .iter()
+                .map(|l| HeldLock {
+                    lock: l.lock.clone(),
+                    via: format!("{} in caller {}() at {cf}:{}", l.via, c.caller, c.line),
+                    line: l.line,
+                })
+                .collect();
+            for l in self.caller_locks_at(&c.caller, cf, depth + 1) {
+                if !held.iter().any(|h| h.lock == l.lock) {
+                    held.push(l);
+                }
+            }
+            common = Some(match common {
+                None => held,
+                Some(prev) => prev
+                    .into_iter()
+                    .filter(|l| held.iter().any(|h| h.lock == l.lock))
+                    .collect(),
+            });
+            if common.as_ref().is_some_and(Vec::is_empty) {
+                break;
+            }
+        }
+        common.unwrap_or_default()
     }
 
     /// The context of a write on parameter `index` of `function` (defined in `file`).

@@ -391,7 +391,13 @@ impl<'a> Ctx<'a> {
             let Some((rs, _)) = self.receiver_before(s, a) else {
                 continue;
             };
-            let Some(recv) = self.resolve(u, locals, rs, a) else {
+            // Only a typed task: `sig->flags = SIGNAL_GROUP_EXIT` is another struct's word.
+            let Some(recv) = self.resolve(u, locals, rs, a).filter(|r| {
+                matches!(
+                    r,
+                    Recv::Current { .. } | Recv::Task { .. } | Recv::Param { typed: true, .. }
+                )
+            }) else {
                 continue;
             };
             let receiver = self.expr_text(rs, a);

@@ -183,13 +183,17 @@ pub fn resolve(
             if a.write && acc.context != ScanContext::Current {
                 let alone = access(&bare, file, a, word);
                 for (i, q) in layout.quiescent.iter().enumerate() {
-                    if acc.chain.iter().any(|c| {
-                        c.contains(&format!("{}() is quiescent", q.function))
-                            || c.contains(&format!(
-                                "{}() passes a stopped task ({})",
-                                q.function, q.reason
-                            ))
-                    }) {
+                    let inside =
+                        a.function == q.function && q.file.as_deref().is_none_or(|f| f == file);
+                    if inside
+                        || acc.chain.iter().any(|c| {
+                            c.contains(&format!("{}() is quiescent", q.function))
+                                || c.contains(&format!(
+                                    "{}() passes a stopped task ({})",
+                                    q.function, q.reason
+                                ))
+                        })
+                    {
                         fact_writes[i].0 += 1;
                         if alone.context != acc.context {
                             fact_writes[i].1 = true;

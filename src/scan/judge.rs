@@ -48,11 +48,16 @@ pub fn lock_names(rule: &str, held: &str) -> bool {
             None => ("", s.trim_start_matches("__")),
         }
     }
+    fn last(base: &str) -> &str {
+        base.rsplit(['>', '.']).next().unwrap_or(base)
+    }
     let (rb, rm) = norm(rule);
     let (hb, hm) = norm(held);
-    rule.trim() == held.trim()
-        || (rm == hm
-            && (rb == hb || rb.is_empty() || hb.is_empty() || rm == "pi_lock" || rm == "lock"))
+    if rule.trim() == held.trim().trim_start_matches('&') {
+        return true;
+    }
+    // A task's `pi_lock` is named by member; `rq->lock` matches `env->src_rq->__lock`.
+    rm == hm && (rm == "pi_lock" || (!rb.is_empty() && last(hb).ends_with(last(rb))))
 }
 
 /// The writer an access stands for, as the word rules judge writers.

@@ -112,7 +112,11 @@ fn acquires(
         | "lockdep_assert_rq_held" => vec![rq_lock_of(&arg(0)?)],
         "double_rq_lock" => vec![rq_lock_of(&arg(0)?), rq_lock_of(&arg(1)?)],
         "this_rq_lock_irq" => vec!["rq->__lock".to_string()],
-        "lockdep_assert_held" | "lockdep_assert_held_write" | "lockdep_assert_held_read" => {
+        "lockdep_assert_held"
+        | "lockdep_assert_held_write"
+        | "lockdep_assert_held_read"
+        | "assert_spin_locked"
+        | "assert_raw_spin_locked" => {
             vec![arg(0)?]
         }
         "scoped_guard" => {
@@ -171,6 +175,24 @@ fn scope_end(src: &[u8], toks: &[Token], body: &std::ops::Range<usize>, i: usize
         }
     }
     body.end
+}
+
+/// Does the block holding token `i` leave the function (`return`, `goto`) after `i`?
+fn early_exit(src: &[u8], toks: &[Token], body: &std::ops::Range<usize>, i: usize) -> bool {
+    let end = scope_end(src, toks, body, i);
+    if end >= body.end {
+        return false; // the function's own block: the release is on the main path
+    }
+    let mut depth = 0usize;
+    for t in &toks[i..end] {
+        match t.text(src) {
+            b"{" => depth += 1,
+            b"}" => depth = depth.saturating_sub(1),
+            b"return" | b"goto" if depth == 0 => return true,
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Every lock span of a function body, in one pass. `line` maps a token to its line.
@@ -238,7 +260,9 @@ pub fn spans(
                     to,
                 });
             }
-        } else {
+        } else if !early_exit(src, toks, &body, close) {
+            // A release on an early-exit branch (`unlock; return -EINVAL;`) does not end the
+            // lock for the code after the branch.
             for lock in releases(src, toks, i, &args) {
                 if let Some(s) = out
                     .iter_mut()
