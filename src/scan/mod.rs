@@ -33,6 +33,7 @@ use crate::error::{Error, Result};
 use crate::model::Layout;
 
 pub use evidence::{Access, Evidence, ScanContext};
+pub use judge::lock_names;
 
 use classify::{FileScan, scan_file};
 use names::{Helper, HelperRecv, Names};
