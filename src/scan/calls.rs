@@ -26,6 +26,11 @@ struct FnKey<'a> {
     file: &'a str,
 }
 
+/// A function by name and defining file, owned (for memo tables).
+type FnId = (String, String);
+/// Steps from an interrupt entry down to a function, entry first.
+type IrqPath = Vec<String>;
+
 /// The result of following a task parameter up its callers.
 pub struct ParamResolution {
     pub context: ScanContext,
@@ -45,7 +50,7 @@ pub struct Resolver<'a> {
     roots: HashMap<&'a str, Vec<(&'a str, &'a IrqRoot)>>,
     /// function name → (file, slot)
     slots: HashMap<&'a str, Vec<(&'a str, &'a TableSlot)>>,
-    irq_memo: RefCell<HashMap<(String, String), Option<Vec<String>>>>,
+    irq_memo: RefCell<HashMap<FnId, Option<IrqPath>>>,
 }
 
 impl<'a> Resolver<'a> {
