@@ -81,7 +81,6 @@ fn plural(n: usize) -> &'static str {
 pub fn occupancy_table(before: &[Occupancy], after: Option<&[Occupancy]>) -> String {
     let mut t = Table::new();
     t.load_style(presets::ASCII_MARKDOWN)
-        .force_no_tty()
         .set_content_arrangement(ContentArrangement::Disabled);
     t.set_header([
         "word",
@@ -90,6 +89,7 @@ pub fn occupancy_table(before: &[Occupancy], after: Option<&[Occupancy]>) -> Str
         "width",
         "used",
         "reserved",
+        "holes",
         "free",
         "bits (msb..lsb)",
     ]);
@@ -106,18 +106,19 @@ pub fn occupancy_table(before: &[Occupancy], after: Option<&[Occupancy]>) -> Str
             b.width.to_string(),
             pair(b.used, a.map(|a| a.used)),
             pair(b.reserved, a.map(|a| a.reserved)),
+            pair(b.holes, a.map(|a| a.holes)),
             pair(b.free, a.map(|a| a.free)),
             a.unwrap_or(b).map(),
         ]);
     }
-    for i in 3..7 {
+    for i in 3..8 {
         if let Some(c) = t.column_mut(i) {
             c.set_cell_alignment(CellAlignment::Right);
         }
     }
     let mut s = t.to_string();
     s.push('\n');
-    s.push_str("legend: # used  r reserved  . free  + moved in  - moved out (bitfields: worst-case CONFIG)\n");
+    s.push_str("legend: # used  r reserved  . free  h hole (free)  + moved in  - moved out (bitfields: worst-case CONFIG)\n");
     s
 }
 

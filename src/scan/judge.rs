@@ -14,11 +14,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use crate::check::{Finding, Report};
+use crate::check::Finding;
 use crate::error::Result;
 use crate::layout::Loaded;
 use crate::model::{Context, Flag, Layout, Origin, WordRule, Writer};
-use crate::rules::{RuleId, Severity};
+use crate::rules::RuleId;
 
 use super::balance::AccessKind;
 use super::evidence::{Access, Evidence, ScanContext};
@@ -60,21 +60,20 @@ pub fn lock_names(rule: &str, held: &str) -> bool {
     rm == hm && (rm == "pi_lock" || (!rb.is_empty() && last(hb).ends_with(last(rb))))
 }
 
-/// The writer an access stands for, as the word rules judge writers.
+/// The writer an access stands for, as the word rules judge writers: the locks it holds as
+/// written in code, plus the rule's own lock name when a held lock names it (`rq->__lock` for
+/// `lock(rq->lock)`); the layout's aliases resolve the rest.
 fn writer_of(a: &Access, ctx: Context, rule: &WordRule, loc: &crate::model::Loc) -> Writer {
-    let lock = match rule {
-        WordRule::Lock(name) => a
-            .locks
-            .iter()
-            .find(|l| lock_names(name, &l.lock))
-            .map(|_| name.clone())
-            .or_else(|| a.locks.first().map(|l| l.lock.clone())),
-        _ => None,
-    };
+    let mut locks: Vec<String> = a.locks.iter().map(|l| l.lock.clone()).collect();
+    if let WordRule::Lock(name) = rule
+        && a.locks.iter().any(|l| lock_names(name, &l.lock))
+    {
+        locks.push(name.clone());
+    }
     Writer {
         context: ctx,
         balanced: a.balanced.unwrap_or(false),
-        lock,
+        locks,
         evidence: Vec::new(),
         note: None,
         loc: loc.clone(),
@@ -102,30 +101,18 @@ fn line(a: &Access) -> String {
     s
 }
 
-/// Scan `src` with the base layout and add the evidence findings to `report` (`opts`: progress bar,
-/// timings).
-pub fn add_findings(
+/// Scan `src` with the base layout and judge the planned layout `result` on the evidence
+/// (`opts`: progress bar, timings). The findings are raw: [`crate::check::finish`] waives and
+/// sorts them with every other finding.
+pub fn findings(
     loaded: &Loaded,
-    report: &mut Report,
+    result: &Layout,
     name: &str,
     src: &Path,
     opts: super::ScanOptions,
-) -> Result<()> {
+) -> Result<Vec<Finding>> {
     let ev = super::scan(&loaded.layout, name, src, opts)?;
-    let mut found = judge(&report.result, &ev);
-    for f in &mut found {
-        if let Some(w) = report.result.waivers.iter().find(|w| {
-            w.reason.is_some()
-                && w.rule == f.rule.id()
-                && f.flag.as_deref() == Some(w.flag.as_str())
-        }) {
-            f.severity = Severity::Note;
-            f.waived = w.reason.clone();
-        }
-    }
-    report.findings.extend(found);
-    crate::check::sort(&mut report.findings);
-    Ok(())
+    Ok(judge(result, &ev))
 }
 
 /// The findings of evidence `ev` against the (planned) layout `l`.
@@ -176,6 +163,7 @@ fn judge_flag(l: &Layout, f: &Flag, writes: &[&Access], out: &mut Vec<Finding>) 
         return;
     };
     let declared: BTreeSet<Context> = f.writers.iter().map(|w| w.context).collect();
+    let aliases = l.lock_aliases();
     let mut by_ctx: BTreeMap<Context, Vec<&Access>> = BTreeMap::new();
     for a in writes {
         for p in &a.paths {
@@ -226,7 +214,7 @@ fn judge_flag(l: &Layout, f: &Flag, writes: &[&Access], out: &mut Vec<Finding>) 
                 .iter()
                 .filter(|a| {
                     word.rule
-                        .rejects(&writer_of(a, *ctx, &word.rule, &f.loc))
+                        .rejects(&writer_of(a, *ctx, &word.rule, &f.loc), &aliases)
                         .is_some()
                 })
                 .collect();
