@@ -330,6 +330,20 @@ rules! {
         example: "[[flag.writer]]\ncontext = \"remote\"        # no such write in the tree any more",
         fix: "Delete the stale writer, or declare the helper that performs the write as an `[[accessor]]` so the scan sees it.",
     },
+    UnknownWriter => {
+        id: "unknown-writer", severity: Warning,
+        summary: "the source tree writes a flag of a non-atomic word on a receiver the scan cannot resolve",
+        explain: "`flagplan check --src DIR` found a write whose receiver it could not tie to current or to a stopped task: an untyped expression, a parameter with no caller seen, a function reached only through a pointer it could not resolve. On a non-atomic word such a write may be a remote read-modify-write; it is reported with the reason rather than dropped.",
+        example: "# drivers/x.c:120: t->frozen = 1 (unknown receiver: untyped expression)",
+        fix: "Declare the writer's real context in the layout (with evidence), declare the helper as an `[[accessor]]`, or mark the function `[[quiescent]]` with the reason the target cannot run.",
+    },
+    WholeWordWrite => {
+        id: "whole-word-write", severity: Warning,
+        summary: "a moved flag's old word is stored whole somewhere in the tree",
+        explain: "`current->flags = saved_flags` writes every flag of the word: it saves and restores the moved flag too. After the move that store no longer covers the flag, so the code that relied on it (the loop driver's `orig_flags`, `current_restore_flags`) must be rewritten to save and restore the flag in its new word.",
+        example: "[[proposal]]\nmove = \"PF_MEMALLOC_NOIO\"\nto = \"current_bits\"   # drivers/block/loop.c stores current->flags whole",
+        fix: "Rewrite each listed whole-word store to save and restore the moved flag explicitly, then waive this finding with the patch that does it.",
+    },
     UngroupedMaskOp => {
         id: "ungrouped-mask-op", severity: Error,
         summary: "one mask operation in the tree combines flags the layout puts in different words",
