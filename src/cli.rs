@@ -207,7 +207,12 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
             src,
         } => {
             let (loaded, report, name) = judged(arg, drift, src.as_deref())?;
-            print(&render::mail::render(&report, &loaded.sources, &name))?;
+            let kernel = match src {
+                Some(dir) => crate::cread::makefile::KernelVersion::of_tree(dir)?,
+                None => None,
+            };
+            let ctx = render::mail::MailContext { kernel };
+            print(&render::mail::render(&report, &loaded.sources, &name, ctx))?;
             let failing = report.count(Severity::Error) > 0;
             Ok(if failing {
                 ExitCode::from(1)
