@@ -10,6 +10,9 @@ use crate::rules::{RuleId, Severity};
 
 const WIDTH: usize = 72;
 
+/// Joins words that must stay on one line (`bit 19`); printed as a space.
+const NBSP: char = '\u{a0}';
+
 /// Wrap at spaces only (paths and `file:line` stay whole), with a hanging indent.
 fn wrap(out: &mut String, indent: &str, text: &str) {
     let hang = format!("{indent}   ");
@@ -21,7 +24,7 @@ fn wrap(out: &mut String, indent: &str, text: &str) {
         .wrap_algorithm(textwrap::WrapAlgorithm::FirstFit)
         .break_words(true);
     for line in textwrap::wrap(text, opts) {
-        out.push_str(line.trim_end());
+        out.push_str(&line.trim_end().replace(NBSP, " "));
         out.push('\n');
     }
 }
@@ -94,9 +97,9 @@ pub fn render(report: &Report, sources: &Sources, layout_name: &str, ctx: MailCo
         for m in &report.moved {
             let to = m
                 .to_bit
-                .map_or(m.to_word.clone(), |b| format!("{} bit {b}", m.to_word));
+                .map_or(m.to_word.clone(), |b| format!("{} bit{NBSP}{b}", m.to_word));
             let from = match (&m.from_word, m.from_bit) {
-                (Some(w), Some(b)) => format!("{w} bit {b}"),
+                (Some(w), Some(b)) => format!("{w} bit{NBSP}{b}"),
                 (Some(w), None) => w.clone(),
                 (None, _) => "new".into(),
             };
