@@ -254,7 +254,19 @@ fn judged(
 }
 
 fn run_check(args: &CheckArgs, color: bool) -> Result<ExitCode> {
-    let (loaded, report, name) = judged(&args.layout, &args.drift, args.src.as_deref())?;
+    let root = std::env::current_dir().map_err(|e| Error::io(".", e))?;
+    let (loaded, report, name) = match judged(&args.layout, &args.drift, args.src.as_deref()) {
+        Ok(j) => j,
+        Err(e) => {
+            // CI uploads what is on stdout: give it a document that says what went wrong.
+            match args.format {
+                Format::Json => print(&render::json::error_document(&e))?,
+                Format::Sarif => print(&render::sarif::error_document(&e, &root))?,
+                _ => {}
+            }
+            return Err(e);
+        }
+    };
     let out = match args.format {
         Format::Text => render::text::render(
             &report,
@@ -266,8 +278,8 @@ fn run_check(args: &CheckArgs, color: bool) -> Result<ExitCode> {
             },
         ),
         Format::Json => render::json::render(&report, &loaded.sources, &name),
-        Format::Sarif => render::sarif::render(&report, &loaded.sources),
-        Format::Github => render::github::render(&report, &loaded.sources),
+        Format::Sarif => render::sarif::render(&report, &loaded.sources, &root),
+        Format::Github => render::github::render(&report, &loaded.sources, &root),
         Format::Short => render::short::render(&report, &loaded.sources, args.verbose),
         Format::Svg => render::svg::render(&report, &name),
     };

@@ -1,5 +1,6 @@
 //! Renderers: turn a check [`Report`](crate::check::Report) into text, JSON, SARIF, GitHub annotations, mail text or SVG.
 
+pub mod anchor;
 pub mod github;
 pub mod json;
 pub mod mail;
