@@ -145,14 +145,15 @@ fn findings(out: &mut String, report: &Report, sources: &Sources) {
     out.push_str("\nFindings:\n\n");
     let mut words_done: Vec<&str> = Vec::new();
     for f in shown {
-        if f.rule == RuleId::SharedWord && f.waived.is_none() {
-            if let Some(word) = f.word.as_deref() {
-                if !words_done.contains(&word) {
-                    words_done.push(word);
-                    shared_word(out, report, sources, word);
-                }
-                continue;
+        if f.rule == RuleId::SharedWord
+            && f.waived.is_none()
+            && let Some(word) = f.word.as_deref()
+        {
+            if !words_done.contains(&word) {
+                words_done.push(word);
+                shared_word(out, report, sources, word);
             }
+            continue;
         }
         finding(out, f, sources);
     }
