@@ -116,10 +116,47 @@ impl LayoutArg {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Deny {
-    /// Exit 1 on warnings too.
-    Warnings,
+/// `--deny` values: `warnings` or a rule id, so completions offer them.
+fn deny_values() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(
+        std::iter::once(clap::builder::PossibleValue::new("warnings").help("every warning")).chain(
+            RuleId::ALL
+                .iter()
+                .map(|r| clap::builder::PossibleValue::new(r.id())),
+        ),
+    )
+}
+
+/// Which findings to show and which fail the run (defaults from `.flagplan.toml`).
+#[derive(Debug, Args)]
+pub struct FilterArgs {
+    /// Report only these rules (comma-separated or repeated).
+    #[arg(long, value_name = "RULE", value_delimiter = ',', value_parser = rule_ids())]
+    pub select: Option<Vec<String>>,
+    /// Never report these rules.
+    #[arg(long, value_name = "RULE", value_delimiter = ',', value_parser = rule_ids())]
+    pub ignore: Option<Vec<String>>,
+    /// Fail (exit 1) on these rules too, or on every warning with `warnings`.
+    #[arg(long, value_name = "RULE", value_delimiter = ',', value_parser = deny_values())]
+    pub deny: Option<Vec<String>>,
+}
+
+impl FilterArgs {
+    fn to_filter(&self) -> crate::config::CliFilter {
+        let rules = |v: &Option<Vec<String>>| {
+            v.as_ref()
+                .map(|v| v.iter().filter_map(|s| RuleId::parse(s)).collect())
+        };
+        crate::config::CliFilter {
+            select: rules(&self.select),
+            ignore: rules(&self.ignore),
+            deny: self.deny.as_ref().map(|v| {
+                v.iter()
+                    .filter_map(|s| crate::config::Deny::parse(s))
+                    .collect()
+            }),
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -129,12 +166,14 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Treat these findings as errors for the exit code.
-    #[arg(long, value_enum)]
-    pub deny: Vec<Deny>,
-    /// Show notes with source snippets, not one line each.
-    #[arg(short, long)]
-    pub verbose: bool,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Show notes (`-v`: one line each; `-vv`: with source snippets).
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Print nothing; the exit code says it all.
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
     #[command(flatten)]
     pub drift: crate::import::cmd::DriftArgs,
     /// Also judge the layout (and its moves) on evidence scanned from this source tree.
@@ -142,16 +181,42 @@ pub struct CheckArgs {
     pub src: Option<PathBuf>,
 }
 
+/// What the environment and standard output say about the terminal.
+pub fn terminal() -> render::text::Terminal {
+    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+    let is_tty = std::io::stdout().is_terminal();
+    render::text::Terminal {
+        is_tty,
+        columns: var("COLUMNS").and_then(|v| v.to_str()?.trim().parse().ok()),
+        tty_width: if is_tty {
+            crossterm::terminal::size()
+                .ok()
+                .map(|(w, _)| usize::from(w))
+        } else {
+            None
+        },
+        no_color: var("NO_COLOR").is_some(),
+        clicolor_force: var("CLICOLOR_FORCE").is_some_and(|v| v != "0"),
+        dumb: var("TERM").is_some_and(|v| v == "dumb"),
+    }
+}
+
+/// The project filter (`.flagplan.toml` from the current directory upward) under the command line's.
+fn filter(cwd: &std::path::Path, args: &FilterArgs) -> Result<crate::config::Filter> {
+    let file = match crate::config::find(cwd) {
+        Some(p) => crate::config::load(&p)?,
+        None => crate::config::Filter::default(),
+    };
+    Ok(file.overridden_by(&args.to_filter()))
+}
+
 /// Should output to stdout be coloured?
 pub fn use_color(choice: ColorChoice) -> bool {
-    match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::io::stdout().is_terminal()
-        }
-    }
+    terminal().color(match choice {
+        ColorChoice::Always => Some(true),
+        ColorChoice::Never => Some(false),
+        ColorChoice::Auto => None,
+    })
 }
 
 /// Run the parsed command line; input and I/O errors come back as `Err` (exit 2).
@@ -255,7 +320,12 @@ fn judged(
 
 fn run_check(args: &CheckArgs, color: bool) -> Result<ExitCode> {
     let root = std::env::current_dir().map_err(|e| Error::io(".", e))?;
-    let (loaded, report, name) = match judged(&args.layout, &args.drift, args.src.as_deref()) {
+    let judged = filter(&root, &args.filter).and_then(|flt| {
+        let (loaded, mut report, name) = judged(&args.layout, &args.drift, args.src.as_deref())?;
+        flt.apply(&mut report);
+        Ok((loaded, report, name))
+    });
+    let (loaded, report, name) = match judged {
         Ok(j) => j,
         Err(e) => {
             // CI uploads what is on stdout: give it a document that says what went wrong.
@@ -274,19 +344,20 @@ fn run_check(args: &CheckArgs, color: bool) -> Result<ExitCode> {
             &name,
             render::text::TextOptions {
                 color,
-                verbose: args.verbose,
+                verbosity: args.verbose,
+                width: terminal().width(),
             },
         ),
         Format::Json => render::json::render(&report, &loaded.sources, &name),
         Format::Sarif => render::sarif::render(&report, &loaded.sources, &root),
         Format::Github => render::github::render(&report, &loaded.sources, &root),
-        Format::Short => render::short::render(&report, &loaded.sources, args.verbose),
+        Format::Short => render::short::render(&report, &loaded.sources, args.verbose > 0),
         Format::Svg => render::svg::render(&report, &name),
     };
-    print(&out)?;
-    let failing = report.count(Severity::Error) > 0
-        || (args.deny.contains(&Deny::Warnings) && report.count(Severity::Warning) > 0);
-    Ok(if failing {
+    if !args.quiet {
+        print(&out)?;
+    }
+    Ok(if report.count(Severity::Error) > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

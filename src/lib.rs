@@ -5,6 +5,7 @@
 pub mod builtin;
 pub mod check;
 pub mod cli;
+pub mod config;
 pub mod cread;
 pub mod error;
 pub mod fsutil;
