@@ -116,7 +116,10 @@ fn the_project_file_is_found_upward_and_the_command_line_wins() {
     .expect("write");
     let (code, out, err) = run(flagplan(&nested).args(["check", "--builtin", "linux-6.1"]));
     assert_eq!(code, 2, "{out}");
-    assert!(err.contains(".flagplan.toml:2:9: error: no rule `warn`"), "{err}");
+    assert!(
+        err.contains(".flagplan.toml:2:9: error: no rule `warn`"),
+        "{err}"
+    );
     assert!(err.contains("did you mean `warnings`?"), "{err}");
 }
 

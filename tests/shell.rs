@@ -60,9 +60,130 @@ fn bash_completes_subcommands_and_rule_ids() {
 }
 
 #[test]
-fn zsh_and_fish_scripts_are_generated() {
-    assert!(flagplan_out(&["completions", "zsh"]).contains("#compdef flagplan"));
-    assert!(flagplan_out(&["completions", "fish"]).contains("complete -c flagplan"));
+fn bash_completes_built_in_layout_names() {
+    let dir = tempfile::TempDir::new().expect("tempdir");
+    let script = dir.path().join("flagplan.bash");
+    std::fs::write(&script, flagplan_out(&["completions", "bash"])).expect("write");
+    let names = complete(&script, &["flagplan", "check", "--builtin", "linux-6"]);
+    assert_eq!(names, ["linux-6.1-task_struct"]);
+}
+
+/// Is `shell` installed? The real-shell tests are ignored by default and run by scripts/test
+/// (`--include-ignored`), where a missing shell is a failure, not a pass.
+fn require(shell: &str) {
+    let ok = Proc::new(shell)
+        .arg("-c")
+        .arg("true")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        ok,
+        "{shell} is not installed (.ci/run installs it with apt)"
+    );
+}
+
+/// Complete `line` in an interactive zsh driven through zpty (tests/data/zsh-complete.zsh).
+fn zsh_complete(dir: &std::path::Path, line: &str) -> Vec<String> {
+    let driver = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/zsh-complete.zsh");
+    let out = Proc::new("zsh")
+        .arg("-f")
+        .arg(driver)
+        .arg(dir)
+        .arg(line)
+        .output()
+        .expect("zsh runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .filter(|l| !l.is_empty() && !l.contains('$'))
+        .collect()
+}
+
+#[test]
+#[ignore = "drives a real zsh; scripts/test runs it with --include-ignored"]
+fn zsh_completes_values_without_leaking_help_text() {
+    require("zsh");
+    let dir = tempfile::TempDir::new().expect("tempdir");
+    std::fs::write(
+        dir.path().join("_flagplan"),
+        flagplan_out(&["completions", "zsh"]),
+    )
+    .expect("write");
+    // The issue: `--format o<TAB>` offered `output\)` from the quotes in the help text.
+    assert!(zsh_complete(dir.path(), "flagplan check --format o").is_empty());
+    assert_eq!(
+        zsh_complete(dir.path(), "flagplan check --format s"),
+        ["sarif", "short", "svg"]
+    );
+    assert_eq!(zsh_complete(dir.path(), "flagplan ch"), ["check"]);
+    assert_eq!(
+        zsh_complete(dir.path(), "flagplan check --builtin "),
+        ["linux-5.8-task_struct", "linux-6.1-task_struct"]
+    );
+    assert_eq!(
+        zsh_complete(dir.path(), "flagplan explain remote-"),
+        ["remote-reader", "remote-writer"]
+    );
+    assert_eq!(
+        zsh_complete(dir.path(), "flagplan check --deny warn"),
+        ["warnings"]
+    );
+}
+
+/// Source the fish script and ask fish what completes `line`: the candidates, without descriptions.
+fn fish_complete(script: &std::path::Path, line: &str) -> Vec<String> {
+    let out = Proc::new("fish")
+        .arg("--no-config")
+        .arg("-c")
+        .arg(format!(
+            "source '{}'; and complete -C '{line}'",
+            script.display()
+        ))
+        .output()
+        .expect("fish runs");
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "fish: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut v: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split('\t').next())
+        .map(str::to_string)
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+#[ignore = "drives a real fish; scripts/test runs it with --include-ignored"]
+fn fish_sources_the_script_and_completes() {
+    require("fish");
+    let dir = tempfile::TempDir::new().expect("tempdir");
+    let script = dir.path().join("flagplan.fish");
+    std::fs::write(&script, flagplan_out(&["completions", "fish"])).expect("write");
+    assert_eq!(fish_complete(&script, "flagplan ch"), ["check"]);
+    assert_eq!(
+        fish_complete(&script, "flagplan check --format s"),
+        ["sarif", "short", "svg"]
+    );
+    assert_eq!(
+        fish_complete(&script, "flagplan check --builtin "),
+        ["linux-5.8-task_struct", "linux-6.1-task_struct"]
+    );
+    assert_eq!(
+        fish_complete(&script, "flagplan explain remote-"),
+        ["remote-reader", "remote-writer"]
+    );
+    assert_eq!(
+        fish_complete(&script, "flagplan check --select remote-w"),
+        ["remote-writer"]
+    );
 }
 
 #[test]
