@@ -87,8 +87,8 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Print a shell completion script (bash, zsh, fish, ...).
     Completions(completions::CompletionsArgs),
-    /// Print the man page (roff) to standard output.
-    Man,
+    /// Print the flagplan(1) man page, or write every page with --dir.
+    Man(man::ManArgs),
     /// Print the JSON Schema of layout and plan files (for taplo / Even Better TOML).
     Schema,
 }
@@ -184,7 +184,7 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
         Command::Explain(args) => explain::run(args),
         Command::Report(args) => report::run(args, term),
         Command::Completions(args) => completions::run(args),
-        Command::Man => man::run(),
+        Command::Man(args) => man::run(args),
         Command::Schema => schema::run(),
     }
 }
