@@ -24,6 +24,16 @@ pub enum Error {
     },
     #[error("{path}: is a directory, not a file")]
     IsDirectory { path: String },
+    #[error(
+        "{path}: not a regular file ({kind}); flagplan reads regular files, and a pipe as `-` or /dev/stdin"
+    )]
+    NotRegular { path: String, kind: &'static str },
+    #[error(
+        "{path}: larger than the {limit} input limit (raise it with --max-input-size or FLAGPLAN_MAX_INPUT_SIZE)"
+    )]
+    TooLarge { path: String, limit: String },
+    #[error("{path}: cannot write: directory `{dir}` does not exist")]
+    NoSuchDirectory { path: String, dir: String },
     #[error("{path}:{line}:{col}: not UTF-8 text (invalid byte at offset {offset})")]
     NotUtf8 {
         path: String,

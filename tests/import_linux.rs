@@ -57,7 +57,7 @@ fn semantic(l: &Layout) -> BTreeMap<String, String> {
             .map(|w| {
                 format!(
                     "{:?}",
-                    (w.context, w.balanced, &w.lock, &w.evidence, &w.note)
+                    (w.context, w.balanced, &w.locks, &w.evidence, &w.note)
                 )
             })
             .collect();

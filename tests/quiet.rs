@@ -178,9 +178,11 @@ fn short_is_checkpatch_terse_with_a_total_line() {
     let (code, out, _) = check(&["examples/spread-page-must-fail.toml", "--format", "short"]);
     assert_eq!(code, 1);
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(
-        lines[0],
-        "examples/spread-page-must-fail.toml:10: ERROR: remote-writer: `spread_page` is written by a remote writer, but word `current_bits` is `current`"
+    assert!(
+        lines[0].starts_with(
+            "examples/spread-page-must-fail.toml:10: ERROR: remote-writer: `spread_page` is written by a remote writer"
+        ),
+        "{out}"
     );
     let total = lines.last().expect("a last line");
     assert!(

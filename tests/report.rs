@@ -52,7 +52,7 @@ fn the_2020_plan_reads_as_a_cover_letter() {
         "{text}"
     );
     assert!(
-        text.contains("  flags          32 bits  used 26 -> 22  free 0 -> 4    current\n"),
+        text.contains("  flags          32 bits  used 26 -> 22  free 6 -> 10   current\n"),
         "{text}"
     );
     assert!(

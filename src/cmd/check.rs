@@ -125,15 +125,22 @@ pub(super) fn judged(
 ) -> Result<Judged> {
     let input = arg.input()?;
     let mut loaded: Loaded = layout::load(&input)?;
-    let mut report = check::check(&loaded);
-    crate::import::drift::add_to_report(&drift.targets(), &mut loaded, &mut report)?;
+    // Every producer returns raw findings; `check::finish` waives and sorts them once.
+    let report = check::analyse(&loaded);
+    let mut extra = crate::import::drift::findings(&drift.targets(), &mut loaded)?;
     let name = input.display();
     if let Some(src) = src {
-        crate::scan::judge::add_findings(&loaded, &mut report, &name, src, term.scan_options())?;
+        extra.extend(crate::scan::judge::findings(
+            &loaded,
+            &report.result,
+            &name,
+            src,
+            term.scan_options(),
+        )?);
     }
     Ok(Judged {
         loaded,
-        report,
+        report: check::finish(report, extra),
         name,
     })
 }

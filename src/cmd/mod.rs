@@ -49,6 +49,7 @@ impl Outcome {
 #[command(
     name = "flagplan",
     version = concat!(env!("CARGO_PKG_VERSION"), " (layout format 1)"),
+    long_version = include_str!(concat!(env!("OUT_DIR"), "/long_version.txt")),
     about = "Plan and check the flag words of kernel structures (task_struct PF_*, PFA_*, bitfields)"
 )]
 pub struct Cli {
@@ -60,6 +61,10 @@ pub struct Cli {
     /// Show more: `-v` notes one line each and every location, `-vv` notes with source snippets.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Refuse input files (and stdin) larger than this: bytes, or with k, M, G.
+    #[arg(long, value_name = "SIZE", global = true, env = "FLAGPLAN_MAX_INPUT_SIZE",
+          default_value = "64M", value_parser = crate::fsutil::parse_size)]
+    pub max_input_size: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -174,6 +179,7 @@ pub fn stderr_color(cli: &Cli) -> bool {
 
 /// Run the parsed command line; input and I/O errors come back as `Err` (exit 2).
 pub fn run(cli: &Cli) -> Result<Outcome> {
+    crate::fsutil::set_max_input_size(cli.max_input_size);
     let term = Term::probe(cli);
     match &cli.command {
         Command::Check(args) => check::run(args, term),

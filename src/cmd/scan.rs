@@ -121,8 +121,7 @@ pub fn run(args: &ScanArgs, term: Term) -> Result<Outcome> {
 
 /// Write the evidence into the layout file at `path`, refusing a result that no longer reads.
 fn update_layout(path: &Path, ev: &scan::Evidence) -> Result<()> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| Error::io(path.display().to_string(), e))?;
+    let text = layout::read_text_file(path)?;
     let new = scan::update::update(&text, ev)
         .map_err(|m| Error::Usage(format!("{}: {m}", path.display())))?;
     layout::parse_str(&path.display().to_string(), &new)?;

@@ -83,9 +83,7 @@ fn read_input(input: &Input) -> Result<(String, String, Option<PathBuf>)> {
             Ok((format!("builtin:{n}"), text.to_string(), None))
         }
         Input::Stdin => {
-            let mut buf = Vec::new();
-            std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
-                .map_err(|e| Error::io("<stdin>", e))?;
+            let buf = crate::fsutil::read_stdin()?;
             let cwd = std::env::current_dir().ok();
             Ok(("<stdin>".into(), decode("<stdin>", buf)?, cwd))
         }
@@ -98,27 +96,16 @@ fn read_input(input: &Input) -> Result<(String, String, Option<PathBuf>)> {
     }
 }
 
-/// Read a text file: directories, binary files and non-UTF-8 bytes are clear errors.
+/// Read a text file: directories, devices, FIFOs, files over the size cap, binary files and
+/// non-UTF-8 bytes are clear errors ([`crate::fsutil::read_file`]).
 pub fn read_text_file(p: &Path) -> Result<String> {
     let name = p.display().to_string();
-    if p.is_dir() {
-        return Err(Error::IsDirectory { path: name });
-    }
-    let bytes = std::fs::read(p).map_err(|e| Error::io(name.clone(), e))?;
+    let bytes = crate::fsutil::read_file(p)?;
     decode(&name, bytes)
 }
 
 fn decode(name: &str, bytes: Vec<u8>) -> Result<String> {
-    if let Some(offset) = memchr::memchr(0, &bytes) {
-        let prefix = String::from_utf8_lossy(&bytes[..offset]);
-        let (line, col) = line_col(&prefix, prefix.len());
-        return Err(Error::Binary {
-            path: name.to_string(),
-            line,
-            col,
-            offset,
-        });
-    }
+    crate::fsutil::refuse_binary(name, &bytes)?;
     String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
         let prefix = String::from_utf8_lossy(&e.as_bytes()[..offset]).into_owned();
@@ -245,9 +232,35 @@ fn load_plan(
 
 fn toml_error(name: &str, text: &str, e: &toml::de::Error) -> Error {
     let span = e.span().unwrap_or(0..0);
-    let message = e.message().trim().to_string();
-    let help = did_you_mean(&message);
+    let (message, help) = match empty_radix_literal(text, &span) {
+        Some(m) => m,
+        None => {
+            let message = e.message().trim().to_string();
+            let help = did_you_mean(&message);
+            (message, help)
+        }
+    };
     Error::input(name, text, span, message, help)
+}
+
+/// `mask = 0x` reads as "integer number overflowed" in the TOML parser; say what it is.
+fn empty_radix_literal(
+    text: &str,
+    span: &std::ops::Range<usize>,
+) -> Option<(String, Option<String>)> {
+    let tok = text.get(span.clone())?.trim();
+    let (radix, example) = match tok {
+        "0x" => ("hexadecimal", "0x10"),
+        "0o" => ("octal", "0o20"),
+        "0b" => ("binary", "0b10000"),
+        _ => return None,
+    };
+    Some((
+        format!("`{tok}` has no digits: a {radix} number needs at least one"),
+        Some(format!(
+            "write a number such as `{example}`, or the bit number (`bit = 4`)"
+        )),
+    ))
 }
 
 /// For serde's "unknown field `x`, expected one of `a`, `b`" (or "unknown variant"), suggest the closest.
@@ -362,12 +375,25 @@ impl Cx<'_> {
         {
             return Err(self.err(b.span(), "`balanced` applies only to `current-irq` writers"));
         }
+        let mut locks = r.locks.clone();
+        let mut note = r.note.clone();
+        if let Some(text) = &r.lock {
+            let (names, notes) = crate::model::split_lock_text(text);
+            locks.extend(names);
+            if !notes.is_empty() {
+                let extra = format!("lock: {}", notes.join("; "));
+                note = Some(match note {
+                    Some(n) => format!("{n} ({extra})"),
+                    None => extra,
+                });
+            }
+        }
         Ok(Some(Writer {
             context,
             balanced: r.balanced.as_ref().is_some_and(|b| *b.get_ref()),
-            lock: r.lock.clone(),
+            locks,
             evidence: r.evidence.clone(),
-            note: r.note.clone(),
+            note,
             loc: self.loc(r.context.span()),
         }))
     }
@@ -448,6 +474,7 @@ impl Cx<'_> {
             ctype: r.ctype.as_ref().map(|t| t.get_ref().clone()),
             kind,
             rule,
+            user_visible: r.user_visible.clone(),
             doc: r.doc.clone(),
             source: r.source.clone(),
             loc: self.loc(r.name.span()),
@@ -498,6 +525,7 @@ impl Cx<'_> {
             abi: r.abi,
             abi_reason: r.abi_reason.clone(),
             reserved: r.reserved,
+            hole: r.hole,
             read_remote: r.read_remote || !r.read_evidence.is_empty(),
             read_evidence: r.read_evidence.clone(),
             unsure: r.unsure.clone(),
@@ -550,6 +578,7 @@ impl Cx<'_> {
                     bit,
                     member,
                     loc: self.loc(m.span()),
+                    to_loc: self.loc(r.to.span()),
                 })
             }
             (None, Some(a)) => {
@@ -569,6 +598,7 @@ impl Cx<'_> {
                     abi: r.abi,
                     abi_reason: None,
                     reserved: false,
+                    hole: false,
                     read_remote: r.read_remote || !r.read_evidence.is_empty(),
                     read_evidence: r.read_evidence.clone(),
                     unsure: None,
@@ -585,6 +615,7 @@ impl Cx<'_> {
                     bit,
                     member,
                     loc: self.loc(a.span()),
+                    to_loc: self.loc(r.to.span()),
                 })
             }
             (Some(m), Some(_)) => {
@@ -682,8 +713,21 @@ fn lower_layout(cx: &Cx<'_>, raw: RawFile) -> Result<Layout> {
             write: a.write,
         });
     }
+    let locks = raw
+        .lock
+        .iter()
+        .map(|l| {
+            let r = l.get_ref();
+            crate::model::LockDecl {
+                name: r.name.clone(),
+                aliases: r.aliases.clone(),
+                loc: cx.loc(l.span()),
+            }
+        })
+        .collect();
     Ok(Layout {
         struct_name: struct_name.into_inner(),
+        locks,
         source: raw.source,
         origin: raw.origin,
         doc: raw.doc,

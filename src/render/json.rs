@@ -27,6 +27,7 @@ struct Word<'a> {
     width: u32,
     used: u32,
     reserved: u32,
+    holes: u32,
     free: u32,
     map: String,
     after: Option<After>,
@@ -36,6 +37,7 @@ struct Word<'a> {
 struct After {
     used: u32,
     reserved: u32,
+    holes: u32,
     free: u32,
     map: String,
 }
@@ -74,6 +76,7 @@ pub fn render(report: &Report, sources: &Sources, layout_name: &str) -> String {
                 .map(|a| After {
                     used: a.used,
                     reserved: a.reserved,
+                    holes: a.holes,
                     free: a.free,
                     map: a.map(),
                 });
@@ -84,6 +87,7 @@ pub fn render(report: &Report, sources: &Sources, layout_name: &str) -> String {
                 width: b.width,
                 used: b.used,
                 reserved: b.reserved,
+                holes: b.holes,
                 free: b.free,
                 map: b.map(),
                 after,

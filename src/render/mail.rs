@@ -91,7 +91,9 @@ pub fn render(report: &Report, sources: &Sources, layout_name: &str, ctx: MailCo
     for o in after.unwrap_or(&report.before) {
         map_lines(&mut out, o);
     }
-    out.push_str("  (# used, r reserved, . free, + moved in, - moved out; msb first)\n");
+    out.push_str(
+        "  (# used, r reserved, . free, h hole (free), + moved in, - moved out;\n   msb first)\n",
+    );
     if !report.moved.is_empty() {
         out.push_str("\nMoves:\n\n");
         for m in &report.moved {
@@ -280,8 +282,8 @@ fn writers(out: &mut String, l: &Layout, flag: &str) {
         if w.balanced {
             s.push_str(" (balanced)");
         }
-        if let Some(lk) = &w.lock {
-            let _ = write!(s, " holding {lk}");
+        if !w.locks.is_empty() {
+            let _ = write!(s, " holding {}", w.locks.join(" and "));
         }
         if let Some(n) = &w.note {
             let _ = write!(s, ", {n}");

@@ -204,9 +204,10 @@ fn fitted(before: &[Occupancy], after: Option<&[Occupancy]>, width: usize) -> St
 fn build(before: &[Occupancy], after: Option<&[Occupancy]>, with_map: bool) -> Table {
     let mut t = Table::new();
     t.load_style(presets::ASCII_MARKDOWN)
-        .force_no_tty()
         .set_content_arrangement(ContentArrangement::Disabled);
-    let mut header = vec!["word", "kind", "rule", "width", "used", "reserved", "free"];
+    let mut header = vec![
+        "word", "kind", "rule", "width", "used", "reserved", "holes", "free",
+    ];
     if with_map {
         header.push("bits (msb..lsb)");
     }
@@ -224,6 +225,7 @@ fn build(before: &[Occupancy], after: Option<&[Occupancy]>, with_map: bool) -> T
             b.width.to_string(),
             pair(b.used, a.map(|a| a.used)),
             pair(b.reserved, a.map(|a| a.reserved)),
+            pair(b.holes, a.map(|a| a.holes)),
             pair(b.free, a.map(|a| a.free)),
         ];
         if with_map {
@@ -231,7 +233,7 @@ fn build(before: &[Occupancy], after: Option<&[Occupancy]>, with_map: bool) -> T
         }
         t.add_row(row);
     }
-    for i in 3..7 {
+    for i in 3..8 {
         if let Some(c) = t.column_mut(i) {
             c.set_cell_alignment(CellAlignment::Right);
         }

@@ -14,11 +14,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use crate::check::{Finding, Report};
+use crate::check::Finding;
 use crate::error::Result;
 use crate::layout::Loaded;
 use crate::model::{Context, Flag, Layout, Origin, WordRule, Writer};
-use crate::rules::{RuleId, Severity};
+use crate::rules::RuleId;
 
 use super::evidence::{Access, Evidence, ScanContext};
 
@@ -42,30 +42,18 @@ fn line(a: &Access) -> String {
     s
 }
 
-/// Scan `src` with the base layout and add the evidence findings to `report` (`opts`: progress bar,
-/// timings).
-pub fn add_findings(
+/// Scan `src` with the base layout and judge the planned layout `result` on the evidence
+/// (`opts`: progress bar, timings). The findings are raw: [`crate::check::finish`] waives and
+/// sorts them with every other finding.
+pub fn findings(
     loaded: &Loaded,
-    report: &mut Report,
+    result: &Layout,
     name: &str,
     src: &Path,
     opts: super::ScanOptions,
-) -> Result<()> {
+) -> Result<Vec<Finding>> {
     let ev = super::scan(&loaded.layout, name, src, opts)?;
-    let mut found = judge(&report.result, &ev);
-    for f in &mut found {
-        if let Some(w) = report.result.waivers.iter().find(|w| {
-            w.reason.is_some()
-                && w.rule == f.rule.id()
-                && f.flag.as_deref() == Some(w.flag.as_str())
-        }) {
-            f.severity = Severity::Note;
-            f.waived = w.reason.clone();
-        }
-    }
-    report.findings.extend(found);
-    crate::check::sort(&mut report.findings);
-    Ok(())
+    Ok(judge(result, &ev))
 }
 
 /// The findings of evidence `ev` against the (planned) layout `l`.
@@ -160,12 +148,13 @@ fn judge_flag(l: &Layout, f: &Flag, writes: &[&Access], out: &mut Vec<Finding>) 
             let w = Writer {
                 context: *ctx,
                 balanced: false,
-                lock: None,
+                locks: Vec::new(),
                 evidence: Vec::new(),
                 note: None,
                 loc: f.loc.clone(),
             };
-            if word.rule.rejects(&w).is_some() {
+            // Only non-lock rules get here: lock identities do not matter.
+            if word.rule.rejects(&w, &Default::default()).is_some() {
                 out.push(
                     Finding::new(
                         RuleId::EvidenceRejectsMove,

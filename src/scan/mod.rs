@@ -46,7 +46,7 @@ pub struct ScanOptions {
 pub fn names_for(layout: &Layout, root: &Path, opts: ScanOptions) -> Result<Names> {
     let mut names = Names::from_layout(layout);
     let sched = root.join("include/linux/sched.h");
-    if let Ok(text) = std::fs::read(&sched) {
+    if let Ok(text) = crate::fsutil::read_file(&sched) {
         names.add_task_pfa("include/linux/sched.h", &text);
     }
     let mut dirs = Vec::new();
