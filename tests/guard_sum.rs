@@ -17,8 +17,8 @@ fn guard() -> impl Strategy<Value = Guard> {
     leaf.prop_recursive(3, 8, 2, |inner| {
         prop_oneof![
             inner.clone().prop_map(Guard::negate),
-            (inner.clone(), inner.clone()).prop_map(|(a, b)| Guard::And(Box::new(a), Box::new(b))),
-            (inner.clone(), inner).prop_map(|(a, b)| Guard::Or(Box::new(a), Box::new(b))),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| Guard::and(a, b)),
+            (inner.clone(), inner).prop_map(|(a, b)| Guard::or_all([a, b])),
         ]
     })
 }
