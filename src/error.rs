@@ -66,6 +66,28 @@ impl Error {
         }
     }
 
+    /// `file`, `line`, `column` of the error, when it points into a file.
+    pub fn position(&self) -> Option<(&str, usize, usize)> {
+        match self {
+            Error::Input(ie) => Some((ie.file.as_str(), ie.line, ie.col)),
+            Error::NotUtf8 {
+                path, line, col, ..
+            }
+            | Error::Binary {
+                path, line, col, ..
+            } => Some((path.as_str(), *line, *col)),
+            _ => None,
+        }
+    }
+
+    /// The message without its `file:line:col: ` prefix.
+    pub fn message(&self) -> String {
+        match self {
+            Error::Input(ie) => ie.message.clone(),
+            other => other.to_string(),
+        }
+    }
+
     /// An input error at `span` of `text`.
     pub fn input(
         file: &str,

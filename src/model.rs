@@ -28,6 +28,9 @@ pub struct SourceFile {
     pub name: String,
     pub text: String,
     line_starts: Vec<usize>,
+    /// Where another file names this one (a plan's `base = "..."`), for findings that must land in
+    /// a file of the checked repository when this one is built in or outside it.
+    pub named_at: Option<Loc>,
 }
 
 impl SourceFile {
@@ -38,6 +41,7 @@ impl SourceFile {
             name,
             text,
             line_starts,
+            named_at: None,
         }
     }
 

@@ -353,9 +353,16 @@ rules! {
     },
 }
 
+/// Where the rules are documented: `docs/rules.md`, one section per rule id (see [`docs_markdown`]).
+pub const DOCS_URL: &str = "https://github.com/flagplan/flagplan/blob/main/docs/rules.md";
+
 impl RuleId {
     pub fn id(self) -> &'static str {
         self.info().id
+    }
+    /// The rule's section in the published docs.
+    pub fn help_uri(self) -> String {
+        format!("{DOCS_URL}#{}", self.id())
     }
     pub fn severity(self) -> Severity {
         self.info().severity
@@ -377,6 +384,21 @@ impl Serialize for RuleId {
     }
 }
 
+/// `docs/rules.md`: every rule with its severity, summary, explanation, example and fix.
+pub fn docs_markdown() -> String {
+    let mut s = String::from(
+        "# flagplan rules\n\nGenerated from `src/rules.rs` (`flagplan explain RULE` prints the same). Rule ids are stable.\n",
+    );
+    for r in RuleId::ALL {
+        let i = r.info();
+        s.push_str(&format!(
+            "\n## {}\n\n{} — {}\n\n{}\n\n```toml\n{}\n```\n\nFix: {}\n",
+            i.id, i.severity, i.summary, i.explain, i.example, i.fix
+        ));
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -395,5 +417,18 @@ mod tests {
             assert_eq!(RuleId::parse(id), Some(*r));
             assert!(!r.info().explain.is_empty() && !r.info().fix.is_empty());
         }
+    }
+
+    #[test]
+    fn docs_rules_md_is_generated_from_the_table() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/rules.md");
+        if std::env::var_os("FLAGPLAN_BLESS").is_some() {
+            std::fs::write(path, docs_markdown()).expect("write docs/rules.md");
+        }
+        let on_disk = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            on_disk == docs_markdown(),
+            "docs/rules.md is stale: run `FLAGPLAN_BLESS=1 cargo test --lib rules::`"
+        );
     }
 }

@@ -31,7 +31,8 @@ fn text_output_shows_occupancy_moves_and_findings() {
     let (code, out) = stdout(
         flagplan()
             .arg("check")
-            .arg(example("rules/shared-word.toml")),
+            .arg(example("rules/shared-word.toml"))
+            .arg("-v"),
     );
     assert_eq!(code, 0, "{out}");
     // Three PF_MEMALLOC_* bits leave `flags` and land in the strictly-current bitfield.
@@ -49,8 +50,10 @@ fn text_output_shows_occupancy_moves_and_findings() {
         out.contains("#1 PF_MEMALLOC_NOIO as memalloc_noio: flags bit 19 -> current_bits bit 2"),
         "{out}"
     );
+    // Long notes wrap to the terminal width.
+    let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
-        out.contains("note[shared-word]: `memalloc_pin` lands in `current_bits`"),
+        flat.contains("note[shared-word]: `memalloc_pin` lands in `current_bits`"),
         "{out}"
     );
     assert!(out.contains("summary: 0 errors, 0 warnings,"), "{out}");

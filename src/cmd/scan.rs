@@ -15,7 +15,7 @@ pub struct ScanArgs {
     /// Layout or plan file (`-` for stdin). Default: ./layout.toml, else the newest built-in.
     pub layout: Option<PathBuf>,
     /// Use a built-in layout (see `flagplan layouts`).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = super::args::BuiltinName)]
     pub builtin: Option<String>,
     /// Root of the source tree to scan (e.g. a kernel checkout).
     #[arg(long, value_name = "DIR")]

@@ -5,6 +5,7 @@
 
 pub mod expr;
 pub mod lex;
+pub mod makefile;
 pub mod pp;
 pub mod structs;
 

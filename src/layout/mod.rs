@@ -219,7 +219,14 @@ fn load_plan(
         (path.display().to_string(), text, bdir)
     };
     // The plan's own text stays at index `cx.file`; the base gets the next index.
+    let base_file = sources.files.len();
     let mut layout = load_text(&bname, btext, bdir.as_deref(), sources, depth + 1)?;
+    if let Some(f) = sources.files.get_mut(base_file) {
+        f.named_at = Some(Loc {
+            file: cx.file,
+            span: base.span(),
+        });
+    }
     for a in &raw.amend {
         cx.amend(a, &mut layout)?;
     }

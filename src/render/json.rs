@@ -133,3 +133,39 @@ pub fn render(report: &Report, sources: &Sources, layout_name: &str) -> String {
     s.push('\n');
     s
 }
+
+#[derive(Serialize)]
+struct ErrorDoc<'a> {
+    version: u32,
+    tool: &'static str,
+    error: JError<'a>,
+}
+
+#[derive(Serialize)]
+struct JError<'a> {
+    message: String,
+    file: Option<&'a str>,
+    line: Option<usize>,
+    column: Option<usize>,
+    /// The whole `file:line:col: message` line, as printed on standard error.
+    text: String,
+}
+
+/// The document printed instead of a report when the input cannot be read (exit 2).
+pub fn error_document(e: &crate::error::Error) -> String {
+    let pos = e.position();
+    let doc = ErrorDoc {
+        version: JSON_VERSION,
+        tool: "flagplan",
+        error: JError {
+            message: e.message(),
+            file: pos.map(|p| p.0),
+            line: pos.map(|p| p.1),
+            column: pos.map(|p| p.2),
+            text: e.to_string(),
+        },
+    };
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    s.push('\n');
+    s
+}
