@@ -645,3 +645,26 @@ fn free_text_names_each_flags_bit_before_and_after() {
     );
     assert!(!out.contains('@'), "{out}");
 }
+
+#[test]
+fn free_already_met_by_holes_writes_nothing_and_succeeds() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (code, out, err) = run(flagplan(dir.path()).args([
+        "suggest",
+        "--builtin",
+        "linux-6.1",
+        "--free",
+        "4",
+        "--from",
+        "flags",
+        "-o",
+        "p.toml",
+    ]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("6 already free"), "{out}");
+    assert!(
+        err.contains("p.toml: not written: no move is needed"),
+        "{err}"
+    );
+    assert!(!dir.path().join("p.toml").exists());
+}

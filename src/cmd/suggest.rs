@@ -100,6 +100,12 @@ pub fn run(args: &SuggestArgs) -> Result<Outcome> {
     }
     let answer = suggest::answer(&loaded.layout, &name, &req)?;
     if let Some(path) = &plan_path {
+        if answer.steps.is_empty() && answer.ok {
+            // The request is met without a move (e.g. the bits are already free): say so, write nothing.
+            print(&answer.out)?;
+            eprintln!("{}: not written: no move is needed", path.display());
+            return Ok(Outcome::Success);
+        }
         if answer.steps.is_empty() {
             return Err(Error::Usage(format!(
                 "{}: not written: there is no legal plan to emit",
