@@ -2,6 +2,8 @@
 //! function puts back on every return path what it changed (`memalloc_*_save()`/`_restore()`,
 //! `current_restore_flags(old, PF_X)`, `old = current->flags; ... current->flags = old`).
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 /// What an access does to its flag.
@@ -66,11 +68,26 @@ pub struct WriteAt<'a> {
     pub on_current: bool,
 }
 
-/// The balance of write `w` among the writes `all` of one function whose `return` statements
-/// are at `returns` (token index, line); `line` maps a token to its line.
+/// The restoring stores on current of one function, per flag, in token order: built once per
+/// function so that judging each write is a binary search, not a walk over every write (a
+/// statement of 25,000 flags must not cost 25,000² steps).
+pub fn restores_by_flag<'a>(all: &[WriteAt<'a>]) -> HashMap<&'a str, Vec<usize>> {
+    let mut by: HashMap<&str, Vec<usize>> = HashMap::new();
+    for r in all.iter().filter(|r| r.on_current && r.kind.restores()) {
+        by.entry(r.flag).or_default().push(r.tok);
+    }
+    for toks in by.values_mut() {
+        toks.sort_unstable();
+    }
+    by
+}
+
+/// The balance of write `w` in a function whose restoring stores are `restores` (from
+/// [`restores_by_flag`]) and whose `return` statements are at `returns` (token index, line, in
+/// token order); `line` maps a token to its line.
 pub fn balance(
     w: &WriteAt<'_>,
-    all: &[WriteAt<'_>],
+    restores: &HashMap<&str, Vec<usize>>,
     returns: &[(usize, u32)],
     function: &str,
     line: &dyn Fn(usize) -> u32,
@@ -84,18 +101,18 @@ pub fn balance(
             why: "the restoring store itself".to_string(),
         });
     }
-    let restore = all
-        .iter()
-        .filter(|r| r.on_current && r.kind.restores() && r.flag == w.flag && r.tok > w.tok)
-        .map(|r| r.tok)
-        .min();
+    let restore = restores.get(w.flag).and_then(|toks| {
+        let i = toks.partition_point(|&t| t <= w.tok);
+        toks.get(i).copied()
+    });
     let Some(r) = restore else {
         return Some(Balance {
             balanced: false,
             why: format!("{function}() never restores it"),
         });
     };
-    if let Some((_, l)) = returns.iter().find(|(t, _)| *t > w.tok && *t < r) {
+    let first_return = returns.get(returns.partition_point(|(t, _)| *t <= w.tok));
+    if let Some((_, l)) = first_return.filter(|(t, _)| *t < r) {
         return Some(Balance {
             balanced: false,
             why: format!(

@@ -356,9 +356,10 @@ impl<'a> Ctx<'a> {
                 on_current: a.write && matches!(a.recv, Recv::Current { .. }),
             })
             .collect();
+        let restores = super::balance::restores_by_flag(&writes);
         let out: Vec<Option<Balance>> = writes
             .iter()
-            .map(|w| super::balance::balance(w, &writes, &returns, &u.name, &|k| self.line_of(k)))
+            .map(|w| super::balance::balance(w, &restores, &returns, &u.name, &|k| self.line_of(k)))
             .collect();
         for (a, b) in acc.iter_mut().zip(out) {
             a.balance = b;
