@@ -266,7 +266,13 @@ fn collisions(
     let mut by_bit: HashMap<u32, Vec<usize>> = HashMap::new();
     for &i in members {
         if let Some(b) = layout.flags[i].bit.filter(|&b| b < word.width) {
-            by_bit.entry(b).or_default().push(i);
+            // A multi-bit field (`MMF_DUMPABLE`, 2 bits) holds each bit of its width.
+            let end = b
+                .saturating_add(layout.flags[i].width.max(1))
+                .min(word.width);
+            for bit in b..end {
+                by_bit.entry(bit).or_default().push(i);
+            }
         }
     }
     let mut bits: Vec<_> = by_bit.into_iter().filter(|(_, v)| v.len() > 1).collect();

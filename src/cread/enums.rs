@@ -3,9 +3,12 @@
 
 use std::collections::HashMap;
 
+use super::comment_text;
 use super::lex::Tok;
 use super::pp::CodeTok;
-use super::{Diag, Severity, comment_text};
+
+/// Evaluates an initializer given the enumerators seen so far (name → value tokens).
+pub type EvalFn<'a> = dyn Fn(&[Tok], &HashMap<String, Vec<Tok>>) -> Option<u64> + 'a;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Enumerator {
@@ -26,11 +29,7 @@ pub struct Enumerator {
 
 /// Read every `enum NAME {` body in `code`. `eval` evaluates an initializer given the
 /// enumerators seen so far.
-pub fn collect(
-    code: &[CodeTok],
-    eval: &dyn Fn(&[Tok], &HashMap<String, Vec<Tok>>) -> Option<u64>,
-    diags: &mut Vec<Diag>,
-) -> Vec<Enumerator> {
+pub fn collect(code: &[CodeTok], eval: &EvalFn) -> Vec<Enumerator> {
     let sig: Vec<usize> = (0..code.len())
         .filter(|&i| !matches!(code[i].tok.tok, Tok::Comment { .. } | Tok::Newline))
         .collect();
@@ -44,7 +43,7 @@ pub fn collect(
             (Tok::Ident(e), Tok::Ident(n), Tok::Punct(b)) if e == "enum" && b == "{" => n.clone(),
             _ => continue,
         };
-        body(code, &sig[k + 3..], &name, eval, diags, &mut out);
+        body(code, &sig[k + 3..], &name, eval, &mut out);
     }
     out
 }
@@ -62,8 +61,7 @@ fn body(
     code: &[CodeTok],
     sig: &[usize],
     enum_name: &str,
-    eval: &dyn Fn(&[Tok], &HashMap<String, Vec<Tok>>) -> Option<u64>,
-    diags: &mut Vec<Diag>,
+    eval: &EvalFn,
     out: &mut Vec<Enumerator>,
 ) {
     let mut items: Vec<Item> = Vec::new();
@@ -93,11 +91,7 @@ fn body(
             }
             (Some(it), Tok::Punct(p)) if p == "=" && it.init.is_empty() => {}
             (Some(it), tok) => it.init.push(tok.clone()),
-            (None, _) => diags.push(Diag::new(
-                Severity::Warning,
-                t.tok.start,
-                format!("enum {enum_name}: token not understood; skipped"),
-            )),
+            (None, _) => {}
         }
     }
     items.extend(cur.take());
@@ -111,15 +105,8 @@ fn body(
                 [Tok::Ident(a)] if known.contains_key(a) => Some(a.clone()),
                 _ => None,
             };
-            let v = eval(&it.init, &known);
-            if v.is_none() {
-                diags.push(Diag::new(
-                    Severity::Warning,
-                    it.name_at,
-                    format!("enum {enum_name}: value of `{}` not understood", it.name),
-                ));
-            }
-            (v, alias)
+            // Not understood: `None`, reported by whoever imports this enumerator.
+            (eval(&it.init, &known), alias)
         };
         if let Some(v) = value {
             known.insert(it.name.to_string(), vec![Tok::Number(v.to_string())]);

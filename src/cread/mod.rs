@@ -81,7 +81,7 @@ impl Header {
             }
             .eval(toks)
         };
-        let enumerators = enums::collect(&pp.code, &eval, &mut pp.diags);
+        let enumerators = enums::collect(&pp.code, &eval);
         Header {
             text,
             line_starts,

@@ -13,9 +13,17 @@ use crate::error::{Error, Result};
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// The C header to read (e.g. include/linux/sched.h). Not needed with --btf.
-    #[arg(required_unless_present = "btf")]
+    /// The C header to read (e.g. include/linux/sched.h). Not needed with --btf or --tree.
+    #[arg(required_unless_present_any = ["btf", "tree"])]
     pub header: Option<PathBuf>,
+    /// More headers: their defines may be flags of the families, and they give values and
+    /// typedefs (e.g. include/linux/sched/coredump.h for `MMF_*`).
+    #[arg(value_name = "MORE_HEADERS")]
+    pub more: Vec<PathBuf>,
+    /// A kernel tree: read the struct's header and the headers of its known flag words there,
+    /// and the headers they `#include` for values and typedefs (`--tree LINUX --struct mm_struct`).
+    #[arg(long, value_name = "DIR")]
+    pub tree: Option<PathBuf>,
     /// The struct whose flag words to import.
     #[arg(long = "struct", value_name = "NAME", default_value = "task_struct")]
     pub struct_name: String,
@@ -87,6 +95,114 @@ pub fn families(given: &[String], struct_name: &str) -> Result<Vec<Family>> {
         .iter()
         .map(|s| Family::parse(s).map_err(|e| Error::Usage(format!("--family {e}"))))
         .collect()
+}
+
+/// Read a header file's bytes (a directory or an unreadable file is an error).
+fn read_header(path: &Path) -> Result<Vec<u8>> {
+    let shown = path.display().to_string();
+    if path.is_dir() {
+        return Err(Error::IsDirectory { path: shown });
+    }
+    std::fs::read(path).map_err(|e| Error::io(shown, e))
+}
+
+/// `#include <X>` targets of a header's text, in order.
+fn includes(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| {
+            let l = l.trim_start().strip_prefix('#')?.trim_start();
+            let rest = l.strip_prefix("include")?.trim_start();
+            let inner = rest.strip_prefix('<')?;
+            Some(inner[..inner.find('>')?].to_string())
+        })
+        .collect()
+}
+
+/// Where `#include <X>` lives in a tree (x86 for `asm/`), from the tree's top.
+fn resolve_include(tree: &Path, target: &str) -> Option<String> {
+    [
+        "include/",
+        "include/uapi/",
+        "arch/x86/include/",
+        "arch/x86/include/uapi/",
+    ]
+    .iter()
+    .map(|dir| format!("{dir}{target}"))
+    .find(|p| tree.join(p).is_file())
+}
+
+/// The headers of an import from a tree, as paths from the tree's top.
+pub struct TreeHeaders {
+    /// The struct's header.
+    pub main: String,
+    /// Whether the struct's header holds the families' defines too.
+    pub main_defines: bool,
+    /// The known headers of the struct's words (defines: true), then what those `#include`
+    /// (one level; for values and typedefs only).
+    pub extra: Vec<(String, bool)>,
+}
+
+/// Find the headers of `struct_name`'s known words in `tree`.
+pub fn tree_headers(tree: &Path, struct_name: &str) -> Result<TreeHeaders> {
+    let main = super::known::word_of(struct_name)
+        .map(|k| k.struct_header.to_string())
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "--tree: struct {struct_name} is not a known flag word ({}); give its HEADER instead",
+                super::known::structs().join(", ")
+            ))
+        })?;
+    let mut files = vec![(main.clone(), true)];
+    files.extend(super::known::extra_headers(tree, struct_name));
+    let mut context = Vec::new();
+    for (f, _) in files.iter().filter(|(_, d)| *d) {
+        let text = String::from_utf8_lossy(&read_header(&tree.join(f))?).into_owned();
+        for inc in includes(&text) {
+            if let Some(p) = resolve_include(tree, &inc)
+                && !files.iter().any(|(x, _)| *x == p)
+                && !context.iter().any(|(x, _)| *x == p)
+            {
+                context.push((p, false));
+            }
+        }
+    }
+    files.extend(context);
+    let main = files.remove(0).0;
+    let main_defines = super::known::words_of(struct_name)
+        .any(|k| k.define_headers.is_empty() || k.define_headers.contains(&k.struct_header));
+    Ok(TreeHeaders {
+        main,
+        main_defines,
+        extra: files,
+    })
+}
+
+/// Import from several files: `main` holds the struct; each of `more` is (path, shown name,
+/// defines?).
+pub fn import_files(
+    main: &Path,
+    source_name: String,
+    more: &[(PathBuf, String, bool)],
+    struct_name: &str,
+    fams: Vec<Family>,
+    main_defines: bool,
+) -> Result<Imported> {
+    let bytes = read_header(main)?;
+    let mut extra = Vec::new();
+    for (p, name, defines) in more {
+        extra.push(super::HeaderFile {
+            name: name.clone(),
+            header: crate::cread::Header::read(&read_header(p)?),
+            defines: *defines,
+        });
+    }
+    let opts = Options {
+        struct_name: struct_name.to_string(),
+        families: fams,
+        source_name,
+    };
+    super::from_headers(&bytes, opts, extra, main_defines)
+        .map_err(|m| Error::Usage(format!("{}: {m}", main.display())))
 }
 
 /// Read and import a header file.
@@ -164,18 +280,106 @@ pub fn layout_text(
             warned.join("\n")
         ));
     }
+    notes.extend(not_flags_note(imp));
     emit::render(&doc, &notes, &guesses)
+}
+
+/// The family names that are not flags (aliases, composites, helpers), listed in the file.
+fn not_flags_note(imp: &Imported) -> Option<String> {
+    let under = |g: &crate::guard::Guard| {
+        if g.is_always() {
+            String::new()
+        } else {
+            format!(" under {g}")
+        }
+    };
+    let mut lines = Vec::new();
+    for a in &imp.aliases {
+        lines.push(format!(
+            "alias {} = {}{} [{}]",
+            a.name,
+            a.target,
+            under(&a.guard),
+            imp.source_in(a.file, a.at)
+        ));
+    }
+    for c in &imp.composites {
+        lines.push(format!(
+            "composite {} = {:#x} ({}){} [{}]",
+            c.name,
+            c.value,
+            if c.members.is_empty() {
+                "no flag of the family".to_string()
+            } else {
+                c.members.join(" | ")
+            },
+            under(&c.guard),
+            imp.source_in(c.file, c.at)
+        ));
+    }
+    for k in &imp.skipped {
+        lines.push(format!(
+            "skipped {}: {} [{}]",
+            k.name,
+            k.reason,
+            imp.source_in(k.file, k.at)
+        ));
+    }
+    (!lines.is_empty()).then(|| {
+        format!(
+            "Names of the families that are not flags ({}):\n{}",
+            lines.len(),
+            lines.join("\n")
+        )
+    })
 }
 
 pub fn run_import(args: &ImportArgs) -> Result<ExitCode> {
     if let Some(btf) = &args.btf {
         return super::btf::run_import(btf, &args.struct_name, args.output.as_deref(), args.force);
     }
-    let Some(header) = &args.header else {
-        return Err(Error::Usage("a HEADER or --btf FILE is needed".into()));
-    };
     let fams = families(&args.families, &args.struct_name)?;
-    let imp = import_file(header, &args.struct_name, fams, args.source_name.clone())?;
+    let mut more: Vec<(PathBuf, String, bool)> = args
+        .more
+        .iter()
+        .map(|p| (p.clone(), default_source_name(p), true))
+        .collect();
+    let mut main_defines = true;
+    let (header, source_name) = match (&args.tree, &args.header) {
+        (Some(tree), None) => {
+            let TreeHeaders {
+                main,
+                main_defines: defines,
+                extra,
+            } = tree_headers(tree, &args.struct_name)?;
+            main_defines = defines;
+            more.extend(
+                extra
+                    .into_iter()
+                    .map(|(p, defines)| (tree.join(&p), p, defines)),
+            );
+            (tree.join(&main), args.source_name.clone().unwrap_or(main))
+        }
+        (_, Some(h)) => (
+            h.clone(),
+            args.source_name
+                .clone()
+                .unwrap_or_else(|| default_source_name(h)),
+        ),
+        (None, None) => {
+            return Err(Error::Usage(
+                "a HEADER, --tree DIR or --btf FILE is needed".into(),
+            ));
+        }
+    };
+    let imp = import_files(
+        &header,
+        source_name,
+        &more,
+        &args.struct_name,
+        fams,
+        main_defines,
+    )?;
     let shown = header.display().to_string();
     let mut log = imp.warning_lines(&shown);
     let schema_line = args
