@@ -74,6 +74,14 @@ struct Cand {
     refers_to_family: bool,
 }
 
+fn zero_reason(g: &Guard) -> String {
+    if g.is_always() {
+        "zero: no bit".into()
+    } else {
+        format!("zero under `{g}`: no bit")
+    }
+}
+
 /// Names that are helpers by their spelling, whatever their value.
 fn helper_suffix(name: &str) -> Option<&'static str> {
     for s in ["_SHIFT", "_BITS", "_WIDTH", "_PGSHIFT", "_PGOFF"] {
@@ -293,7 +301,7 @@ pub fn read(
                 .iter()
                 .any(|x| x.name == c.name && (x.mask_spelling || x.name.ends_with("_MASK")));
         if is_mask && value == 0 && c.alias_of.is_none() {
-            skip(&mut out, c, format!("zero under `{}`: no bit", c.guard));
+            skip(&mut out, c, zero_reason(&c.guard));
             continue;
         }
         if kind == Kind::Mask && is_bit_number_name(&c.name) && c.alias_of.is_none() {
@@ -422,7 +430,7 @@ fn second_pass(
     if mask == 0 {
         out.skipped.push(ISkipped {
             name: c.name.clone(),
-            reason: format!("zero under `{}`: no bit", c.guard),
+            reason: zero_reason(&c.guard),
             file: c.file,
             at: c.at,
         });
