@@ -147,7 +147,7 @@ fn aliases_composites_helpers_and_zero_alternatives_are_not_flags() {
 fn a_mask_over_bits_no_flag_names_is_a_field_and_occupies_them() {
     let src = "struct mm_struct {\n\tunsigned long flags; /* Must use atomic bitops to access */\n};\n#define MMF_DUMPABLE_BITS 2\n#define MMF_DUMPABLE_MASK ((1 << MMF_DUMPABLE_BITS) - 1)\n#define MMF_DUMP_ANON_PRIVATE\t2\n#ifdef CONFIG_CORE_DUMP_DEFAULT_ELF_HEADERS\n# define MMF_DUMP_MASK_DEFAULT_ELF (1 << MMF_DUMP_ANON_PRIVATE)\n#else\n# define MMF_DUMP_MASK_DEFAULT_ELF 0\n#endif\n#define MMF_OOM_SKIP 21\n";
     let i = imp_struct(src, "mm_struct", &["MMF_=flags:bitnum"]);
-    let f = i.flag("MMF_DUMPABLE").expect("field");
+    let f = i.flag("MMF_DUMPABLE_MASK").expect("field");
     assert_eq!((f.bit, f.width), (Some(0), 2));
     assert!(i.flag("MMF_DUMP_MASK_DEFAULT_ELF").is_none());
     assert_eq!(i.composites[0].name, "MMF_DUMP_MASK_DEFAULT_ELF");

@@ -305,9 +305,11 @@ fn not_flags_note(imp: &Imported) -> Option<String> {
     }
     for c in &imp.composites {
         lines.push(format!(
-            "composite {} = {:#x} ({}){} [{}]",
+            "{} {} = {} ({}){} [{}]",
+            if c.field { "field" } else { "composite" },
             c.name,
-            c.value,
+            c.value
+                .map_or_else(|| "not a constant".to_string(), |v| format!("{v:#x}")),
             if c.members.is_empty() {
                 "no flag of the family".to_string()
             } else {

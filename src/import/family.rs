@@ -30,7 +30,12 @@ pub struct IAlias {
 pub struct IComposite {
     pub name: String,
     pub word: String,
-    pub value: u64,
+    /// `None` when the value is not a constant (`TASK_EXEC`, arch macros); reported.
+    pub value: Option<u64>,
+    /// A `*_MASK` over a contiguous run of bits with a `*_BITS`/`*_SHIFT` sibling, whose bits
+    /// flags of the family also name (`MMF_DUMP_FILTER_MASK`): a field, listed here because its
+    /// bits are imported as those flags.
+    pub field: bool,
     /// Flags of the family whose bits it covers.
     pub members: Vec<String>,
     pub guard: Guard,
@@ -43,6 +48,10 @@ pub struct IComposite {
 pub struct ISkipped {
     pub name: String,
     pub reason: String,
+    /// True when the name belongs to another word (`PG_buddy` is a `page_type` value); false for
+    /// helpers of this word (shifts, widths, bit numbers, zero alternatives).
+    pub other_word: bool,
+    pub guard: Guard,
     pub file: usize,
     pub at: usize,
 }
@@ -90,6 +99,13 @@ fn helper_suffix(name: &str) -> Option<&'static str> {
         }
     }
     None
+}
+
+/// `*_MASK`, `*_FLAGS`, `*_CLEAR`: names of a set of bits, never a flag or an alias.
+fn is_group_name(name: &str) -> bool {
+    ["_MASK", "_FLAGS", "_CLEAR"]
+        .iter()
+        .any(|s| name.ends_with(s))
 }
 
 /// `VM_HIGH_ARCH_BIT_0`, `VM_UFFD_MINOR_BIT`: the bit number behind a mask flag.
@@ -271,7 +287,9 @@ pub fn read(
     let skip = |out: &mut FamilyOut, c: &Cand, reason: String| {
         out.skipped.push(ISkipped {
             name: c.name.clone(),
+            other_word: reason.contains("not a bit of this word"),
             reason,
+            guard: c.guard.clone(),
             file: c.file,
             at: c.at,
         })
@@ -285,6 +303,19 @@ pub fn read(
             continue;
         }
         let Some(value) = c.value else {
+            if c.refers_to_family {
+                // `VM_DATA_FLAGS_TSK_EXEC`: the family's bits and a run-time or arch value.
+                out.composites.push(IComposite {
+                    name: c.name.clone(),
+                    word: fam.word.clone(),
+                    value: None,
+                    field: false,
+                    members: Vec::new(),
+                    guard: c.guard.clone(),
+                    file: c.file,
+                    at: c.at,
+                });
+            }
             out.warnings.push(Warning {
                 file: c.file,
                 at: Some(c.body_at),
@@ -312,7 +343,7 @@ pub fn read(
             );
             continue;
         }
-        if c.alias_of.is_some() || c.name.ends_with("_MASK") {
+        if c.alias_of.is_some() || is_group_name(&c.name) {
             later.push(c);
             continue;
         }
@@ -407,7 +438,12 @@ fn second_pass(
     bit_of: &mut BTreeMap<String, u32>,
     out: &mut FamilyOut,
 ) {
-    if let Some(target) = resolve_alias(c, cands, bit_of) {
+    let alias = if is_group_name(&c.name) {
+        None
+    } else {
+        resolve_alias(c, cands, bit_of)
+    };
+    if let Some(target) = alias {
         out.aliases.push(IAlias {
             name: c.name.clone(),
             word: fam.word.clone(),
@@ -421,7 +457,7 @@ fn second_pass(
     }
     let Some(value) = c.value else { return };
     // A `_MASK` in a bit-number family is a mask; a mask family's values are masks anyway.
-    let mask = if kind == Kind::Bitnum && !c.name.ends_with("_MASK") && !c.mask_spelling {
+    let mask = if kind == Kind::Bitnum && !is_group_name(&c.name) && !c.mask_spelling {
         1u64.checked_shl(u32::try_from(value).unwrap_or(64))
             .unwrap_or(0)
     } else {
@@ -430,7 +466,9 @@ fn second_pass(
     if mask == 0 {
         out.skipped.push(ISkipped {
             name: c.name.clone(),
+            other_word: false,
             reason: zero_reason(&c.guard),
+            guard: c.guard.clone(),
             file: c.file,
             at: c.at,
         });
@@ -445,15 +483,18 @@ fn second_pass(
         .wrapping_add(1)
         .is_power_of_two();
     let stem = c.name.strip_suffix("_MASK");
-    if members.is_empty()
-        && contiguous
-        && let Some(stem) = stem.filter(|s| !bit_of.contains_key(*s))
-    {
-        // `MMF_DUMPABLE_MASK` = 3 over bits no flag names: the field `MMF_DUMPABLE`.
+    // `MMF_DUMP_FILTER_MASK` next to `MMF_DUMP_FILTER_BITS`: the extent of a field.
+    let has_width = stem.is_some_and(|st| {
+        cands
+            .iter()
+            .any(|x| x.name == format!("{st}_BITS") || x.name == format!("{st}_SHIFT"))
+    });
+    if members.is_empty() && contiguous && (stem.is_some() || has_width) {
+        // `MMF_DUMPABLE_MASK` = 3 over bits no flag names: a field that occupies them.
         let bit = mask.trailing_zeros();
-        bit_of.insert(stem.to_string(), bit);
+        bit_of.insert(c.name.clone(), bit);
         out.flags.push(IFlag {
-            name: stem.to_string(),
+            name: c.name.clone(),
             word: fam.word.clone(),
             mask: (kind == Kind::Mask).then_some(mask),
             bit: Some(bit),
@@ -484,7 +525,8 @@ fn second_pass(
     out.composites.push(IComposite {
         name: c.name.clone(),
         word: fam.word.clone(),
-        value: mask,
+        value: Some(mask),
+        field: contiguous && has_width,
         members,
         guard: c.guard.clone(),
         file: c.file,
