@@ -166,7 +166,7 @@ fn mine(imp: &Imported) -> BTreeMap<String, Mine> {
 /// page->flags fields are computed from Kconfig integers, and the table also lists composites
 /// outside the `PG_` family (`__PG_HWPOISON`, `PAGEFLAGS_MASK`, `LRU_GEN_MASK`, ...).
 fn out_of_scope(r: &Row) -> bool {
-    (r.strukt == "page" && r.kind == "field") || (r.strukt == "page" && !r.name.starts_with("PG_"))
+    r.strukt == "page" && (r.kind == "field" || !r.name.starts_with("PG_"))
 }
 
 #[test]
