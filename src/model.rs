@@ -117,6 +117,11 @@ pub enum WordRule {
     Current,
     /// Every writer, current included, must hold the named lock.
     Lock(String),
+    /// A read-write lock held for write (`lock(mmap_lock, write)`): holding it for read is not
+    /// enough (`vm_flags_set()` asserts `mmap_assert_write_locked()`).
+    LockWrite(String),
+    /// Written only before the object is published, read-only after (`f_mode` during open).
+    Unpublished,
 }
 
 impl WordRule {
@@ -125,8 +130,14 @@ impl WordRule {
         match s {
             "atomic" => Some(WordRule::Atomic),
             "current" => Some(WordRule::Current),
+            "unpublished" => Some(WordRule::Unpublished),
             _ => {
                 let inner = s.strip_prefix("lock(")?.strip_suffix(')')?.trim();
+                if let Some((name, mode)) = inner.split_once(',') {
+                    let name = name.trim();
+                    return (mode.trim() == "write" && !name.is_empty())
+                        .then(|| WordRule::LockWrite(name.to_string()));
+                }
                 (!inner.is_empty()).then(|| WordRule::Lock(inner.to_string()))
             }
         }
@@ -136,13 +147,25 @@ impl WordRule {
     /// Returns the rule id that rejects it, or `None` when admitted.
     pub fn rejects(&self, w: &Writer) -> Option<crate::rules::RuleId> {
         use crate::rules::RuleId;
+        // Before the object is published nobody else can see it: any plain write is legal.
+        if w.context == Context::Unpublished {
+            return None;
+        }
         match self {
+            WordRule::Atomic if w.nonatomic => Some(RuleId::NonatomicPublished),
             WordRule::Atomic => None,
+            WordRule::Unpublished => Some(RuleId::WrittenAfterPublish),
+            WordRule::LockWrite(name) => match w.lock.as_deref().map(split_lock_mode) {
+                Some((held, "write" | "")) if held == name => None,
+                Some((held, "read")) if held == name => Some(RuleId::LockHeldForRead),
+                _ => Some(RuleId::LockNotHeld),
+            },
             WordRule::Current => match w.context {
                 Context::Current | Context::RemoteStopped => None,
                 Context::CurrentIrq if w.balanced => None,
                 Context::CurrentIrq => Some(RuleId::UnbalancedIrqWriter),
                 Context::Remote => Some(RuleId::RemoteWriter),
+                Context::Unpublished => None,
             },
             WordRule::Lock(name) => {
                 if w.lock.as_deref() == Some(name.as_str()) {
@@ -166,7 +189,17 @@ impl fmt::Display for WordRule {
             WordRule::Atomic => f.write_str("atomic"),
             WordRule::Current => f.write_str("current"),
             WordRule::Lock(l) => write!(f, "lock({l})"),
+            WordRule::LockWrite(l) => write!(f, "lock({l}, write)"),
+            WordRule::Unpublished => f.write_str("unpublished"),
         }
+    }
+}
+
+/// A writer's lock as `NAME` or `NAME, read` / `NAME, write`: (name, mode or "").
+pub fn split_lock_mode(lock: &str) -> (&str, &str) {
+    match lock.split_once(',') {
+        Some((name, mode)) => (name.trim(), mode.trim()),
+        None => (lock.trim(), ""),
     }
 }
 
@@ -181,14 +214,18 @@ pub enum Context {
     Remote,
     /// Another task while the target provably cannot run.
     RemoteStopped,
+    /// Before the object is visible to any other task or CPU: a page fresh from the allocator,
+    /// a VMA not yet in the tree, a file before `fd_install()`.
+    Unpublished,
 }
 
 impl Context {
-    pub const ALL: [Context; 4] = [
+    pub const ALL: [Context; 5] = [
         Context::Current,
         Context::CurrentIrq,
         Context::Remote,
         Context::RemoteStopped,
+        Context::Unpublished,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -196,6 +233,7 @@ impl Context {
             Context::CurrentIrq => "current-irq",
             Context::Remote => "remote",
             Context::RemoteStopped => "remote-stopped",
+            Context::Unpublished => "unpublished",
         }
     }
     pub fn parse(s: &str) -> Option<Context> {
@@ -225,6 +263,8 @@ pub struct Word {
 pub struct Writer {
     pub context: Context,
     pub balanced: bool,
+    /// A non-atomic write of an atomic word (`__SetPageX`, `__set_bit`).
+    pub nonatomic: bool,
     pub lock: Option<String>,
     pub evidence: Vec<String>,
     pub note: Option<String>,

@@ -84,6 +84,27 @@ rules! {
         example: "[[word]]\nname = \"sched_bits\"\nrule = \"lock(rq->lock)\"\n...\n[[flag.writer]]\ncontext = \"current\"      # no lock = \"rq->lock\"",
         fix: "Take the lock in the writer (and record `lock = \"NAME\"`), or place the flag in a word whose rule admits the writer.",
     },
+    LockHeldForRead => {
+        id: "lock-held-for-read", severity: Error,
+        summary: "a writer of a `lock(NAME, write)` word holds the read-write lock NAME only for read",
+        explain: "A word serialized by a read-write lock held for write (`vm_flags` under `mmap_lock`) may be read by every holder of the lock but written only by the one writer that holds it exclusively. Two readers may run at once, so a write under the read lock races with another reader's write and loses it; `vm_flags_set()`, `vm_flags_clear()` and `vm_flags_mod()` assert `mmap_assert_write_locked()` for this reason.",
+        example: "[[word]]\nname = \"vm_flags\"\nrule = \"lock(mmap_lock, write)\"\n...\n[[flag.writer]]\ncontext = \"current\"\nlock = \"mmap_lock, read\"   # a page-fault path",
+        fix: "Take the lock for write (`mmap_write_lock()`), or keep the flag in an `atomic` word that any holder may change with atomic bitops.",
+    },
+    NonatomicPublished => {
+        id: "nonatomic-published", severity: Error,
+        summary: "a non-atomic write (`__SetPageX`, `__set_bit`) of an `atomic` word after the object is published",
+        explain: "The `__` variants of the bit operations read, modify and write the whole word without a locked instruction. On an `atomic` word that other CPUs change at the same time (page flags, `mm->flags`), such a write puts back a stale word and loses their bits. It is legal only while nobody else can see the object: a page fresh from the allocator, before it is mapped or put on a list. This is the page analogue of `remote-stopped`.",
+        example: "[[flag.writer]]\ncontext = \"current\"\nnonatomic = true     # __SetPageSwapBacked() on a page already on the LRU",
+        fix: "Use the atomic variant (`SetPageX`, `set_bit`), or show that the object is not yet published and record the writer as `context = \"unpublished\"`.",
+    },
+    WrittenAfterPublish => {
+        id: "written-after-publish", severity: Error,
+        summary: "an `unpublished` word is written after its object is published",
+        explain: "Some words are set while the object is private to its creator and only read afterwards (`file->f_mode` is filled in during open, before `fd_install()` publishes the file). Readers then test bits without any lock. A later plain write races with nobody else's write, but it changes what concurrent readers see mid-operation and, if two paths do it, loses bits.",
+        example: "[[word]]\nname = \"f_mode\"\nrule = \"unpublished\"\n...\n[[flag.writer]]\ncontext = \"current\"   # sets FMODE_X on an open file",
+        fix: "Set the bit during open (record the writer as `context = \"unpublished\"`), or move the flag to a word whose rule admits writes after publication (an `atomic` word, or one under a lock).",
+    },
     DuplicateName => {
         id: "duplicate-name", severity: Error,
         summary: "two words, flags or groups share one name",

@@ -75,6 +75,12 @@ pub fn lint(layout: &Layout, index: &WordIndex, proposal_locs: &[Loc]) -> Vec<Fi
                         format!(" holding {l}, not {}", lock_name(word))
                     }
                     (RuleId::LockNotHeld, None) => format!(" without {}", lock_name(word)),
+                    (RuleId::LockHeldForRead, _) => {
+                        format!(" holding {} only for read", lock_name(word))
+                    }
+                    (RuleId::NonatomicPublished, _) => {
+                        " with a non-atomic bitop after the object is published".to_string()
+                    }
                     _ => String::new(),
                 };
                 let loc = if f.is_moved() {
@@ -152,7 +158,7 @@ pub fn lint(layout: &Layout, index: &WordIndex, proposal_locs: &[Loc]) -> Vec<Fi
 
 fn lock_name(word: &Word) -> String {
     match &word.rule {
-        crate::model::WordRule::Lock(l) => l.clone(),
+        crate::model::WordRule::Lock(l) | crate::model::WordRule::LockWrite(l) => l.clone(),
         r => r.to_string(),
     }
 }

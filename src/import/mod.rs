@@ -692,7 +692,8 @@ pub fn unit_name(members: &[&str], guess: &RuleGuess, index: usize) -> String {
     }
     match rule {
         WordRule::Current => "current_bits".into(),
-        WordRule::Lock(_) => "locked_bits".into(),
+        WordRule::Lock(_) | WordRule::LockWrite(_) => "locked_bits".into(),
+        WordRule::Unpublished => format!("bits_{index}"),
         WordRule::Atomic => format!("bits_{index}"),
     }
 }

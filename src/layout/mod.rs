@@ -358,6 +358,7 @@ impl Cx<'_> {
         Ok(Some(Writer {
             context,
             balanced: r.balanced.as_ref().is_some_and(|b| *b.get_ref()),
+            nonatomic: r.nonatomic.unwrap_or(false),
             lock: r.lock.clone(),
             evidence: r.evidence.clone(),
             note: r.note.clone(),

@@ -152,14 +152,17 @@ pub struct RawFlag {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawWriter {
-    /// current, current-irq, remote or remote-stopped.
+    /// current, current-irq, remote, remote-stopped or unpublished.
     #[schemars(with = "String")]
     pub context: Spanned<String>,
     /// current-irq only: the writer restores what it changed before returning.
     #[schemars(with = "Option<bool>")]
     pub balanced: Option<Spanned<bool>>,
-    /// A lock the writer holds.
+    /// A lock the writer holds: `NAME`, or `NAME, read` / `NAME, write` for a read-write lock.
     pub lock: Option<String>,
+    /// A non-atomic write (`__SetPageX`, `__set_bit`) of an `atomic` word: legal only while
+    /// the object is `unpublished`.
+    pub nonatomic: Option<bool>,
     /// file:line strings.
     #[serde(default)]
     pub evidence: Vec<String>,

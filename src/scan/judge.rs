@@ -154,6 +154,7 @@ fn judge_flag(l: &Layout, f: &Flag, writes: &[&Access], out: &mut Vec<Finding>) 
             let w = Writer {
                 context: *ctx,
                 balanced: false,
+                nonatomic: false,
                 lock: None,
                 evidence: Vec::new(),
                 note: None,

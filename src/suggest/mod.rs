@@ -433,8 +433,12 @@ fn writer_message(f: &Flag, w: &Writer, word: &Word) -> String {
         (ctx, _) => ctx.to_string(),
     };
     let held = match (&word.rule, &w.lock) {
-        (crate::model::WordRule::Lock(l), Some(h)) => format!(" holding {h}, not {l}"),
-        (crate::model::WordRule::Lock(l), None) => format!(" without {l}"),
+        (crate::model::WordRule::Lock(l) | crate::model::WordRule::LockWrite(l), Some(h)) => {
+            format!(" holding {h}, not {l}")
+        }
+        (crate::model::WordRule::Lock(l) | crate::model::WordRule::LockWrite(l), None) => {
+            format!(" without {l}")
+        }
         _ => String::new(),
     };
     let at = w
@@ -1021,6 +1025,7 @@ impl NewFlag {
             writers.push(Writer {
                 context,
                 balanced,
+                nonatomic: false,
                 lock: lock.map(str::to_string),
                 evidence: Vec::new(),
                 note: None,
