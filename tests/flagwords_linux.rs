@@ -251,3 +251,68 @@ fn imports_of_the_four_words_match_the_hand_checked_table() {
         bad.join("\n")
     );
 }
+
+const WORDS: [&str; 4] = ["mm_struct", "vm_area_struct", "page", "file"];
+
+#[test]
+#[ignore = "needs the Linux 6.1 tree (FLAGPLAN_LINUX_6_1); run by scripts/test"]
+fn shipped_layouts_are_the_tree_plus_their_facts_files() {
+    let tree = tree_6_1();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for s in WORDS {
+        let out = assert_cmd::Command::cargo_bin("flagplan")
+            .expect("binary")
+            .current_dir(root)
+            .args([
+                "import",
+                "--struct",
+                s,
+                "--schema-ref",
+                "../schema/layout.schema.json",
+            ])
+            .arg("--tree")
+            .arg(&tree)
+            .arg("--facts")
+            .arg(format!("facts/linux-6.1-{s}.toml"))
+            .output()
+            .expect("runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let shipped = std::fs::read_to_string(root.join(format!("layouts/linux-6.1-{s}.toml")))
+            .expect("shipped");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            shipped,
+            "layouts/linux-6.1-{s}.toml is stale: regenerate it (command in facts/linux-6.1-{s}.toml)"
+        );
+    }
+}
+
+#[test]
+fn shipped_layouts_of_the_four_words_are_listed_and_check_clean() {
+    let list = assert_cmd::Command::cargo_bin("flagplan")
+        .expect("binary")
+        .arg("layouts")
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&list.stdout);
+    for s in WORDS {
+        let name = format!("linux-6.1-{s}");
+        assert!(text.contains(&format!("{name}\tstruct {s},")), "{text}");
+        assert_cmd::Command::cargo_bin("flagplan")
+            .expect("binary")
+            .args(["check", "--builtin", &name])
+            .assert()
+            .success();
+    }
+    // `linux-6.1` still names the task_struct layout.
+    let t = assert_cmd::Command::cargo_bin("flagplan")
+        .expect("binary")
+        .args(["check", "--builtin", "linux-6.1"])
+        .output()
+        .expect("runs");
+    assert!(String::from_utf8_lossy(&t.stdout).contains("(task_struct)"));
+}
