@@ -2,12 +2,12 @@
 //!
 //! Data flows one way: read ([`layout`]) → [`model`] → analyse ([`check`]) → [`render`].
 
-pub mod builtin;
+pub(crate) mod builtin;
 pub mod check;
-pub mod cli;
+pub mod cmd;
 pub mod cread;
 pub mod error;
-pub mod fsutil;
+pub(crate) mod fsutil;
 pub mod guard;
 pub mod import;
 pub mod layout;

@@ -1,22 +1,21 @@
-//! The `flagplan` binary: parse arguments, run, map errors to exit code 2.
+//! The `flagplan` binary: parse arguments, run, and map the outcome to an exit code
+//! (0 pass, 1 findings or an unmet request, 2 bad input or usage).
 
 use std::process::ExitCode;
 
-use annotate_snippets::{AnnotationKind, Level, Renderer, Snippet};
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use clap::Parser;
 
-use flagplan::cli::{self, Cli};
+use flagplan::cmd::{self, Cli, Outcome};
 use flagplan::error::Error;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli::run(&cli) {
-        Ok(code) => code,
+    match cmd::run(&cli) {
+        Ok(Outcome::Success) => ExitCode::SUCCESS,
+        Ok(Outcome::Failure) => ExitCode::from(1),
         Err(e) => {
-            report_error(
-                &e,
-                cli::use_color(cli.color) && std::env::var_os("NO_COLOR").is_none(),
-            );
+            report_error(&e, cmd::stderr_color(&cli));
             ExitCode::from(2)
         }
     }
@@ -25,9 +24,11 @@ fn main() -> ExitCode {
 fn report_error(e: &Error, color: bool) {
     let text = match e {
         Error::Input(ie) => {
-            let mut group = Level::ERROR.primary_title(ie.message.as_str()).element(
+            // The message once, on a first line in the `file:line:col: error: message` shape
+            // editors jump to; then the source line under it, without a second title.
+            let mut group = Group::with_level(Level::ERROR).element(
                 Snippet::source(ie.text.as_str())
-                    .path(ie.file.as_str())
+                    .line_start(1)
                     .fold(true)
                     .annotation(AnnotationKind::Primary.span(ie.span.clone())),
             );
@@ -39,8 +40,14 @@ fn report_error(e: &Error, color: bool) {
             } else {
                 Renderer::plain()
             };
-            // The first line keeps the `file:line:col: message` shape editors jump to.
-            format!("{e}\n{}", r.render(&[group]))
+            format!(
+                "{}:{}:{}: error: {}\n{}",
+                ie.file,
+                ie.line,
+                ie.col,
+                ie.message,
+                r.render(&[group])
+            )
         }
         other => format!("error: {other}"),
     };

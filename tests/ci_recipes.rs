@@ -3,7 +3,7 @@
 //! against the 6.1 tree and here against a small tree of our own.
 
 use clap::Parser;
-use flagplan::cli::Cli;
+use flagplan::cmd::Cli;
 use serde_norway::Value;
 
 fn workflow() -> Value {
@@ -65,7 +65,7 @@ fn every_flagplan_command_in_the_workflow_parses() {
             continue;
         }
         let cli = Cli::try_parse_from(&words).unwrap_or_else(|e| panic!("{cmd}: {e}"));
-        let flagplan::cli::Command::Check(args) = cli.command else {
+        let flagplan::cmd::Command::Check(args) = cli.command else {
             panic!("workflow runs flagplan check: {cmd}")
         };
         assert!(

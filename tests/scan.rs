@@ -83,7 +83,13 @@ fn scan_tree(files: &[(&str, &str)]) -> Evidence {
         std::fs::write(&path, text).expect("write");
     }
     let loaded = layout::parse_str("test.toml", LAYOUT).expect("layout");
-    scan::scan(&loaded.layout, "test.toml", dir.path(), false).expect("scan")
+    scan::scan(
+        &loaded.layout,
+        "test.toml",
+        dir.path(),
+        scan::ScanOptions::default(),
+    )
+    .expect("scan")
 }
 
 fn with_sched(c: &str) -> Evidence {
@@ -307,7 +313,13 @@ fn only_c_sources_and_headers_are_read_and_symlinks_are_not_followed() {
     #[cfg(unix)]
     std::os::unix::fs::symlink(outside.path(), dir.path().join("link")).expect("symlink");
     let loaded = layout::parse_str("test.toml", LAYOUT).expect("layout");
-    let ev = scan::scan(&loaded.layout, "t", dir.path(), false).expect("scan");
+    let ev = scan::scan(
+        &loaded.layout,
+        "t",
+        dir.path(),
+        scan::ScanOptions::default(),
+    )
+    .expect("scan");
     assert_eq!(ev.files_scanned, 0);
     assert!(ev.accesses.is_empty());
 }

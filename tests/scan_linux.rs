@@ -49,7 +49,13 @@ fn reference() -> Vec<Row> {
 fn remote_writes_of_linux_6_1_recall_and_precision() {
     let Some(tree) = linux_tree() else { return };
     let loaded = layout::load(&Input::Builtin("linux-6.1".into())).expect("builtin");
-    let ev = scan::scan(&loaded.layout, "builtin:linux-6.1", &tree, false).expect("scan");
+    let ev = scan::scan(
+        &loaded.layout,
+        "builtin:linux-6.1",
+        &tree,
+        scan::ScanOptions::default(),
+    )
+    .expect("scan");
     let rows = reference();
     assert!(rows.len() >= 41, "reference table shrank: {}", rows.len());
     let non_current: Vec<&scan::Access> = ev
@@ -132,7 +138,8 @@ fn remote_writes_of_linux_6_1_recall_and_precision() {
 fn task_pfa_helpers_are_read_from_the_tree() {
     let Some(tree) = linux_tree() else { return };
     let loaded = layout::load(&Input::Builtin("linux-6.1".into())).expect("builtin");
-    let names = scan::names_for(&loaded.layout, &tree, false).expect("names");
+    let names =
+        scan::names_for(&loaded.layout, &tree, scan::ScanOptions::default()).expect("names");
     let pfa: Vec<&str> = names
         .helpers
         .iter()

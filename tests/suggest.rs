@@ -577,3 +577,23 @@ fn output_is_deterministic() {
         }
     }
 }
+
+#[test]
+fn free_text_names_each_flags_bit_before_and_after() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (code, out, err) = run(flagplan(dir.path()).args([
+        "suggest",
+        "--builtin",
+        "linux-6.1",
+        "--free",
+        "1",
+        "--from",
+        "flags",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("  PF_SIGNALED (flags bit 10) -> current_bits bit 17\n"),
+        "{out}"
+    );
+    assert!(!out.contains('@'), "{out}");
+}

@@ -1,7 +1,7 @@
 //! The checks: apply a layout's proposals, lint the result, apply waivers, and report.
 
 pub mod finding;
-pub mod lint;
+pub(crate) mod lint;
 pub mod occupancy;
 pub mod plan;
 

@@ -1,77 +1,39 @@
-//! The `import` subcommand and the `check --header/--btf` options.
+//! Reading a header for `import` and drift, and turning an import plus hand facts into layout text.
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
-use clap::Args;
 use toml::Table;
 
 use super::{Family, Imported, Options, emit, facts};
 use crate::error::{Error, Result};
 
-#[derive(Debug, Args)]
-pub struct ImportArgs {
-    /// The C header to read (e.g. include/linux/sched.h). Not needed with --btf or --tree.
-    #[arg(required_unless_present_any = ["btf", "tree"])]
+/// What `check --header/--btf` holds the layout against.
+#[derive(Debug, Default)]
+pub struct DriftTargets {
+    /// Report every difference between the layout and this header.
     pub header: Option<PathBuf>,
-    /// More headers: their defines may be flags of the families, and they give values and
-    /// typedefs (e.g. include/linux/sched/coredump.h for `MMF_*`).
-    #[arg(value_name = "MORE_HEADERS")]
-    pub more: Vec<PathBuf>,
-    /// A kernel tree: read the struct's header and the headers of its known flag words there,
-    /// and the headers they `#include` for values and typedefs (`--tree LINUX --struct mm_struct`).
-    #[arg(long, value_name = "DIR")]
-    pub tree: Option<PathBuf>,
-    /// The struct whose flag words to import.
-    #[arg(long = "struct", value_name = "NAME", default_value = "task_struct")]
-    pub struct_name: String,
-    /// A #define family and its word: PREFIX=WORD[:mask|bitnum]. Repeatable.
-    /// Default for task_struct: PF_=flags PFA_=atomic_flags.
-    #[arg(long = "family", value_name = "PREFIX=WORD")]
-    pub families: Vec<String>,
-    /// Write the layout here (atomically) instead of standard output.
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// Replace an existing output file (its hand facts are merged in unless --no-merge).
-    #[arg(long)]
-    pub force: bool,
-    /// With --force: do not carry hand facts over from the existing output file.
-    #[arg(long, requires = "force")]
-    pub no_merge: bool,
-    /// Hand-kept facts to overlay (writers, evidence, waivers, abi pins, groups, word rules).
-    #[arg(long, value_name = "FACTS.toml")]
-    pub facts: Option<PathBuf>,
-    /// Instead of a layout, write the facts of this hand-written layout that the header does
-    /// not give (a starting facts file).
-    #[arg(long, value_name = "LAYOUT", conflicts_with = "facts")]
-    pub extract_facts: Option<PathBuf>,
-    /// The header's name in `source` fields (default: the path from `include/` on).
-    #[arg(long, value_name = "NAME")]
-    pub source_name: Option<String>,
-    /// Start the file with `#:schema REL` (the path of schema/layout.schema.json relative to
-    /// the output), for editors and the shipped-layout tests.
-    #[arg(long, value_name = "REL")]
-    pub schema_ref: Option<String>,
-    /// Read the compiled layout from BTF (/sys/kernel/btf/vmlinux) instead of a header:
-    /// bitfield units, offsets, widths and holes, like `pahole -C STRUCT`.
-    #[arg(long, value_name = "FILE")]
+    /// Report bitfield placement differences against this kernel's BTF.
     pub btf: Option<PathBuf>,
+    /// Define families for `header` (default for task_struct: PF_=flags PFA_=atomic_flags).
+    pub families: Vec<String>,
 }
 
-/// Options of `check` that hold the layout against a header or a compiled kernel.
-#[derive(Debug, Args, Default)]
-pub struct DriftArgs {
-    /// Drift check: report every difference between the layout and this header.
-    #[arg(long, value_name = "HEADER")]
-    pub header: Option<PathBuf>,
-    /// Drift check against a kernel's BTF (/sys/kernel/btf/vmlinux).
-    #[arg(long, value_name = "FILE")]
-    pub btf: Option<PathBuf>,
-    /// Define families for --header (default for task_struct: PF_=flags PFA_=atomic_flags).
-    #[arg(long = "family", value_name = "PREFIX=WORD")]
-    pub families: Vec<String>,
+/// A generated layout before hand facts: its table, the comment notes at its head and the
+/// words whose `rule` is a guess (name → why).
+#[derive(Debug)]
+pub struct Draft {
+    pub doc: Table,
+    pub notes: Vec<String>,
+    pub guesses: BTreeMap<String, String>,
+}
+
+/// Hand-kept facts to overlay on a [`Draft`]: the facts table, its text and where it came from.
+#[derive(Debug, Clone, Copy)]
+pub struct Hand<'a> {
+    pub table: &'a Table,
+    pub text: &'a str,
+    pub from: &'a str,
 }
 
 /// `include/linux/sched.h` out of `/some/tree/include/linux/sched.h`.
@@ -217,15 +179,28 @@ pub fn import_file(
         return Err(Error::IsDirectory { path: shown });
     }
     let bytes = std::fs::read(path).map_err(|e| Error::io(shown.clone(), e))?;
+    let source_name = source_name.unwrap_or_else(|| default_source_name(path));
+    import_bytes(&bytes, &shown, struct_name, fams, source_name)
+}
+
+/// Import header text read from `shown` (a path, or `<stdin>`).
+pub fn import_bytes(
+    bytes: &[u8],
+    shown: &str,
+    struct_name: &str,
+    fams: Vec<Family>,
+    source_name: String,
+) -> Result<Imported> {
     let opts = Options {
         struct_name: struct_name.to_string(),
         families: fams,
-        source_name: source_name.unwrap_or_else(|| default_source_name(path)),
+        source_name,
     };
-    super::from_header(&bytes, opts).map_err(|m| Error::Usage(format!("{shown}: {m}")))
+    super::from_header(bytes, opts).map_err(|m| Error::Usage(format!("{shown}: {m}")))
 }
 
-fn read_table(p: &Path) -> Result<(Table, String)> {
+/// Read a TOML file as a table (hand facts, a previous layout).
+pub fn read_table(p: &Path) -> Result<(Table, String)> {
     let name = p.display().to_string();
     let text = crate::layout::read_text_file(p)?;
     let t: Table = toml::from_str(&text).map_err(|e| {
@@ -236,35 +211,9 @@ fn read_table(p: &Path) -> Result<(Table, String)> {
 }
 
 /// Build the layout text for an import plus hand facts; messages for the user go to `log`.
-pub fn layout_text(
-    imp: &Imported,
-    hand: Option<(&Table, &str, &str)>,
-    log: &mut Vec<String>,
-) -> String {
-    let mut doc = emit::to_table(imp);
-    let mut confirmed = std::collections::BTreeSet::new();
-    let mut renamed = BTreeMap::new();
-    if let Some((hand, text, from)) = hand {
-        let guesses = facts::guessed_words(text);
-        let rep = facts::overlay(&mut doc, hand, &guesses);
-        for (a, b) in &rep.renamed {
-            log.push(format!("{from}: bitfield unit `{a}` is named `{b}`"));
-        }
-        for l in rep.lost.iter().chain(rep.overridden.iter()) {
-            log.push(format!("{from}: {l}"));
-        }
-        confirmed = rep.confirmed_rules;
-        renamed = rep.renamed;
-    }
-    let mut guesses = BTreeMap::new();
-    for w in &imp.words {
-        let name = renamed.get(&w.name).unwrap_or(&w.name).clone();
-        if !confirmed.contains(&name) {
-            guesses.insert(name, w.guess.why.clone());
-        }
-    }
+pub fn layout_text(imp: &Imported, hand: Option<Hand<'_>>, log: &mut Vec<String>) -> String {
     let facts_note = match hand {
-        Some((_, _, from)) if !from.is_empty() => format!(" plus the hand facts in {from}"),
+        Some(h) if !h.from.is_empty() => format!(" plus the hand facts in {}", h.from),
         _ => String::new(),
     };
     let mut notes = vec![format!(
@@ -281,6 +230,45 @@ pub fn layout_text(
         ));
     }
     notes.extend(not_flags_note(imp));
+    let guesses = imp
+        .words
+        .iter()
+        .map(|w| (w.name.clone(), w.guess.why.clone()))
+        .collect();
+    let draft = Draft {
+        doc: emit::to_table(imp),
+        notes,
+        guesses,
+    };
+    with_facts(draft, hand, log)
+}
+
+/// Overlay hand facts (if any) on a draft and render it; messages for the user go to `log`.
+pub fn with_facts(draft: Draft, hand: Option<Hand<'_>>, log: &mut Vec<String>) -> String {
+    let Draft {
+        mut doc,
+        notes,
+        guesses,
+    } = draft;
+    let mut confirmed = std::collections::BTreeSet::new();
+    let mut renamed = BTreeMap::new();
+    if let Some(h) = hand {
+        let previous = facts::guessed_words(h.text);
+        let rep = facts::overlay(&mut doc, h.table, &previous);
+        for (a, b) in &rep.renamed {
+            log.push(format!("{}: bitfield unit `{a}` is named `{b}`", h.from));
+        }
+        for l in rep.lost.iter().chain(rep.overridden.iter()) {
+            log.push(format!("{}: {l}", h.from));
+        }
+        confirmed = rep.confirmed_rules;
+        renamed = rep.renamed;
+    }
+    let guesses: BTreeMap<String, String> = guesses
+        .into_iter()
+        .map(|(name, why)| (renamed.get(&name).unwrap_or(&name).clone(), why))
+        .filter(|(name, _)| !confirmed.contains(name))
+        .collect();
     emit::render(&doc, &notes, &guesses)
 }
 
@@ -334,125 +322,4 @@ fn not_flags_note(imp: &Imported) -> Option<String> {
             lines.join("\n")
         )
     })
-}
-
-pub fn run_import(args: &ImportArgs) -> Result<ExitCode> {
-    if let Some(btf) = &args.btf {
-        return super::btf::run_import(btf, &args.struct_name, args.output.as_deref(), args.force);
-    }
-    let fams = families(&args.families, &args.struct_name)?;
-    let mut more: Vec<(PathBuf, String, bool)> = args
-        .more
-        .iter()
-        .map(|p| (p.clone(), default_source_name(p), true))
-        .collect();
-    let mut main_defines = true;
-    let (header, source_name) = match (&args.tree, &args.header) {
-        (Some(tree), None) => {
-            let TreeHeaders {
-                main,
-                main_defines: defines,
-                extra,
-            } = tree_headers(tree, &args.struct_name)?;
-            main_defines = defines;
-            more.extend(
-                extra
-                    .into_iter()
-                    .map(|(p, defines)| (tree.join(&p), p, defines)),
-            );
-            (tree.join(&main), args.source_name.clone().unwrap_or(main))
-        }
-        (_, Some(h)) => (
-            h.clone(),
-            args.source_name
-                .clone()
-                .unwrap_or_else(|| default_source_name(h)),
-        ),
-        (None, None) => {
-            return Err(Error::Usage(
-                "a HEADER, --tree DIR or --btf FILE is needed".into(),
-            ));
-        }
-    };
-    let imp = import_files(
-        &header,
-        source_name,
-        &more,
-        &args.struct_name,
-        fams,
-        main_defines,
-    )?;
-    let shown = header.display().to_string();
-    let mut log = imp.warning_lines(&shown);
-    let schema_line = args
-        .schema_ref
-        .as_ref()
-        .map_or(String::new(), |r| format!("#:schema {r}\n"));
-
-    let text = if let Some(old) = &args.extract_facts {
-        let (layout, _) = read_table(old)?;
-        let doc = emit::to_table(&imp);
-        let (hand, notes) = facts::extract(&doc, &layout);
-        for n in notes {
-            log.push(format!("{}: {n}", old.display()));
-        }
-        emit::render(
-            &hand,
-            &[format!(
-                "Hand-kept facts for {}: overlay with `flagplan import HEADER --facts THIS`.",
-                imp.options.source_name
-            )],
-            &BTreeMap::new(),
-        )
-    } else {
-        // Hand facts: the facts file, else the existing output file (re-import).
-        let existing = match (&args.output, args.force && !args.no_merge) {
-            (Some(o), true) if o.is_file() => Some(read_table(o)?),
-            _ => None,
-        };
-        if let (Some(o), false) = (&args.output, args.force)
-            && o.exists()
-        {
-            return Err(Error::WouldClobber {
-                path: o.display().to_string(),
-            });
-        }
-        let given = match &args.facts {
-            Some(f) => Some(read_table(f)?),
-            None => None,
-        };
-        let from = match (&args.facts, &args.output) {
-            (Some(f), _) => f.display().to_string(),
-            (None, Some(o)) => o.display().to_string(),
-            _ => String::new(),
-        };
-        let hand = given.as_ref().or(existing.as_ref());
-        layout_text(
-            &imp,
-            hand.map(|(t, txt)| (t, txt.as_str(), from.as_str())),
-            &mut log,
-        )
-    };
-    let text = format!("{schema_line}{text}");
-    let mut err = std::io::stderr().lock();
-    for l in &log {
-        let _ = writeln!(err, "{l}");
-    }
-    match &args.output {
-        Some(o) => {
-            crate::fsutil::write_atomic(o, text.as_bytes(), args.force)?;
-            let _ = writeln!(
-                err,
-                "wrote {} ({} words, {} flags, {} warnings)",
-                o.display(),
-                imp.words.len(),
-                imp.flags.len(),
-                imp.warnings.len()
-            );
-        }
-        None => {
-            crate::cli::print(&text)?;
-        }
-    }
-    Ok(ExitCode::SUCCESS)
 }

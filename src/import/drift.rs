@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::Imported;
-use super::cmd::DriftArgs;
+use super::cmd::DriftTargets;
 use crate::check::{Finding, Report};
 use crate::error::Result;
 use crate::guard::Guard;
@@ -13,7 +13,7 @@ use crate::model::{Kind, Layout, Loc, Sources};
 use crate::rules::RuleId;
 
 /// Run the drift checks `args` asks for and add their findings to `report`.
-pub fn add_to_report(args: &DriftArgs, loaded: &mut Loaded, report: &mut Report) -> Result<()> {
+pub fn add_to_report(args: &DriftTargets, loaded: &mut Loaded, report: &mut Report) -> Result<()> {
     let mut found = Vec::new();
     if let Some(h) = &args.header {
         let fams = super::cmd::families(&args.families, &loaded.layout.struct_name)?;

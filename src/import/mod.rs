@@ -7,9 +7,9 @@
 
 pub mod btf;
 pub mod cmd;
-pub mod drift;
+pub(crate) mod drift;
 pub mod emit;
-pub mod facts;
+pub(crate) mod facts;
 pub mod family;
 pub mod known;
 

@@ -1,18 +1,18 @@
 //! Renderers: turn a check [`Report`](crate::check::Report) into text, JSON, SARIF, GitHub annotations, mail text or SVG.
 
-pub mod github;
-pub mod json;
-pub mod mail;
-pub mod sarif;
-pub mod short;
+pub(crate) mod github;
+pub(crate) mod json;
+pub(crate) mod mail;
+pub(crate) mod sarif;
+pub(crate) mod short;
 pub mod svg;
-pub mod text;
+pub(crate) mod text;
 
 use crate::check::Finding;
 use crate::model::Sources;
 
 /// Output format of `check` (and `suggest`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     /// Occupancy tables and caret diagnostics for people.
     Text,

@@ -42,10 +42,16 @@ fn line(a: &Access) -> String {
     s
 }
 
-/// Scan `src` with the base layout and add the evidence findings to `report`.
-pub fn add_findings(loaded: &Loaded, report: &mut Report, name: &str, src: &Path) -> Result<()> {
-    let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let ev = super::scan(&loaded.layout, name, src, progress)?;
+/// Scan `src` with the base layout and add the evidence findings to `report` (`opts`: progress bar,
+/// timings).
+pub fn add_findings(
+    loaded: &Loaded,
+    report: &mut Report,
+    name: &str,
+    src: &Path,
+    opts: super::ScanOptions,
+) -> Result<()> {
+    let ev = super::scan(&loaded.layout, name, src, opts)?;
     let mut found = judge(&report.result, &ev);
     for f in &mut found {
         if let Some(w) = report.result.waivers.iter().find(|w| {

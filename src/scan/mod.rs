@@ -12,15 +12,14 @@
 //!    two levels), quiescent functions from the layout make non-current writes `remote-stopped`.
 
 pub mod classify;
-pub mod cli;
 pub mod evidence;
-pub mod judge;
+pub(crate) mod judge;
 pub mod lexer;
 pub mod names;
-pub mod parse;
+pub(crate) mod parse;
 pub mod report;
-pub mod update;
-pub mod walk;
+pub(crate) mod update;
+pub(crate) mod walk;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -34,8 +33,17 @@ pub use evidence::{Access, Evidence, ScanContext};
 use classify::{FileScan, scan_file};
 use names::{Helper, HelperRecv, Names};
 
+/// How a scan reports on itself while it runs (decided by the command layer).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ScanOptions {
+    /// Show a progress bar on standard error.
+    pub progress: bool,
+    /// Print phase timings on standard error (`FLAGPLAN_TIMING`).
+    pub timing: bool,
+}
+
 /// Build the name table for `root` (TASK_PFA helpers and helpers from header bodies).
-pub fn names_for(layout: &Layout, root: &Path, progress: bool) -> Result<Names> {
+pub fn names_for(layout: &Layout, root: &Path, opts: ScanOptions) -> Result<Names> {
     let mut names = Names::from_layout(layout);
     let sched = root.join("include/linux/sched.h");
     if let Ok(text) = std::fs::read(&sched) {
@@ -59,7 +67,6 @@ pub fn names_for(layout: &Layout, root: &Path, progress: bool) -> Result<Names> 
         // Not a kernel tree layout: look for helpers in every header of the tree.
         dirs.push(root.to_path_buf());
     }
-    let _ = progress;
     let mut search: Vec<String> = names.patterns();
     for _round in 0..4 {
         if search.is_empty() {
@@ -81,7 +88,7 @@ pub fn names_for(layout: &Layout, root: &Path, progress: bool) -> Result<Names> 
             }
         })?;
         let mut found = found.into_inner().unwrap_or_default();
-        if std::env::var_os("FLAGPLAN_TIMING").is_some() {
+        if opts.timing {
             eprintln!(
                 "helper round {_round}: {} names searched, {} helper bodies",
                 search.len(),
@@ -109,7 +116,12 @@ pub fn names_for(layout: &Layout, root: &Path, progress: bool) -> Result<Names> 
 }
 
 /// Scan the tree at `root` for every access to every flag of `layout`.
-pub fn scan(layout: &Layout, layout_name: &str, root: &Path, progress: bool) -> Result<Evidence> {
+pub fn scan(
+    layout: &Layout,
+    layout_name: &str,
+    root: &Path,
+    opts: ScanOptions,
+) -> Result<Evidence> {
     if !root.is_dir() {
         return Err(Error::Usage(format!(
             "{}: not a directory (give the root of a source tree)",
@@ -117,8 +129,8 @@ pub fn scan(layout: &Layout, layout_name: &str, root: &Path, progress: bool) -> 
         )));
     }
     let t0 = std::time::Instant::now();
-    let names = names_for(layout, root, progress)?;
-    let timing = std::env::var_os("FLAGPLAN_TIMING").is_some();
+    let names = names_for(layout, root, opts)?;
+    let timing = opts.timing;
     if timing {
         eprintln!(
             "helpers: {:?} ({} names)",
@@ -128,7 +140,7 @@ pub fn scan(layout: &Layout, layout_name: &str, root: &Path, progress: bool) -> 
     }
     let ac = walk::Matcher::new(&names.patterns())?;
     let stats = walk::WalkStats::default();
-    let bar = progress.then(|| {
+    let bar = opts.progress.then(|| {
         let b = indicatif::ProgressBar::new_spinner();
         b.set_style(
             indicatif::ProgressStyle::with_template("{spinner} scanned {pos} files ({per_sec})")

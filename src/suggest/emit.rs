@@ -1,4 +1,4 @@
-//! `--emit-plan FILE`: the suggestion as a plan file that `flagplan check FILE` accepts and passes.
+//! `suggest -o FILE`: the suggestion as a plan file that `flagplan check FILE` accepts and passes.
 //!
 //! The plan names its base by a path relative to the plan file (or `builtin:NAME`), holds one
 //! `[[proposal]]` per flag in the order the planner applied them, with the bit it chose, and is
@@ -32,7 +32,7 @@ pub fn base_for(input: &Input, plan: &Path) -> Result<String> {
     match input {
         Input::Builtin(n) => Ok(format!("builtin:{n}")),
         Input::Stdin => Err(Error::Usage(
-            "--emit-plan needs the layout as a file or --builtin, not standard input (a plan names its base)"
+            "--output needs the layout as a file or --builtin, not standard input (a plan names its base)"
                 .into(),
         )),
         Input::Path(p) => {
@@ -195,7 +195,7 @@ pub fn write(
 ) -> Result<()> {
     if !base_layout.proposals.is_empty() {
         return Err(Error::Usage(
-            "--emit-plan works on a layout without proposals; run suggest on the plan's base layout"
+            "--output works on a layout without proposals; run suggest on the plan's base layout"
                 .into(),
         ));
     }

@@ -522,6 +522,7 @@ pub fn solve(a: &Analysis, w: usize, n: u32) -> crate::error::Result<FreePlan> {
                     .map(|(i, bit)| super::At {
                         flag: layout.flags[i].current_name().to_string(),
                         bit,
+                        from_bit: layout.flags[i].bit,
                     })
                     .collect(),
                 cost: c,

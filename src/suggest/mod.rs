@@ -7,12 +7,12 @@
 //! Movable units are the connected components of the layout's groups (two groups sharing a flag
 //! must all share one word, so they travel together); a flag in no group is a unit of its own.
 
-pub mod cmd;
 pub mod emit;
 pub mod free;
-pub mod render;
+pub(crate) mod render;
+pub(crate) mod request;
 
-pub use cmd::{SuggestArgs, run};
+pub use request::{Answer, Request, answer};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -24,13 +24,6 @@ use crate::error::{Error, Result};
 use crate::guard::{Guard, worst_case_sum};
 use crate::model::{Context, Flag, Kind, Layout, Loc, Origin, ProposalOp, Word, Writer};
 use crate::rules::RuleId;
-
-/// Output format of `suggest`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum SuggestFormat {
-    Text,
-    Json,
-}
 
 /// A set of flags that must move together: a connected component of the groups.
 #[derive(Clone, Debug)]
@@ -839,6 +832,9 @@ fn best_dests(
 pub struct At {
     pub flag: String,
     pub bit: u32,
+    /// The flag's bit in the word it leaves (for moves of existing flags).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_bit: Option<u32>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -968,6 +964,7 @@ pub fn rank_flag(a: &Analysis, name: &str) -> Result<FlagRanking> {
                 .map(|&(i, bit)| At {
                     flag: layout.flags[i].current_name().to_string(),
                     bit,
+                    from_bit: layout.flags[i].bit,
                 })
                 .collect(),
             left: a.occ[d].free.saturating_sub(a.units[u].size),
@@ -1199,6 +1196,7 @@ pub fn place_new(a: &Analysis, nf: &NewFlag) -> Result<NewPlacement> {
                 bits: vec![At {
                     flag: nf.name.clone(),
                     bit,
+                    from_bit: None,
                 }],
                 left,
                 reasons,

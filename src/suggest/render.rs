@@ -202,21 +202,20 @@ pub fn free_text(p: &FreePlan) -> String {
         s.push_str("\nmoves, in order:\n");
     }
     for m in &p.moves {
-        let bits: Vec<String> = m
-            .bits
-            .iter()
-            .map(|x| format!("{}@{}", x.flag, x.bit))
-            .collect();
-        s.push_str(&format!(
-            "  {} -> {}{}\n",
-            bits.join(" "),
-            m.to,
-            if m.groups.is_empty() {
-                String::new()
-            } else {
-                format!("  (group {})", m.groups.join(", "))
-            }
-        ));
+        let group = if m.groups.is_empty() {
+            String::new()
+        } else {
+            format!("  (group {})", m.groups.join(", "))
+        };
+        for at in &m.bits {
+            let from = at
+                .from_bit
+                .map_or_else(|| p.word.clone(), |b| format!("{} bit {b}", p.word));
+            s.push_str(&format!(
+                "  {} ({from}) -> {} bit {}{group}\n",
+                at.flag, m.to, at.bit
+            ));
+        }
     }
     if !p.held.is_empty() {
         s.push_str("\nwhat holds the rest:\n");

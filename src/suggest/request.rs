@@ -1,70 +1,54 @@
-//! The `suggest` subcommand: arguments, dispatch, output and exit codes.
+//! A `suggest` request (rank a flag, free bits, place a new flag, or the overview) and its answer.
 
-use crate::cli::print;
-use std::path::PathBuf;
-use std::process::ExitCode;
+use super::emit::Step;
+use super::{Analysis, NewFlag, free, overview, place_new, rank_flag, render};
+use crate::error::Result;
+use crate::model::Layout;
 
-use clap::Args;
-
-use super::emit::{self, Step};
-use super::{Analysis, NewFlag, SuggestFormat, free, overview, place_new, rank_flag, render};
-use crate::cli::LayoutArg;
-use crate::error::{Error, Result};
-use crate::layout;
-
-#[derive(Debug, Args)]
-pub struct SuggestArgs {
-    #[command(flatten)]
-    pub layout: LayoutArg,
+/// What `suggest` is asked: one of `flag`, `free` (with `from`) or `new`, else the overview.
+#[derive(Debug, Default)]
+pub struct Request {
     /// Rank every word as a destination for this flag (and the group it moves with).
-    #[arg(long, value_name = "NAME", conflicts_with_all = ["free", "new"])]
     pub flag: Option<String>,
-    /// Find the cheapest legal plan that frees N bits of --from WORD.
-    #[arg(long, value_name = "N", requires = "from", conflicts_with = "new")]
+    /// Find the cheapest legal plan that frees N bits of `from`.
     pub free: Option<u32>,
-    /// The word to free bits in (with --free).
-    #[arg(long, value_name = "WORD", requires = "free")]
+    /// The word to free bits in (with `free`).
     pub from: Option<String>,
     /// Find the best word and bit for a new flag.
-    #[arg(long, value_name = "NAME", requires = "writers")]
     pub new: Option<String>,
-    /// Writer contexts of the new flag, comma-separated: current, current-irq,
-    /// current-irq:balanced, remote, remote-stopped.
-    #[arg(long, value_name = "CONTEXTS", value_delimiter = ',', requires = "new")]
+    /// Writer contexts of the new flag.
     pub writers: Vec<String>,
     /// A lock every writer of the new flag holds.
-    #[arg(long, value_name = "LOCK", requires = "new")]
     pub lock: Option<String>,
-    /// A group the new flag joins (it must share that group's word).
-    #[arg(long, value_name = "GROUP", requires = "new")]
+    /// A group the new flag joins.
     pub group: Option<String>,
-    /// The CONFIG guard of the new flag, e.g. CONFIG_PSI.
-    #[arg(long, value_name = "COND", requires = "new")]
+    /// The CONFIG guard of the new flag.
     pub guard: Option<String>,
-    /// A word is crowded when at least PCT% of its bits are used or reserved (or none is free).
-    #[arg(long, value_name = "PCT", default_value_t = 90,
-          value_parser = clap::value_parser!(u32).range(0..=100))]
+    /// A word is crowded when at least this percentage of its bits is used or reserved.
     pub crowded: u32,
-    /// Write the suggestion as a plan file that `flagplan check` passes (--flag, --free, --new).
-    #[arg(long, value_name = "FILE")]
-    pub emit_plan: Option<PathBuf>,
-    /// Overwrite an existing --emit-plan file.
-    #[arg(long, requires = "emit_plan")]
-    pub force: bool,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = SuggestFormat::Text)]
-    pub format: SuggestFormat,
+    /// Render JSON instead of text.
+    pub json: bool,
 }
 
-/// Run `flagplan suggest`. Exit 0 when the request is met, 1 when it cannot be (no legal
-/// destination, fewer bits than asked), 2 on bad input (through `Err`).
-pub fn run(args: &SuggestArgs) -> Result<ExitCode> {
-    let input = args.layout.input()?;
-    let loaded = layout::load(&input)?;
-    let name = input.display();
-    let a = Analysis::new(loaded.layout.clone());
+/// The answer to a [`Request`]: its rendering, whether it was met, and the plan it implies.
+#[derive(Debug)]
+pub struct Answer {
+    /// Text or JSON for standard output.
+    pub out: String,
+    /// The request is met (a legal destination exists, enough bits were freed).
+    pub ok: bool,
+    /// The moves or additions of the plan this answer implies (none for the overview).
+    pub steps: Vec<Step>,
+    /// Comment lines for the head of a plan file written from this answer.
+    pub header: Vec<String>,
+}
+
+/// Answer `args` about `layout` (read from `name`). Not met (`ok == false`) when there is no legal
+/// destination or fewer bits can be freed than asked; bad names are errors.
+pub fn answer(layout: &Layout, name: &str, args: &Request) -> Result<Answer> {
+    let a = Analysis::new(layout.clone());
     let sname = a.layout().struct_name.clone();
-    let json = args.format == SuggestFormat::Json;
+    let json = args.json;
     let cmdline = |what: String| format!("Written by `flagplan suggest {what}` on {name}.");
 
     let (out, ok, steps, header): (String, bool, Vec<Step>, Vec<String>) = if let Some(flag) =
@@ -72,7 +56,7 @@ pub fn run(args: &SuggestArgs) -> Result<ExitCode> {
     {
         let r = rank_flag(&a, flag)?;
         let out = if json {
-            render::json("flag", &name, &sname, &r)
+            render::json("flag", name, &sname, &r)
         } else {
             render::flag_text(&r)
         };
@@ -105,7 +89,7 @@ pub fn run(args: &SuggestArgs) -> Result<ExitCode> {
         let w = a.word_named(from)?;
         let p = free::solve(&a, w, n)?;
         let out = if json {
-            render::json("free", &name, &sname, &p)
+            render::json("free", name, &sname, &p)
         } else {
             render::free_text(&p)
         };
@@ -148,7 +132,7 @@ pub fn run(args: &SuggestArgs) -> Result<ExitCode> {
         )?;
         let r = place_new(&a, &nf)?;
         let out = if json {
-            render::json("new", &name, &sname, &r)
+            render::json("new", name, &sname, &r)
         } else {
             render::new_text(&r)
         };
@@ -171,41 +155,19 @@ pub fn run(args: &SuggestArgs) -> Result<ExitCode> {
         ];
         (out, !r.legal.is_empty(), steps, header)
     } else {
-        if args.emit_plan.is_some() {
-            return Err(Error::Usage(
-                "--emit-plan needs --flag, --free or --new: the overview is not a plan".into(),
-            ));
-        }
         let o = overview(&a, args.crowded);
         let out = if json {
-            render::json("overview", &name, &sname, &o)
+            render::json("overview", name, &sname, &o)
         } else {
-            render::overview_text(&o, &name, &sname)
+            render::overview_text(&o, name, &sname)
         };
         (out, true, Vec::new(), Vec::new())
     };
 
-    if let Some(path) = &args.emit_plan {
-        if steps.is_empty() {
-            return Err(Error::Usage(format!(
-                "{}: not written: there is no legal plan to emit",
-                path.display()
-            )));
-        }
-        emit::write(&input, &loaded.layout, path, args.force, &header, &steps)?;
-        if !json {
-            eprintln!(
-                "wrote {} ({} proposal{})",
-                path.display(),
-                steps.len(),
-                super::plural(steps.len() as u32)
-            );
-        }
-    }
-    print(&out)?;
-    Ok(if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
+    Ok(Answer {
+        out,
+        ok,
+        steps,
+        header,
     })
 }

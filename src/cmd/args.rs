@@ -1,0 +1,115 @@
+//! Argument groups every subcommand spells the same way: the layout, the source tree, the output
+//! file and the output formats.
+
+use std::path::{Path, PathBuf};
+
+use clap::builder::PossibleValue;
+use clap::{Args, ValueEnum};
+
+use crate::error::{Error, Result};
+use crate::layout::Input;
+use crate::render::Format;
+
+/// Which layout to read: a path, `-` for standard input, or a built-in.
+#[derive(Debug, Args, Default)]
+pub struct LayoutArg {
+    /// Layout or plan file (`-` for stdin). Default: ./layout.toml, else the newest built-in.
+    pub layout: Option<PathBuf>,
+    /// Use a built-in layout (see `flagplan layouts`).
+    #[arg(long, value_name = "NAME", conflicts_with = "layout")]
+    pub builtin: Option<String>,
+}
+
+impl LayoutArg {
+    /// The layout named by the arguments, else `./layout.toml`, else the newest built-in.
+    pub fn input(&self) -> Result<Input> {
+        if let Some(p) = &self.layout {
+            return Ok(path_input(p));
+        }
+        if let Some(b) = &self.builtin {
+            crate::builtin::get(b)?;
+            return Ok(Input::Builtin(b.clone()));
+        }
+        let local = PathBuf::from("layout.toml");
+        if local.exists() {
+            return Ok(Input::Path(local));
+        }
+        crate::builtin::default_name()
+            .map(|n| Input::Builtin(n.to_string()))
+            .ok_or_else(|| {
+                Error::Usage("no layout given and no built-in layout in this build".into())
+            })
+    }
+}
+
+/// A path argument where `-` means standard input.
+pub fn path_input(p: &Path) -> Input {
+    if p.as_os_str() == "-" {
+        Input::Stdin
+    } else {
+        Input::Path(p.to_path_buf())
+    }
+}
+
+/// Where a written file goes: `-o/--output FILE`, never over an existing file without `--force`.
+#[derive(Debug, Args, Default)]
+pub struct OutputArg {
+    /// Write the output to FILE (atomically) instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace an existing --output file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+impl OutputArg {
+    /// `--force` means nothing without a file to write.
+    pub fn check(&self) -> Result<()> {
+        if self.force && self.output.is_none() {
+            return Err(Error::Usage("--force needs -o/--output FILE".into()));
+        }
+        Ok(())
+    }
+
+    /// Write `text` to the output file, or to standard output when none is given.
+    pub fn write(&self, text: &str) -> Result<()> {
+        match &self.output {
+            Some(path) => crate::fsutil::write_atomic(path, text.as_bytes(), self.force),
+            None => super::print(text),
+        }
+    }
+}
+
+impl ValueEnum for Format {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[
+            Format::Text,
+            Format::Json,
+            Format::Sarif,
+            Format::Github,
+            Format::Short,
+            Format::Svg,
+        ]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        let (name, help) = match self {
+            Format::Text => ("text", "Occupancy tables and caret diagnostics for people"),
+            Format::Json => ("json", "Versioned JSON (see docs/format.md)"),
+            Format::Sarif => ("sarif", "SARIF 2.1.0 for code-scanning upload"),
+            Format::Github => ("github", "GitHub workflow annotations"),
+            Format::Short => ("short", "One line per finding, checkpatch style"),
+            Format::Svg => ("svg", "A picture: each word as a row of cells"),
+        };
+        Some(PossibleValue::new(name).help(help))
+    }
+}
+
+/// `--format` of the commands whose output is for people or for programs only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TextOrJson {
+    /// Plain text for people.
+    Text,
+    /// Versioned JSON.
+    Json,
+}
