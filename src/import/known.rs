@@ -23,6 +23,8 @@ pub struct KnownWord {
     pub define_headers: &'static [&'static str],
     /// Headers read only for values and typedefs.
     pub context_headers: &'static [&'static str],
+    /// What an import of this word leaves out.
+    pub note: Option<&'static str>,
 }
 
 impl KnownWord {
@@ -56,6 +58,7 @@ pub const WORDS: &[KnownWord] = &[
         struct_header: "include/linux/sched.h",
         define_headers: &[],
         context_headers: TYPES,
+        note: None,
     },
     KnownWord {
         struct_name: "task_struct",
@@ -65,6 +68,7 @@ pub const WORDS: &[KnownWord] = &[
         struct_header: "include/linux/sched.h",
         define_headers: &[],
         context_headers: TYPES,
+        note: None,
     },
     KnownWord {
         struct_name: "mm_struct",
@@ -74,6 +78,7 @@ pub const WORDS: &[KnownWord] = &[
         struct_header: "include/linux/mm_types.h",
         define_headers: &["include/linux/sched/coredump.h"],
         context_headers: TYPES,
+        note: None,
     },
     KnownWord {
         struct_name: "vm_area_struct",
@@ -83,6 +88,7 @@ pub const WORDS: &[KnownWord] = &[
         struct_header: "include/linux/mm_types.h",
         define_headers: &["include/linux/mm.h"],
         context_headers: TYPES,
+        note: None,
     },
     KnownWord {
         struct_name: "page",
@@ -92,6 +98,9 @@ pub const WORDS: &[KnownWord] = &[
         struct_header: "include/linux/mm_types.h",
         define_headers: &["include/linux/page-flags.h"],
         context_headers: TYPES,
+        note: Some(
+            "free bits are an upper bound: the section, node, zone, last_cpupid, KASAN tag and LRU generation fields are packed down from the top bit (include/linux/page-flags-layout.h, include/linux/mmzone.h) with widths from Kconfig integers; on x86_64 with NODES_SHIFT=10 and NR_CPUS=8192 they take every bit the flags leave (docs/words.md)",
+        ),
     },
     KnownWord {
         struct_name: "file",
@@ -101,6 +110,7 @@ pub const WORDS: &[KnownWord] = &[
         struct_header: "include/linux/fs.h",
         define_headers: &[],
         context_headers: TYPES,
+        note: None,
     },
 ];
 
