@@ -314,8 +314,11 @@ pub mod source {
     use crate::layout::{self, Input};
     use crate::model::Layout;
 
+    /// Layouts by the name they were read from.
+    pub type Named = Vec<(String, Layout)>;
+
     /// The built-in layouts whose names start with `prefix` (`linux-6.1`).
-    pub fn builtins(prefix: &str) -> Result<Vec<(String, Layout)>> {
+    pub fn builtins(prefix: &str) -> Result<Named> {
         let mut out = Vec::new();
         for name in crate::builtin::names().filter(|n| n.starts_with(prefix)) {
             let loaded = layout::load(&Input::Builtin(name.to_string()))?;
@@ -326,7 +329,7 @@ pub mod source {
 
     /// Import every known flag word from the kernel tree `tree` (headers only: no writers).
     /// Returns the layouts and the import warnings as `file:line: warning: ...` lines.
-    pub fn tree(tree: &Path) -> Result<(Vec<(String, Layout)>, Vec<String>)> {
+    pub fn tree(tree: &Path) -> Result<(Named, Vec<String>)> {
         let mut out = Vec::new();
         let mut warnings = Vec::new();
         for s in import::known::structs() {
