@@ -105,6 +105,13 @@ rules! {
         example: "[[word]]\nname = \"f_mode\"\nrule = \"unpublished\"\n...\n[[flag.writer]]\ncontext = \"current\"   # sets FMODE_X on an open file",
         fix: "Set the bit during open (record the writer as `context = \"unpublished\"`), or move the flag to a word whose rule admits writes after publication (an `atomic` word, or one under a lock).",
     },
+    BeyondNarrowWidth => {
+        id: "beyond-32-bit", severity: Error,
+        summary: "a flag at bit 32 or above of an `unsigned long` word is not limited to 64-bit kernels",
+        explain: "`unsigned long` has 32 bits on 32-bit kernels. A flag at bit 32 or above (`VM_HIGH_ARCH_0` = BIT(32)) only exists where the word is 64 bits wide, so its definition must sit under a guard that rules out 32-bit kernels (`CONFIG_64BIT`, or an option only 64-bit architectures select, such as `CONFIG_ARCH_USES_HIGH_VMA_FLAGS`). Otherwise `1UL << 32` is undefined on 32-bit builds and the flag silently vanishes or aliases bit 0.",
+        example: "[[word]]\nname = \"vm_flags\"\ntype = \"unsigned long\"\n[[flag]]\nname = \"VM_NEW\"\nword = \"vm_flags\"\nbit = 38   # no guard",
+        fix: "Put the flag under `#ifdef CONFIG_64BIT` (guard = \"CONFIG_64BIT\"), pick a free bit below 32, or waive with the Kconfig reason its guard implies 64-bit.",
+    },
     DuplicateName => {
         id: "duplicate-name", severity: Error,
         summary: "two words, flags or groups share one name",

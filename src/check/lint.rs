@@ -205,6 +205,43 @@ fn duplicates(layout: &Layout, where_: &dyn Fn(&Flag) -> Loc, out: &mut Vec<Find
     }
 }
 
+/// A flag at bit 32 or above of an `unsigned long` word exists only on 64-bit kernels: its
+/// guard must rule out 32-bit ones (`CONFIG_64BIT`), or a waiver must say why it does.
+fn beyond_32_bit(
+    f: &Flag,
+    word: &Word,
+    mk: &dyn Fn(RuleId, String) -> Finding,
+    out: &mut Vec<Finding>,
+) {
+    let narrow = word
+        .ctype
+        .as_deref()
+        .and_then(crate::import::width_32)
+        .unwrap_or(word.width);
+    let Some(b) = f.bit.filter(|&b| b >= narrow && b < word.width) else {
+        return;
+    };
+    let on_32 = crate::census::Config {
+        fixed: [("CONFIG_64BIT".to_string(), false)].into_iter().collect(),
+    };
+    if on_32.admits(&f.guard) {
+        let name = f.current_name();
+        out.push(mk(
+            RuleId::BeyondNarrowWidth,
+            format!(
+                "`{name}` uses bit {b} of `{}` ({}), which has {narrow} bits on 32-bit kernels, and {} does not exclude them",
+                word.name,
+                word.ctype.as_deref().unwrap_or("?"),
+                if f.guard.is_always() {
+                    "no guard".to_string()
+                } else {
+                    format!("its guard `{}`", f.guard)
+                }
+            ),
+        ));
+    }
+}
+
 fn position(f: &Flag, word: &Word, loc: &Loc, out: &mut Vec<Finding>) {
     let name = f.current_name();
     let mk = |rule: RuleId, msg: String| {
@@ -248,6 +285,7 @@ fn position(f: &Flag, word: &Word, loc: &Loc, out: &mut Vec<Finding>) {
                     ),
                 ));
             }
+            beyond_32_bit(f, word, &mk, out);
         }
         Kind::Bitfield => {
             if let (Some(d), Some(b), Origin::Declared) = (f.declared_bit, f.bit, &f.origin)
