@@ -229,13 +229,13 @@ fn beyond_32_bit(
         out.push(mk(
             RuleId::BeyondNarrowWidth,
             format!(
-                "`{name}` uses bit {b} of `{}` ({}), which has {narrow} bits on 32-bit kernels, and {} does not exclude them",
+                "`{name}` uses bit {b} of `{}` ({}), which has {narrow} bits on 32-bit kernels; {} rules them out",
                 word.name,
                 word.ctype.as_deref().unwrap_or("?"),
                 if f.guard.is_always() {
                     "no guard".to_string()
                 } else {
-                    format!("its guard `{}`", f.guard)
+                    format!("its guard `{}` never", f.guard)
                 }
             ),
         ));
