@@ -106,7 +106,7 @@ rules! {
         fix: "Set the bit during open (record the writer as `context = \"unpublished\"`), or move the flag to a word whose rule admits writes after publication (an `atomic` word, or one under a lock).",
     },
     BeyondNarrowWidth => {
-        id: "beyond-32-bit", severity: Error,
+        id: "high-bit-not-guarded", severity: Error,
         summary: "a flag at bit 32 or above of an `unsigned long` word is not limited to 64-bit kernels",
         explain: "`unsigned long` has 32 bits on 32-bit kernels. A flag at bit 32 or above (`VM_HIGH_ARCH_0` = BIT(32)) only exists where the word is 64 bits wide, so its definition must sit under a guard that rules out 32-bit kernels (`CONFIG_64BIT`, or an option only 64-bit architectures select, such as `CONFIG_ARCH_USES_HIGH_VMA_FLAGS`). Otherwise `1UL << 32` is undefined on 32-bit builds and the flag silently vanishes or aliases bit 0.",
         example: "[[word]]\nname = \"vm_flags\"\ntype = \"unsigned long\"\n[[flag]]\nname = \"VM_NEW\"\nword = \"vm_flags\"\nbit = 38   # no guard",
