@@ -11,5 +11,11 @@ args=(-N -i --warmup 20 --runs 200 "$bin --version")
 for name in $($bin layouts | cut -f1 | sed 's/ (default)//'); do
   args+=("$bin check --builtin $name --format json")
 done
+args+=("$bin check examples/memalloc-2020.toml")
+# BASELINE=path/to/an/older/flagplan times it side by side in the same run.
+if [ -n "${BASELINE:-}" ]; then
+  args+=("$BASELINE --version" "$BASELINE check --builtin linux-6.1 --format json"
+         "$BASELINE check examples/memalloc-2020.toml")
+fi
 hyperfine "${args[@]}"
 cargo bench --bench check

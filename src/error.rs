@@ -24,6 +24,16 @@ pub enum Error {
     },
     #[error("{path}: is a directory, not a file")]
     IsDirectory { path: String },
+    #[error(
+        "{path}: not a regular file ({kind}); flagplan reads regular files, and a pipe as `-` or /dev/stdin"
+    )]
+    NotRegular { path: String, kind: &'static str },
+    #[error(
+        "{path}: larger than the {limit} input limit (raise it with --max-input-size or FLAGPLAN_MAX_INPUT_SIZE)"
+    )]
+    TooLarge { path: String, limit: String },
+    #[error("{path}: cannot write: directory `{dir}` does not exist")]
+    NoSuchDirectory { path: String, dir: String },
     #[error("{path}:{line}:{col}: not UTF-8 text (invalid byte at offset {offset})")]
     NotUtf8 {
         path: String,
@@ -53,6 +63,28 @@ impl Error {
         Error::Io {
             path: path.into(),
             source,
+        }
+    }
+
+    /// `file`, `line`, `column` of the error, when it points into a file.
+    pub fn position(&self) -> Option<(&str, usize, usize)> {
+        match self {
+            Error::Input(ie) => Some((ie.file.as_str(), ie.line, ie.col)),
+            Error::NotUtf8 {
+                path, line, col, ..
+            }
+            | Error::Binary {
+                path, line, col, ..
+            } => Some((path.as_str(), *line, *col)),
+            _ => None,
+        }
+    }
+
+    /// The message without its `file:line:col: ` prefix.
+    pub fn message(&self) -> String {
+        match self {
+            Error::Input(ie) => ie.message.clone(),
+            other => other.to_string(),
         }
     }
 

@@ -6,6 +6,7 @@ pub(crate) mod builtin;
 pub mod census;
 pub mod check;
 pub mod cmd;
+pub(crate) mod config;
 pub mod cread;
 pub mod error;
 pub(crate) mod fsutil;

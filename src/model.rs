@@ -28,6 +28,9 @@ pub struct SourceFile {
     pub name: String,
     pub text: String,
     line_starts: Vec<usize>,
+    /// Where another file names this one (a plan's `base = "..."`), for findings that must land in
+    /// a file of the checked repository when this one is built in or outside it.
+    pub named_at: Option<Loc>,
 }
 
 impl SourceFile {
@@ -38,6 +41,7 @@ impl SourceFile {
             name,
             text,
             line_starts,
+            named_at: None,
         }
     }
 
@@ -143,9 +147,9 @@ impl WordRule {
         }
     }
 
-    /// Does this rule let a writer in `ctx` (holding `lock`, `balanced` for irq) write?
-    /// Returns the rule id that rejects it, or `None` when admitted.
-    pub fn rejects(&self, w: &Writer) -> Option<crate::rules::RuleId> {
+    /// Does this rule let writer `w` write? Lock names are compared as identities through
+    /// `locks` (aliases a layout declares). Returns the rule id that rejects it, or `None`.
+    pub fn rejects(&self, w: &Writer, locks: &LockAliases) -> Option<crate::rules::RuleId> {
         use crate::rules::RuleId;
         // Before the object is published nobody else can see it: any plain write is legal.
         if w.context == Context::Unpublished {
@@ -155,11 +159,21 @@ impl WordRule {
             WordRule::Atomic if w.nonatomic => Some(RuleId::NonatomicPublished),
             WordRule::Atomic => None,
             WordRule::Unpublished => Some(RuleId::WrittenAfterPublish),
-            WordRule::LockWrite(name) => match w.lock.as_deref().map(split_lock_mode) {
-                Some((held, "write" | "")) if held == name => None,
-                Some((held, "read")) if held == name => Some(RuleId::LockHeldForRead),
-                _ => Some(RuleId::LockNotHeld),
-            },
+            WordRule::LockWrite(name) => {
+                let for_write: Vec<String> = w
+                    .locks
+                    .iter()
+                    .filter(|h| matches!(split_lock_mode(h).1, "write" | ""))
+                    .cloned()
+                    .collect();
+                if locks.holds(&for_write, name) {
+                    None
+                } else if locks.holds(&w.locks, name) {
+                    Some(RuleId::LockHeldForRead)
+                } else {
+                    Some(RuleId::LockNotHeld)
+                }
+            }
             WordRule::Current => match w.context {
                 Context::Current | Context::RemoteStopped => None,
                 Context::CurrentIrq if w.balanced => None,
@@ -168,7 +182,7 @@ impl WordRule {
                 Context::Unpublished => None,
             },
             WordRule::Lock(name) => {
-                if w.lock.as_deref() == Some(name.as_str()) {
+                if locks.holds(&w.locks, name) {
                     None
                 } else {
                     Some(RuleId::LockNotHeld)
@@ -254,6 +268,8 @@ pub struct Word {
     pub ctype: Option<String>,
     pub kind: Kind,
     pub rule: WordRule,
+    /// Where user space sees the word's raw value (e.g. field 9 of /proc/PID/stat), if it does.
+    pub user_visible: Option<String>,
     pub doc: Option<String>,
     pub source: Option<String>,
     pub loc: Loc,
@@ -265,10 +281,135 @@ pub struct Writer {
     pub balanced: bool,
     /// A non-atomic write of an atomic word (`__SetPageX`, `__set_bit`).
     pub nonatomic: bool,
-    pub lock: Option<String>,
+    /// Every lock the writer holds, as written (resolve through [`LockAliases`]); a
+    /// read-write lock may carry its mode: `NAME, read` / `NAME, write`.
+    pub locks: Vec<String>,
     pub evidence: Vec<String>,
     pub note: Option<String>,
     pub loc: Loc,
+}
+
+impl Writer {
+    /// "remote writer holding p->pi_lock and rq->lock", "balanced current-irq writer".
+    pub fn describe(&self) -> String {
+        let ctx = match (self.context, self.balanced) {
+            (Context::CurrentIrq, true) => "balanced current-irq".to_string(),
+            (c, _) => c.to_string(),
+        };
+        if self.locks.is_empty() {
+            format!("{ctx} writer")
+        } else {
+            format!("{ctx} writer holding {}", self.locks.join(" and "))
+        }
+    }
+}
+
+/// Split the old one-string lock form (`"idle->pi_lock and rq->lock"`,
+/// `"rq->lock (this_rq_lock_irq)"`) into lock names and the parenthesised annotations.
+pub fn split_lock_text(text: &str) -> (Vec<String>, Vec<String>) {
+    let mut bare = String::new();
+    let mut notes = Vec::new();
+    let mut depth = 0usize;
+    let mut note = String::new();
+    for c in text.chars() {
+        match c {
+            '(' if depth == 0 && !bare.ends_with(|p: char| p.is_alphanumeric() || p == '_') => {
+                depth = 1;
+                note.clear();
+            }
+            '(' if depth > 0 => {
+                depth += 1;
+                note.push(c);
+            }
+            ')' if depth == 1 => {
+                depth = 0;
+                notes.push(note.trim().to_string());
+            }
+            ')' if depth > 1 => {
+                depth -= 1;
+                note.push(c);
+            }
+            _ if depth > 0 => note.push(c),
+            _ => bare.push(c),
+        }
+    }
+    let mut locks: Vec<String> = Vec::new();
+    for part in bare.split(" and ").flat_map(|p| p.split(',')) {
+        let part = normalize_lock(part);
+        match (part.as_str(), locks.last_mut()) {
+            ("", _) => {}
+            // `NAME, read` / `NAME, write`: the mode of the lock before it.
+            ("read" | "write", Some(prev)) if !prev.contains(',') => {
+                *prev = format!("{prev}, {part}");
+            }
+            _ => locks.push(part),
+        }
+    }
+    (locks, notes)
+}
+
+fn normalize_lock(name: &str) -> String {
+    name.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A lock a layout declares, with the other names code uses for it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LockDecl {
+    pub name: String,
+    /// Other spellings of the same lock (`rq->__lock`, `__rq_lockp(rq)`), or helpers that take
+    /// it (`task_rq_lock()`; a helper listed under two locks takes both).
+    pub aliases: Vec<String>,
+    pub loc: Loc,
+}
+
+/// Lock identities: every declared name and alias resolves to the set of locks it stands for.
+/// A name nobody declared stands for itself.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LockAliases {
+    names: HashMap<String, Vec<String>>,
+}
+
+impl LockAliases {
+    pub fn new(decls: &[LockDecl]) -> Self {
+        let mut names: HashMap<String, Vec<String>> = HashMap::new();
+        for d in decls {
+            let canon = normalize_lock(&d.name);
+            for n in std::iter::once(&d.name).chain(&d.aliases) {
+                let v = names.entry(normalize_lock(n)).or_default();
+                if !v.contains(&canon) {
+                    v.push(canon.clone());
+                }
+            }
+        }
+        LockAliases { names }
+    }
+
+    /// Does the layout declare this name (as a lock or an alias)?
+    pub fn is_known(&self, name: &str) -> bool {
+        self.names
+            .contains_key(&normalize_lock(split_lock_mode(name).0))
+    }
+
+    /// Every declared name and alias, for did-you-mean.
+    pub fn known(&self) -> impl Iterator<Item = &str> {
+        self.names.keys().map(String::as_str)
+    }
+
+    /// The locks a name stands for (itself when undeclared).
+    pub fn resolve(&self, name: &str) -> Vec<String> {
+        let n = normalize_lock(name);
+        self.names.get(&n).cloned().unwrap_or_else(|| vec![n])
+    }
+
+    /// Does a writer holding `held` hold every lock `needed` stands for? A mode on a held
+    /// lock (`mmap_lock, read`) is ignored here: `WordRule::LockWrite` checks modes.
+    pub fn holds(&self, held: &[String], needed: &str) -> bool {
+        let have: Vec<String> = held
+            .iter()
+            .flat_map(|h| self.resolve(split_lock_mode(h).0))
+            .collect();
+        self.resolve(needed).iter().all(|n| have.contains(n))
+    }
 }
 
 /// Where a flag in the (possibly planned) layout came from.
@@ -310,6 +451,8 @@ pub struct Flag {
     pub abi: bool,
     pub abi_reason: Option<String>,
     pub reserved: bool,
+    /// A named unused bit (`PF__HOLE__*`): free, shown as a hole; a proposal may take it.
+    pub hole: bool,
     pub read_remote: bool,
     pub read_evidence: Vec<String>,
     pub unsure: Option<String>,
@@ -324,6 +467,10 @@ impl Flag {
     /// The name the flag goes by now.
     pub fn current_name(&self) -> &str {
         self.renamed.as_deref().unwrap_or(&self.name)
+    }
+    /// Does the flag hold its bit? Holes do not: their bit is free for a proposal.
+    pub fn occupies(&self) -> bool {
+        !self.hole
     }
     pub fn is_moved(&self) -> bool {
         !matches!(self.origin, Origin::Declared)
@@ -354,7 +501,10 @@ pub struct Proposal {
     pub to: String,
     pub bit: Option<u32>,
     pub member: Option<String>,
+    /// Where `move =` / `add =` is written.
     pub loc: Loc,
+    /// Where `to =` is written.
+    pub to_loc: Loc,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -399,6 +549,8 @@ pub struct Layout {
     pub quiescent: Vec<Quiescent>,
     /// Flag helpers declared by hand (source scan).
     pub accessors: Vec<Accessor>,
+    /// Declared locks and their aliases (`[[lock]]`).
+    pub locks: Vec<LockDecl>,
 }
 
 /// A function in which a non-current target cannot run.
@@ -423,6 +575,10 @@ pub struct Accessor {
 }
 
 impl Layout {
+    /// The lock identities the layout declares.
+    pub fn lock_aliases(&self) -> LockAliases {
+        LockAliases::new(&self.locks)
+    }
     pub fn word(&self, name: &str) -> Option<&Word> {
         self.words.iter().find(|w| w.name == name)
     }

@@ -238,6 +238,41 @@ rules! {
         example: "[[proposal]]\nmove = \"PF_MEMALLOC_NOIO\"\nto = \"current_bits\"",
         fix: "Nothing to fix; review the listed neighbours and the moved flag's writers.",
     },
+    HoleTaken => {
+        id: "hole-taken", severity: Note,
+        summary: "a proposal puts a flag on a bit that a hole define names",
+        explain: "A hole (`#define PF__HOLE__00004000`) marks a bit nothing uses: it is free, and a move or add may take it. The patch that does so must delete the hole define, or the header names the bit twice.",
+        example: "[[proposal]]\nadd = \"PF_NEW\"\nto = \"flags\"\nbit = 14        # PF__HOLE__00004000",
+        fix: "Nothing to fix; delete the hole define in the same patch.",
+    },
+    UserVisibleValue => {
+        id: "user-visible-value", severity: Note,
+        summary: "a flag moves out of a word whose value user space sees",
+        explain: "Every `PF_*` bit of `task_struct::flags` is printed raw as field 9 of /proc/PID/stat, and tools (procps, systemd) test some of them. Moving a flag out of such a word changes what user space reads. Flags known to be read (`abi = true`) are pinned and refused (`abi-pinned`); for the others the change is visible but believed harmless.",
+        example: "[[word]]\nname = \"flags\"\nuser_visible = \"field 9 of /proc/PID/stat\"\n...\n[[proposal]]\nmove = \"PF_MEMALLOC_NOIO\"\nto = \"current_bits\"",
+        fix: "Nothing to fix; say in the patch that the bit disappears from /proc/PID/stat, or pin the flag with `abi = true` if a tool reads it.",
+    },
+    DuplicateProposal => {
+        id: "duplicate-proposal", severity: Error,
+        summary: "two proposals of one plan move or add the same flag, or take the same bit",
+        explain: "A plan is a list of changes applied in order; moving one flag twice, adding one name twice, or putting two flags on one bit means the plan does not say what it wants, and only one of the two proposals could be applied.",
+        example: "[[proposal]]\nmove = \"PF_MEMALLOC_NOIO\"\nto = \"current_bits\"\n[[proposal]]\nmove = \"PF_MEMALLOC_NOIO\"\nto = \"atomic_flags\"",
+        fix: "Delete one of the two proposals, or give one of them another bit.",
+    },
+    UnknownRule => {
+        id: "unknown-rule", severity: Error,
+        summary: "a waiver names a rule id that does not exist",
+        explain: "A waiver excuses one finding of one rule for one flag. A misspelt rule id excuses nothing, and the finding it was meant for stays an error (or the intent is lost).",
+        example: "[[waiver]]\nflag = \"in_memstall\"\nrule = \"remote-writers\"\nreason = \"...\"",
+        fix: "Use a rule id that `flagplan explain --list` shows (a did-you-mean is given).",
+    },
+    UnknownLock => {
+        id: "unknown-lock", severity: Warning,
+        summary: "a writer or a word rule names a lock the layout does not declare",
+        explain: "Locks are identities: `rq->lock`, `rq->__lock` and `__rq_lockp(rq)` are one lock. A layout declares its locks and their aliases in `[[lock]]` tables; a name that is neither a declared lock nor an alias may be a typo, and then `lock(NAME)` would reject (or admit) the wrong writers.",
+        example: "[[lock]]\nname = \"rq->lock\"\naliases = [\"rq->__lock\"]\n...\n[[flag.writer]]\ncontext = \"current\"\nlocks = [\"rq->lcok\"]",
+        fix: "Use the declared name (a did-you-mean is given), or declare the lock with `[[lock]]`.",
+    },
     RemoteReader => {
         id: "remote-reader", severity: Note,
         summary: "other tasks read this flag",
@@ -323,6 +358,20 @@ rules! {
         example: "[[flag.writer]]\ncontext = \"remote\"        # no such write in the tree any more",
         fix: "Delete the stale writer, or declare the helper that performs the write as an `[[accessor]]` so the scan sees it.",
     },
+    UnknownWriter => {
+        id: "unknown-writer", severity: Warning,
+        summary: "the source tree writes a flag of a non-atomic word on a receiver the scan cannot resolve",
+        explain: "`flagplan check --src DIR` found a write whose receiver it could not tie to current or to a stopped task: an untyped expression, a parameter with no caller seen, a function reached only through a pointer it could not resolve. On a non-atomic word such a write may be a remote read-modify-write; it is reported with the reason rather than dropped.",
+        example: "# drivers/x.c:120: t->frozen = 1 (unknown receiver: untyped expression)",
+        fix: "Declare the writer's real context in the layout (with evidence), declare the helper as an `[[accessor]]`, or mark the function `[[quiescent]]` with the reason the target cannot run.",
+    },
+    WholeWordWrite => {
+        id: "whole-word-write", severity: Warning,
+        summary: "a moved flag's old word is stored whole somewhere in the tree",
+        explain: "`current->flags = saved_flags` writes every flag of the word: it saves and restores the moved flag too. After the move that store no longer covers the flag, so the code that relied on it (the loop driver's `orig_flags`, `current_restore_flags`) must be rewritten to save and restore the flag in its new word.",
+        example: "[[proposal]]\nmove = \"PF_MEMALLOC_NOIO\"\nto = \"current_bits\"   # drivers/block/loop.c stores current->flags whole",
+        fix: "Rewrite each listed whole-word store to save and restore the moved flag explicitly, then waive this finding with the patch that does it.",
+    },
     UngroupedMaskOp => {
         id: "ungrouped-mask-op", severity: Error,
         summary: "one mask operation in the tree combines flags the layout puts in different words",
@@ -332,9 +381,16 @@ rules! {
     },
 }
 
+/// Where the rules are documented: `docs/rules.md`, one section per rule id (see [`docs_markdown`]).
+pub const DOCS_URL: &str = "https://github.com/flagplan/flagplan/blob/main/docs/rules.md";
+
 impl RuleId {
     pub fn id(self) -> &'static str {
         self.info().id
+    }
+    /// The rule's section in the published docs.
+    pub fn help_uri(self) -> String {
+        format!("{DOCS_URL}#{}", self.id())
     }
     pub fn severity(self) -> Severity {
         self.info().severity
@@ -356,6 +412,21 @@ impl Serialize for RuleId {
     }
 }
 
+/// `docs/rules.md`: every rule with its severity, summary, explanation, example and fix.
+pub fn docs_markdown() -> String {
+    let mut s = String::from(
+        "# flagplan rules\n\nGenerated from `src/rules.rs` (`flagplan explain RULE` prints the same). Rule ids are stable.\n",
+    );
+    for r in RuleId::ALL {
+        let i = r.info();
+        s.push_str(&format!(
+            "\n## {}\n\n{} — {}\n\n{}\n\n```toml\n{}\n```\n\nFix: {}\n",
+            i.id, i.severity, i.summary, i.explain, i.example, i.fix
+        ));
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -374,5 +445,18 @@ mod tests {
             assert_eq!(RuleId::parse(id), Some(*r));
             assert!(!r.info().explain.is_empty() && !r.info().fix.is_empty());
         }
+    }
+
+    #[test]
+    fn docs_rules_md_is_generated_from_the_table() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/rules.md");
+        if std::env::var_os("FLAGPLAN_BLESS").is_some() {
+            std::fs::write(path, docs_markdown()).expect("write docs/rules.md");
+        }
+        let on_disk = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            on_disk == docs_markdown(),
+            "docs/rules.md is stale: run `FLAGPLAN_BLESS=1 cargo test --lib rules::`"
+        );
     }
 }

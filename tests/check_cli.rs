@@ -31,13 +31,14 @@ fn text_output_shows_occupancy_moves_and_findings() {
     let (code, out) = stdout(
         flagplan()
             .arg("check")
-            .arg(example("rules/shared-word.toml")),
+            .arg(example("rules/shared-word.toml"))
+            .arg("-v"),
     );
     assert_eq!(code, 0, "{out}");
     // Three PF_MEMALLOC_* bits leave `flags` and land in the strictly-current bitfield.
     assert!(
         out.contains(
-            "| flags        | mask     | current        |    32 | 6 -> 3 |        1 | 25 -> 28 |"
+            "| flags        | mask     | current        |    32 | 6 -> 3 |        1 |     1 | 25 -> 28 |"
         ),
         "{out}"
     );
@@ -49,8 +50,10 @@ fn text_output_shows_occupancy_moves_and_findings() {
         out.contains("#1 PF_MEMALLOC_NOIO as memalloc_noio: flags bit 19 -> current_bits bit 2"),
         "{out}"
     );
+    // Long notes wrap to the terminal width.
+    let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
-        out.contains("note[shared-word]: `memalloc_pin` lands in `current_bits`"),
+        flat.contains("note[shared-word]: `memalloc_pin` lands in `current_bits`"),
         "{out}"
     );
     assert!(out.contains("summary: 0 errors, 0 warnings,"), "{out}");
@@ -244,4 +247,213 @@ fn every_move_and_back_is_the_identity_on_the_base_example() {
         }
     }
     assert!(moves >= 20, "only {moves} moves exercised");
+}
+
+/// Write `plan` (a plan over examples/rules/base.toml) to a temp dir and check it (short format).
+fn check_plan(plan: &str) -> (i32, String) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let base = example("rules/base.toml");
+    let text = format!(
+        "format = 1\nbase = {:?}\n{plan}",
+        base.display().to_string()
+    );
+    let p = dir.path().join("plan.toml");
+    std::fs::write(&p, text).expect("write plan");
+    let (code, out) = stdout(flagplan().arg("check").arg(&p).args(["--format", "short"]));
+    (code, out.replace(&p.display().to_string(), "plan.toml"))
+}
+
+#[test]
+fn a_waiver_naming_an_unknown_rule_or_flag_is_an_error_with_did_you_mean() {
+    let (code, out) = check_plan(
+        "[[waiver]]\nflag = \"in_memstall\"\nrule = \"remote-writers\"\nreason = \"r\"\n",
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("plan.toml:4: ERROR: unknown-rule: the waiver for `in_memstall` names rule `remote-writers`, which does not exist (did you mean `remote-writer`?)"),
+        "{out}"
+    );
+    assert!(!out.contains("stale-waiver"), "{out}");
+    let (code, out) =
+        check_plan("[[waiver]]\nflag = \"in_memstal\"\nrule = \"remote-writer\"\nreason = \"r\"\n");
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("ERROR: unknown-flag: the waiver of `remote-writer` names flag `in_memstal`, which the layout does not have (did you mean `in_memstall`?)"),
+        "{out}"
+    );
+    // A waiver of a real rule for a real flag that matches nothing stays a warning.
+    let (code, out) = check_plan(
+        "[[waiver]]\nflag = \"in_memstall\"\nrule = \"remote-writer\"\nreason = \"r\"\n",
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("WARNING: stale-waiver"), "{out}");
+}
+
+#[test]
+fn duplicate_moves_and_bit_clashes_are_errors_at_both_proposals() {
+    let (code, out) = check_plan(
+        "[[proposal]]\nmove = \"PF_MEMALLOC_NOIO\"\nto = \"current_bits\"\n\
+         [[proposal]]\nmove = \"PF_MEMALLOC_NOIO\"\nto = \"atomic_flags\"\n",
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("plan.toml:4: ERROR: duplicate-proposal: proposal #1 moves `PF_MEMALLOC_NOIO`, the same flag as proposal #2"), "{out}");
+    assert!(out.contains("plan.toml:7: ERROR: duplicate-proposal: proposal #2 moves `PF_MEMALLOC_NOIO`, the same flag as proposal #1"), "{out}");
+    let (code, out) = check_plan(
+        "[[proposal]]\nadd = \"PFA_X\"\nto = \"atomic_flags\"\nbit = 9\n\
+         [[proposal]]\nadd = \"PFA_Y\"\nto = \"atomic_flags\"\nbit = 9\n",
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(
+            "plan.toml:4: ERROR: duplicate-proposal: proposal #1 takes bit 9 of `atomic_flags`"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "plan.toml:8: ERROR: duplicate-proposal: proposal #2 takes bit 9 of `atomic_flags`"
+        ),
+        "{out}"
+    );
+    let (code, out) = check_plan(
+        "[[proposal]]\nadd = \"PFA_X\"\nto = \"atomic_flags\"\n\
+         [[proposal]]\nadd = \"PFA_X\"\nto = \"atomic_flags\"\n",
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("proposal #2 adds `PFA_X`, the same flag as proposal #1"),
+        "{out}"
+    );
+}
+
+#[test]
+fn unknown_word_points_at_to_and_a_member_clash_at_the_plan() {
+    let (code, out) =
+        check_plan("[[proposal]]\nmove = \"PF_MEMALLOC_NOIO\"\nto = \"curent_bits\"\n");
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("plan.toml:5: ERROR: unknown-word: proposal #1: no word named `curent_bits` (did you mean `current_bits`?)"),
+        "{out}"
+    );
+    // `member = "in_execve"` names an existing member: reported at the plan's proposal.
+    let (code, out) = check_plan(
+        "[[proposal]]\nmove = \"PF_EXITING\"\nto = \"current_bits\"\nmember = \"in_execve\"\n",
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("plan.toml:4: ERROR: duplicate-name: flag `in_execve`"),
+        "{out}"
+    );
+}
+
+#[test]
+fn suggest_refuses_a_layout_with_a_duplicate_flag_name() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let p = dir.path().join("dup.toml");
+    std::fs::write(
+        &p,
+        "format = 1\nstruct = \"t\"\n[[word]]\nname = \"flags\"\ntype = \"unsigned int\"\nkind = \"mask\"\nrule = \"current\"\n\
+         [[word]]\nname = \"bits\"\ntype = \"unsigned int\"\nkind = \"bitfield\"\nrule = \"current\"\n\
+         [[flag]]\nname = \"PF_A\"\nword = \"flags\"\nbit = 0\n[[flag]]\nname = \"PF_A\"\nword = \"flags\"\nbit = 1\n[[flag.writer]]\ncontext = \"remote\"\n",
+    )
+    .expect("write");
+    let out = flagplan()
+        .arg("suggest")
+        .arg(&p)
+        .args(["--free", "32", "--from", "flags"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("dup.toml:18:8: flag `PF_A` is declared twice"),
+        "{err}"
+    );
+    assert!(!err.contains("internal error"), "{err}");
+}
+
+#[test]
+fn drift_and_evidence_findings_are_waived_in_the_one_pipeline() {
+    // A plan over the drift example that waives header-value-changed: the drift finding becomes
+    // a waived note and the waiver is used (no stale-waiver).
+    let dir = tempfile::tempdir().expect("tmp");
+    let plan = dir.path().join("plan.toml");
+    std::fs::write(
+        &plan,
+        format!(
+            "format = 1\nbase = {:?}\n[[waiver]]\nflag = \"PF_EXITING\"\nrule = \"header-value-changed\"\nreason = \"the header change is the patch under review\"\n",
+            example("rules/header-value-changed.toml").display().to_string()
+        ),
+    )
+    .expect("write");
+    let (code, out) = stdout(
+        flagplan()
+            .arg("check")
+            .arg(&plan)
+            .arg("--header")
+            .arg(example("rules/drift.h"))
+            .args(["--format", "json"]),
+    );
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let rules: Vec<(&str, &str, bool)> = doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap_or(""),
+                f["severity"].as_str().unwrap_or(""),
+                f["waived"].is_string(),
+            )
+        })
+        .collect();
+    assert!(
+        rules.contains(&("header-value-changed", "note", true)),
+        "{rules:?}"
+    );
+    assert!(!rules.iter().any(|r| r.0 == "stale-waiver"), "{rules:?}");
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn a_plan_amends_facts_and_they_are_judged_at_the_plans_line() {
+    // A writer the series adds: judged as if the layout had it, reported at the plan.
+    let (code, out) = check_plan(
+        "[[amend]]\nflag = \"in_execve\"\n[[amend.writer]]\ncontext = \"remote\"\nlocks = [\"css_set_lock\"]\n",
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("plan.toml:6: ERROR: remote-writer: `in_execve` is written by a remote writer holding css_set_lock, but word `current_bits` is `current`"),
+        "{out}"
+    );
+    // A pin and a group membership are facts too: the pinned flag may no longer move, and a
+    // flag that joins memalloc-scope splits it when it stays behind.
+    let (code, out) = check_plan(
+        "[[amend]]\nflag = \"PF_MEMALLOC\"\nabi = true\ngroup = \"memalloc-scope\"\n\
+         [[proposal]]\nmove = \"PF_MEMALLOC\"\nto = \"current_bits\"\n",
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("ERROR: abi-pinned"), "{out}");
+    // An amend of a flag the base does not have is bad input, with a did-you-mean.
+    let (code, out) = check_plan("[[amend]]\nflag = \"in_exceve\"\nread_remote = true\n");
+    assert_eq!(code, 2, "{out}");
+    let err = {
+        let dir = tempfile::tempdir().expect("tmp");
+        let p = dir.path().join("plan.toml");
+        std::fs::write(
+            &p,
+            format!(
+                "format = 1\nbase = {:?}\n[[amend]]\nflag = \"in_exceve\"\n",
+                example("rules/base.toml").display().to_string()
+            ),
+        )
+        .expect("write");
+        let o = flagplan().arg("check").arg(&p).output().expect("runs");
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    assert!(
+        err.contains("the base layout has no flag `in_exceve`"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `in_execve`?"), "{err}");
 }

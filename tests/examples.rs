@@ -24,7 +24,10 @@ fn examples() -> Vec<PathBuf> {
 
 struct Expect {
     exit: i32,
+    /// `rule=ID`: an unwaived finding of this rule must be reported.
     rules: Vec<String>,
+    /// `rule!=ID`: no unwaived finding of this rule may be reported.
+    absent: Vec<String>,
     args: Vec<String>,
 }
 
@@ -34,11 +37,14 @@ fn expectation(p: &Path) -> Option<Expect> {
     let mut e = Expect {
         exit: 0,
         rules: Vec::new(),
+        absent: Vec::new(),
         args: Vec::new(),
     };
     for tok in line.split_whitespace() {
         if let Some(v) = tok.strip_prefix("exit=") {
             e.exit = v.parse().expect("exit code");
+        } else if let Some(v) = tok.strip_prefix("rule!=") {
+            e.absent.push(v.to_string());
         } else if let Some(v) = tok.strip_prefix("rule=") {
             e.rules.push(v.to_string());
         } else if let Some(v) = tok.strip_prefix("arg=") {
@@ -74,16 +80,25 @@ fn every_example_meets_its_stated_expectation() {
             String::from_utf8_lossy(&out.stderr)
         );
         let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        // Only unwaived findings count: a waived one proves nothing about the example.
         let found: Vec<&str> = doc["findings"]
             .as_array()
             .expect("findings")
             .iter()
+            .filter(|f| f["waived"].is_null())
             .filter_map(|f| f["rule"].as_str())
             .collect();
         for r in &exp.rules {
             assert!(
                 found.contains(&r.as_str()),
-                "{}: expected rule {r}, found {found:?}",
+                "{}: expected unwaived rule {r}, found {found:?}",
+                p.display()
+            );
+        }
+        for r in &exp.absent {
+            assert!(
+                !found.contains(&r.as_str()),
+                "{}: rule {r} must not be reported, found {found:?}",
                 p.display()
             );
         }

@@ -568,7 +568,9 @@ fn drift_findings_carry_the_header_in_sarif_and_json() {
     let dir = tempfile::tempdir().expect("tmp");
     let h = write(dir.path(), "t.h", &format!("{BASIC}#define PF_THREE 0x4\n"));
     let l = write(dir.path(), "l.toml", &base_layout());
+    // The checked repository is the directory CI runs in: here, the one holding header and layout.
     let o = bin()
+        .current_dir(dir.path())
         .arg("check")
         .arg(&l)
         .arg("--header")

@@ -24,9 +24,11 @@ fn run_import(bytes: &[u8]) {
     ) {
         let doc = import::emit::to_table(&imp);
         let text = import::emit::render(&doc, &[], &Default::default());
-        // The importer's output is TOML the layout reader accepts or rejects cleanly; guards
-        // always read back.
-        let _ = flagplan::layout::parse_str("p.toml", &text);
+        // The importer's output is a layout the reader accepts (issue 10: never one `check`
+        // refuses); guards always read back.
+        if let Err(e) = flagplan::layout::parse_str("p.toml", &text) {
+            panic!("import wrote what check refuses: {e}\n{text}");
+        }
         for f in &imp.flags {
             let g = f.guard.to_string();
             assert!(
@@ -137,4 +139,116 @@ fn soak_mutations_for_a_few_seconds() {
     }
     eprintln!("soak: {n} mutated headers in {budget:?}");
     assert!(n > 100, "only {n} runs");
+}
+
+// ---- issue 10: whatever `import` writes, `check` reads -------------------------------------
+
+/// The 6.1 tree's sched.h, when the tree is there (scripts/test runs the ignored tests).
+fn sched_h() -> Vec<u8> {
+    let tree = std::env::var_os("FLAGPLAN_LINUX_6_1")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/flagplan/linux-source-6.1")
+        });
+    std::fs::read(tree.join("include/linux/sched.h")).expect("the 6.1 tree's sched.h")
+}
+
+fn opts() -> Options {
+    Options {
+        struct_name: "task_struct".into(),
+        families: Family::defaults_for("task_struct"),
+        source_name: "include/linux/sched.h".into(),
+    }
+}
+
+/// `import` then `check` in-process: `Ok(layout text)` when import succeeds; panics when check
+/// would exit 2 on what import wrote (an input error) or anything panics.
+fn import_then_check(bytes: &[u8]) -> Option<String> {
+    let imp = import::from_header(bytes, opts()).ok()?;
+    let text = import::cmd::layout_text(&imp, None, &mut Vec::new());
+    match flagplan::layout::parse_str("out.toml", &text) {
+        Ok(loaded) => {
+            let _ = flagplan::check::check(&loaded);
+        }
+        Err(e) => panic!("import exit 0, but check exits 2 on its output: {e}\n{text}"),
+    }
+    Some(text)
+}
+
+/// Line-level edits of a real header: delete, duplicate, swap with the next, or splice in a
+/// C-significant token.
+fn mutate_lines(base: &[u8], edits: &[(usize, u8, u8)]) -> Vec<u8> {
+    let mut lines: Vec<Vec<u8>> = base.split(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
+    for &(pos, op, byte) in edits {
+        if lines.is_empty() {
+            break;
+        }
+        let p = pos % lines.len();
+        match op % 5 {
+            0 => {
+                lines.remove(p);
+            }
+            1 => {
+                let l = lines[p].clone();
+                lines.insert(p, l);
+            }
+            2 if p + 1 < lines.len() => lines.swap(p, p + 1),
+            _ => {
+                let m = mutate(&lines[p], &[(usize::from(byte), 3, byte)]);
+                lines[p] = m;
+            }
+        }
+    }
+    lines.join(&b'\n')
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 60, max_shrink_iters: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    #[ignore = "needs the Linux 6.1 tree (FLAGPLAN_LINUX_6_1); scripts/test runs it"]
+    fn mutated_sched_h_imports_only_what_check_reads(
+        edits in proptest::collection::vec((any::<usize>(), any::<u8>(), any::<u8>()), 1..6)
+    ) {
+        let base = sched_h();
+        import_then_check(&mutate_lines(&base, &edits));
+        import_then_check(&mutate(&base, &edits));
+    }
+}
+
+/// Deleting any one `#endif` from sched.h is refused (it used to change the layout silently:
+/// the include guard swallowed the imbalance).
+#[test]
+#[ignore = "needs the Linux 6.1 tree (FLAGPLAN_LINUX_6_1); scripts/test runs it"]
+fn every_single_endif_deletion_is_an_error_naming_a_line() {
+    let base = sched_h();
+    let text = String::from_utf8_lossy(&base).into_owned();
+    let lines: Vec<&str> = text.split('\n').collect();
+    assert!(
+        import_then_check(&base).is_some(),
+        "the unmutated header imports"
+    );
+    let endifs: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].trim_start().starts_with("#endif"))
+        .collect();
+    assert!(endifs.len() > 50, "only {} #endif lines", endifs.len());
+    for &i in &endifs {
+        let mut l = lines.clone();
+        l.remove(i);
+        match import::from_header(l.join("\n").as_bytes(), opts()) {
+            Ok(_) => panic!(
+                "deleting the #endif at line {} imports without an error",
+                i + 1
+            ),
+            Err(import::ImportError::At { message, .. }) => {
+                assert!(
+                    message.contains("#if without #endif"),
+                    "line {}: {message}",
+                    i + 1
+                );
+            }
+            Err(e) => panic!("line {}: {e}", i + 1),
+        }
+    }
 }

@@ -1,6 +1,8 @@
 //! The shipped Linux layouts, with the expected answers written down, and (when the 6.1 tree is
 //! present) every `file:line` in the 6.1 layout held against the tree.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use flagplan::check::{self, Report};
@@ -39,9 +41,13 @@ fn linux_6_1_is_clean_with_its_three_waivers_visible() {
             ("sched_remote_wakeup".to_string(), RuleId::RemoteWriter),
         ]
     );
-    // PF_* is full: 26 flags and 6 holes in 32 bits.
+    // 26 PF_* flags and 6 holes (PF__HOLE__*): the holes are free bits with a name.
     let flags = word(&r, "flags");
-    assert_eq!((flags.used, flags.reserved, flags.free), (26, 6, 0));
+    assert_eq!(
+        (flags.used, flags.reserved, flags.holes, flags.free),
+        (26, 0, 6, 6)
+    );
+    assert_eq!(flags.map(), "#hh# ##hh #### ###h #h## #### #### ####");
     assert_eq!(word(&r, "atomic_flags").used, 8);
     assert_eq!(word(&r, "sched_bits").used, 4);
     assert_eq!(word(&r, "current_bits").used, 17);
@@ -59,7 +65,8 @@ fn the_2020_proposal_frees_four_pf_bits_on_6_1() {
     assert_eq!(r.count(Severity::Error), 0, "{:#?}", r.findings);
     let after = r.after.as_ref().expect("after");
     let flags = after.iter().find(|o| o.word == "flags").expect("flags");
-    assert_eq!(flags.free, 4);
+    // The six holes stay free; the four moved bits join them.
+    assert_eq!((flags.holes, flags.free), (6, 10));
     let cur = after
         .iter()
         .find(|o| o.word == "current_bits")
@@ -127,6 +134,33 @@ fn pfa_spread_page_cannot_join_the_strictly_current_bits_and_pf_kthread_never_mo
 }
 
 #[test]
+fn a_new_flag_takes_a_hole_of_6_1_flags_and_passes() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let plan = dir.path().join("plan.toml");
+    std::fs::write(
+        &plan,
+        "format = 1\nbase = \"builtin:linux-6.1\"\n\n[[proposal]]\nadd = \"PF_NEW\"\nto = \"flags\"\n[[proposal.writer]]\ncontext = \"current\"\n",
+    )
+    .expect("write plan");
+    let loaded = layout::load(&Input::Path(plan)).expect("loads");
+    let r = check::check(&loaded);
+    assert_eq!(r.count(Severity::Error), 0, "{:#?}", r.findings);
+    // Holes first: the lowest hole, PF__HOLE__00004000.
+    let m = &r.moved[0];
+    assert_eq!((m.to_word.as_str(), m.to_bit), ("flags", Some(14)));
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| f.rule == RuleId::HoleTaken && f.message.contains("PF__HOLE__00004000")),
+        "{:#?}",
+        r.findings
+    );
+    let after = r.after.as_ref().expect("after");
+    let flags = after.iter().find(|o| o.word == "flags").expect("flags");
+    assert_eq!((flags.used, flags.holes, flags.free), (27, 5, 5));
+}
+
+#[test]
 fn linux_5_8_shows_the_sched_bits_race_fixed_in_november_2020() {
     // In v5.8, sched_remote_wakeup sat in the scheduler-lock word but ttwu() wrote it under
     // p->pi_lock only: the data race "sched: Fix data-race in wakeup" (Nov 2020) fixed by
@@ -146,24 +180,6 @@ fn linux_5_8_shows_the_sched_bits_race_fixed_in_november_2020() {
     assert_eq!((flags.used, flags.reserved, flags.free), (29, 0, 3));
 }
 
-/// The 6.1 tree, if present. With FLAGPLAN_REQUIRE_LINUX=1 (set by scripts/test) a missing
-/// tree fails the test instead of skipping it.
-pub fn linux_tree() -> Option<PathBuf> {
-    let p = std::env::var_os("FLAGPLAN_LINUX_6_1").map(PathBuf::from);
-    let p = p.filter(|p| p.join("include/linux/sched.h").is_file());
-    if p.is_none() && std::env::var_os("FLAGPLAN_REQUIRE_LINUX").is_some_and(|v| v == "1") {
-        panic!(
-            "FLAGPLAN_REQUIRE_LINUX=1 but FLAGPLAN_LINUX_6_1 is not a Linux tree; run scripts/get-linux.sh"
-        );
-    }
-    if p.is_none() {
-        eprintln!(
-            "skipping: set FLAGPLAN_LINUX_6_1 to a linux-source-6.1 tree (scripts/get-linux.sh)"
-        );
-    }
-    p
-}
-
 fn line_of(tree: &Path, file: &str, line: usize) -> Option<String> {
     let bytes = std::fs::read(tree.join(file)).ok()?;
     String::from_utf8_lossy(&bytes)
@@ -173,8 +189,9 @@ fn line_of(tree: &Path, file: &str, line: usize) -> Option<String> {
 }
 
 #[test]
+#[ignore = "needs a Linux tree: set FLAGPLAN_LINUX_6_1"]
 fn every_file_line_of_the_6_1_layout_exists_in_the_tree() {
-    let Some(tree) = linux_tree() else { return };
+    let tree = common::linux_6_1();
     let loaded = layout::load(&Input::Path(
         root().join("layouts/linux-6.1-task_struct.toml"),
     ))
@@ -205,4 +222,55 @@ fn every_file_line_of_the_6_1_layout_exists_in_the_tree() {
         }
     }
     assert!(checked > 200, "only {checked} evidence lines");
+}
+
+#[test]
+fn a_refused_move_is_judged_on_every_rule_as_suggest_judges_it() {
+    // mce_bits has no room: the move is refused (no-free-bit), and the remote writer that makes
+    // it illegal anyway is reported too, as `suggest --flag PFA_SPREAD_PAGE` reports it.
+    let dir = tempfile::tempdir().expect("tmp");
+    let plan = dir.path().join("plan.toml");
+    std::fs::write(
+        &plan,
+        "format = 1\nbase = \"builtin:linux-6.1\"\n[[proposal]]\nmove = \"PFA_SPREAD_PAGE\"\nto = \"mce_bits\"\n",
+    )
+    .expect("write plan");
+    let r = check::check(&layout::load(&Input::Path(plan)).expect("loads"));
+    let mut rules: Vec<RuleId> = r
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| f.rule)
+        .collect();
+    rules.sort();
+    assert_eq!(
+        rules,
+        [RuleId::RemoteWriter, RuleId::NoFreeBit],
+        "{:#?}",
+        r.findings
+    );
+    let rw = r
+        .findings
+        .iter()
+        .find(|f| f.rule == RuleId::RemoteWriter)
+        .expect("remote-writer");
+    assert!(
+        rw.message.contains("holding cpuset_mutex"),
+        "{}",
+        rw.message
+    );
+    let a = flagplan::suggest::Analysis::new(
+        layout::load(&Input::Builtin("linux-6.1".into()))
+            .expect("builtin")
+            .layout,
+    );
+    let ranked = flagplan::suggest::rank_flag(&a, "PFA_SPREAD_PAGE").expect("ranks");
+    let mce = ranked
+        .rejected
+        .iter()
+        .find(|x| x.word == "mce_bits")
+        .expect("mce_bits rejected");
+    let mut srules: Vec<&str> = mce.blocks.iter().map(|b| b.rule).collect();
+    srules.sort();
+    assert_eq!(srules, ["no-free-bit", "remote-writer"]);
 }

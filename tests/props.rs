@@ -19,6 +19,7 @@ struct GenFlag {
     bit: u8,
     guard: u8,
     reserved: bool,
+    hole: bool,
     abi: bool,
     writers: Vec<u8>,
 }
@@ -47,15 +48,16 @@ fn flag_strategy(words: usize) -> impl Strategy<Value = GenFlag> {
         0..words + 1,
         0u8..64,
         0u8..5,
-        prop::bool::weighted(0.1),
+        0u8..10,
         prop::bool::weighted(0.1),
         prop::collection::vec(0u8..10, 0..3),
     )
-        .prop_map(|(word, bit, guard, reserved, abi, writers)| GenFlag {
+        .prop_map(|(word, bit, guard, special, abi, writers)| GenFlag {
             word,
             bit,
             guard,
-            reserved,
+            reserved: special == 0,
+            hole: special == 1,
             abi,
             writers,
         })
@@ -87,6 +89,8 @@ fn layout_text(words: &[GenWord], flags: &[GenFlag]) -> String {
         }
         if f.reserved {
             s.push_str("reserved = true\n");
+        } else if f.hole {
+            s.push_str("hole = true\n");
         }
         if f.abi {
             s.push_str("abi = true\n");
@@ -133,10 +137,14 @@ proptest! {
         let report = check::check(&loaded);
         for o in &report.before {
             prop_assert_eq!(o.used + o.reserved + o.free, o.width, "word {}", o.word);
+            prop_assert!(o.holes <= o.free, "holes are free bits: word {}", o.word);
             prop_assert_eq!(o.cells.len() as u32, o.width);
             if o.kind != "bitfield" {
-                let marked = o.cells.iter().filter(|c| **c != check::occupancy::Cell::Free).count() as u32;
+                use check::occupancy::Cell;
+                let marked = o.cells.iter().filter(|c| !matches!(c, Cell::Free | Cell::Hole)).count() as u32;
                 prop_assert_eq!(marked, o.used + o.reserved);
+                let holes = o.cells.iter().filter(|c| **c == Cell::Hole).count() as u32;
+                prop_assert_eq!(holes, o.holes);
             }
         }
         // Deterministic: the same input gives the same findings.
@@ -153,7 +161,7 @@ proptest! {
         let f = base.flags[idx].clone();
         let Some(home) = base.word(&f.word).cloned() else { return Ok(()) };
         let Some(bit) = f.bit else { return Ok(()) };
-        if f.reserved || f.abi { return Ok(()); }
+        if f.reserved || f.hole || f.abi { return Ok(()); }
         // Only flags that sit legally where they are (in range, no collision) can come back.
         if Planner::new(base.clone()).place(&home, &f.guard, f.width, Some(bit), Some(idx)).is_err() {
             return Ok(());

@@ -403,7 +403,7 @@ fn text_report_groups_by_flag() {
     let loaded = layout::parse_str("test.toml", LAYOUT).expect("layout");
     let text = scan::report::text(&ev, &loaded.layout, false);
     assert!(
-        text.contains("PF_A (flags)\n  writes: current 1, remote 0"),
+        text.contains("PF_A (flags)\n  writes: current 1, current-irq 0, remote 0"),
         "{text}"
     );
     assert!(text.contains("PF_A | PF_B"));

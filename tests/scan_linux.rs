@@ -1,142 +1,309 @@
-//! `flagplan scan` on the Debian linux-source-6.1 tree against the hand-built reference table of
-//! remote writes (tests/data/linux-6.1-remote-writes.tsv): recall ≥ 95 %, precision ≥ 90 %.
+//! `flagplan scan` on the Debian linux-source-6.1 tree against hand-built tables of write sites:
+//! `tests/data/linux-6.1-remote-writes.tsv` (the tuning table: rows under kernel/, mm/, fs/,
+//! include/) and `tests/data/linux-6.1-heldout-writes.tsv` (built by someone else on arch/,
+//! drivers/, net/, block/, security/, init/; never used for tuning).
 //!
-//! A reference row matches a scanned write of the same flag, reported as `remote` or
-//! `remote-stopped`, whose site or whose helper definition (`via`) is the row's `file:line`.
-//! Precision counts every scanned non-current write; one that matches no row is a false positive.
+//! A row matches a scanned write of the same flag whose site, or whose helper definition (`via`),
+//! is the row's `file:line`. Figures per table: rows found, exact context right, balance right (irq
+//! rows), locks right (every lock of the row among the scanned ones, matched by the layout's lock
+//! naming), and the precision of the non-current writes the scan reports in the table's
+//! directories (a reported non-current write is true when a row of the same context names it).
+//! Each figure is measured with the shipped layout's hand facts and without them (no
+//! `[[quiescent]]`, no `[[accessor]]`: what a header import alone gives the scan).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use flagplan::layout::{self, Input};
-use flagplan::scan::{self, ScanContext};
+use flagplan::model::Layout;
+use flagplan::scan::{self, Evidence, ScanContext};
 
-fn linux_tree() -> Option<PathBuf> {
-    let p = std::env::var_os("FLAGPLAN_LINUX_6_1").map(PathBuf::from);
-    let p = p.filter(|p| p.join("include/linux/sched.h").is_file());
-    if p.is_none() && std::env::var_os("FLAGPLAN_REQUIRE_LINUX").is_some_and(|v| v == "1") {
-        panic!("FLAGPLAN_REQUIRE_LINUX=1 but FLAGPLAN_LINUX_6_1 is not a Linux tree");
-    }
-    if p.is_none() {
-        eprintln!("skipping: set FLAGPLAN_LINUX_6_1 to a linux-source-6.1 tree");
-    }
+fn linux_tree() -> PathBuf {
+    let p = std::env::var_os("FLAGPLAN_LINUX_6_1")
+        .map(PathBuf::from)
+        .expect("FLAGPLAN_LINUX_6_1 is not set (scripts/get-linux.sh 6.1)");
+    assert!(
+        p.join("include/linux/sched.h").is_file(),
+        "FLAGPLAN_LINUX_6_1={} is not a Linux tree",
+        p.display()
+    );
     p
 }
 
+const TUNING_DIRS: &[&str] = &["kernel/", "mm/", "fs/", "include/"];
+const HELDOUT_DIRS: &[&str] = &["arch/", "drivers/", "net/", "block/", "security/", "init/"];
+
+#[derive(Debug)]
 struct Row {
     flag: String,
     site: String,
     context: String,
+    balanced: String,
+    locks: Vec<String>,
 }
 
-fn reference() -> Vec<Row> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/linux-6.1-remote-writes.tsv");
-    let text = std::fs::read_to_string(p).expect("reference table");
-    text.lines()
+fn table(name: &str, dirs: &[&str]) -> Option<Vec<Row>> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name);
+    let text = std::fs::read_to_string(p).ok()?;
+    let rows = text
+        .lines()
         .filter(|l| !l.starts_with('#') && !l.starts_with("flag\t") && !l.trim().is_empty())
         .map(|l| {
             let c: Vec<&str> = l.split('\t').collect();
-            assert!(c.len() >= 4, "bad row {l}");
+            assert!(c.len() >= 7, "bad row in {name}: {l}");
             Row {
                 flag: c[0].to_string(),
                 site: c[1].to_string(),
-                context: c[2].to_string(),
+                context: c[3].to_string(),
+                balanced: c[4].to_string(),
+                locks: c[5]
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|x| !x.is_empty() && *x != "-")
+                    .map(str::to_string)
+                    .collect(),
             }
         })
-        .collect()
+        .filter(|r| dirs.iter().any(|d| r.site.starts_with(d)))
+        .collect();
+    Some(rows)
 }
 
-#[test]
-fn remote_writes_of_linux_6_1_recall_and_precision() {
-    let Some(tree) = linux_tree() else { return };
-    let loaded = layout::load(&Input::Builtin("linux-6.1".into())).expect("builtin");
+#[derive(Default, Debug)]
+struct Class {
+    rows: usize,
+    found: usize,
+    right: usize,
+}
+
+#[derive(Default, Debug)]
+struct Figures {
+    rows: usize,
+    found: usize,
+    context_right: usize,
+    balanced_rows: usize,
+    balanced_right: usize,
+    lock_rows: usize,
+    locks_right: usize,
+    reported: usize,
+    reported_true: usize,
+    classes: BTreeMap<String, Class>,
+    misses: Vec<String>,
+    false_pos: Vec<String>,
+}
+
+impl Figures {
+    fn context_rate(&self) -> f64 {
+        self.context_right as f64 / self.rows.max(1) as f64
+    }
+    fn precision(&self) -> f64 {
+        self.reported_true as f64 / self.reported.max(1) as f64
+    }
+    fn print(&self, what: &str) {
+        println!(
+            "{what}: context right {}/{} = {:.1}% ({} found); non-current reported true {}/{} = {:.1}%; balance right {}/{}; locks right {}/{}",
+            self.context_right,
+            self.rows,
+            self.context_rate() * 100.0,
+            self.found,
+            self.reported_true,
+            self.reported,
+            self.precision() * 100.0,
+            self.balanced_right,
+            self.balanced_rows,
+            self.locks_right,
+            self.lock_rows
+        );
+        println!("  | context | rows | found | context right |");
+        for (c, k) in &self.classes {
+            println!("  | {c} | {} | {} | {} |", k.rows, k.found, k.right);
+        }
+        for m in &self.misses {
+            println!("  miss: {m}");
+        }
+        for f in &self.false_pos {
+            println!("  false positive: {f}");
+        }
+    }
+}
+
+fn matches(a: &scan::Access, r: &Row) -> bool {
+    a.flag == r.flag && (a.site() == r.site || a.via.contains(&r.site))
+}
+
+fn measure(ev: &Evidence, rows: &[Row], dirs: &[&str]) -> Figures {
+    let writes: Vec<&scan::Access> = ev.accesses.iter().filter(|a| a.is_write()).collect();
+    let mut f = Figures {
+        rows: rows.len(),
+        ..Figures::default()
+    };
+    for r in rows {
+        let class = f.classes.entry(r.context.clone()).or_default();
+        class.rows += 1;
+        let hits: Vec<&&scan::Access> = writes.iter().filter(|a| matches(a, r)).collect();
+        if hits.is_empty() {
+            f.misses
+                .push(format!("{} {} {}: not found", r.flag, r.site, r.context));
+            continue;
+        }
+        f.found += 1;
+        class.found += 1;
+        let got: Vec<&str> = hits.iter().map(|a| a.context.as_str()).collect();
+        if got.contains(&r.context.as_str()) {
+            f.context_right += 1;
+            class.right += 1;
+        } else {
+            f.misses.push(format!(
+                "{} {} {}: scanned {got:?} ({:?})",
+                r.flag,
+                r.site,
+                r.context,
+                hits[0].chain.first()
+            ));
+        }
+        if r.context == "current-irq" {
+            f.balanced_rows += 1;
+            let want = r.balanced == "yes";
+            if hits.iter().any(|a| a.balanced == Some(want)) {
+                f.balanced_right += 1;
+            }
+        }
+        if !r.locks.is_empty() {
+            f.lock_rows += 1;
+            let ok = hits.iter().any(|a| {
+                r.locks.iter().all(|want| {
+                    a.locks
+                        .iter()
+                        .any(|h| scan::lock_names(want, &h.lock) || h.lock == *want)
+                })
+            });
+            if ok {
+                f.locks_right += 1;
+            } else {
+                f.misses.push(format!(
+                    "{} {} locks {:?}: scanned {:?}",
+                    r.flag,
+                    r.site,
+                    r.locks,
+                    hits[0]
+                        .locks
+                        .iter()
+                        .map(|l| l.lock.as_str())
+                        .collect::<Vec<_>>()
+                ));
+            }
+        }
+    }
+    for a in writes
+        .iter()
+        .filter(|a| a.context != ScanContext::Current && dirs.iter().any(|d| a.file.starts_with(d)))
+    {
+        f.reported += 1;
+        if rows
+            .iter()
+            .any(|r| matches(a, r) && r.context == a.context.as_str())
+        {
+            f.reported_true += 1;
+        } else {
+            f.false_pos.push(format!(
+                "{} {}:{} {}() {} ({:?})",
+                a.flag,
+                a.file,
+                a.line,
+                a.function,
+                a.context.as_str(),
+                a.chain.first()
+            ));
+        }
+    }
+    f
+}
+
+/// The shipped layout, or the same flags with no hand facts (no quiescent, no accessors).
+fn layout_6_1(with_facts: bool) -> Layout {
+    let mut l = layout::load(&Input::Builtin("linux-6.1".into()))
+        .expect("builtin")
+        .layout;
+    if !with_facts {
+        l.quiescent.clear();
+        l.accessors.clear();
+    }
+    l
+}
+
+fn scan_6_1(with_facts: bool) -> Evidence {
+    let tree = linux_tree();
     let ev = scan::scan(
-        &loaded.layout,
+        &layout_6_1(with_facts),
         "builtin:linux-6.1",
         &tree,
         scan::ScanOptions::default(),
     )
     .expect("scan");
-    let rows = reference();
-    assert!(rows.len() >= 41, "reference table shrank: {}", rows.len());
-    let non_current: Vec<&scan::Access> = ev
-        .accesses
-        .iter()
-        .filter(|a| {
-            a.is_write() && matches!(a.context, ScanContext::Remote | ScanContext::RemoteStopped)
-        })
-        .collect();
-    let matches = |a: &scan::Access, r: &Row| {
-        a.flag == r.flag && (a.site() == r.site || a.via.contains(&r.site))
-    };
-    let mut found = 0;
-    let mut same_context = 0;
-    let mut missed = Vec::new();
-    for r in &rows {
-        let hits: Vec<&&scan::Access> = non_current.iter().filter(|a| matches(a, r)).collect();
-        if hits.is_empty() {
-            missed.push(format!("{} {} {}", r.flag, r.site, r.context));
-        } else {
-            found += 1;
-            if hits.iter().any(|a| a.context.as_str() == r.context) {
-                same_context += 1;
-            }
-        }
-    }
-    let false_pos: Vec<String> = non_current
-        .iter()
-        .filter(|a| !rows.iter().any(|r| matches(a, r)))
-        .map(|a| {
-            format!(
-                "{} {}:{} {}() {}",
-                a.flag,
-                a.file,
-                a.line,
-                a.function,
-                a.context.as_str()
-            )
-        })
-        .collect();
-    let recall = found as f64 / rows.len() as f64;
-    let precision = (non_current.len() - false_pos.len()) as f64 / non_current.len().max(1) as f64;
-    let unknown = ev
-        .accesses
-        .iter()
-        .filter(|a| a.is_write() && a.context == ScanContext::Unknown)
-        .count();
-    println!(
-        "linux 6.1 remote writes: recall {found}/{} = {:.1}%, precision {}/{} = {:.1}%, context right {same_context}/{found}; {unknown} writes with unknown receiver; {} unclassified occurrences; {} files scanned",
-        rows.len(),
-        recall * 100.0,
-        non_current.len() - false_pos.len(),
-        non_current.len(),
-        precision * 100.0,
-        ev.unclassified.len(),
-        ev.files_scanned
-    );
-    for m in &missed {
-        println!("  missed: {m}");
-    }
-    for f in &false_pos {
-        println!("  false positive: {f}");
-    }
     assert!(
         ev.files_scanned > 40_000,
         "the walk saw {} files",
         ev.files_scanned
     );
-    assert!(
-        recall >= 0.95,
-        "recall {recall:.3} < 0.95; missed {missed:?}"
-    );
-    assert!(
-        precision >= 0.90,
-        "precision {precision:.3} < 0.90; false positives {false_pos:?}"
-    );
+    ev
+}
+
+fn tuning(with_facts: bool) -> Figures {
+    let rows = table("linux-6.1-remote-writes.tsv", TUNING_DIRS).expect("tuning table");
+    assert!(rows.len() >= 37, "tuning table shrank: {}", rows.len());
+    let f = measure(&scan_6_1(with_facts), &rows, TUNING_DIRS);
+    f.print(if with_facts {
+        "linux 6.1 tuning table, with facts"
+    } else {
+        "linux 6.1 tuning table, header import alone"
+    });
+    f
 }
 
 #[test]
+#[ignore = "needs the Linux 6.1 tree (FLAGPLAN_LINUX_6_1); run by scripts/test"]
+fn tuning_table_with_facts() {
+    let f = tuning(true);
+    assert!(f.context_rate() >= 0.95, "{f:?}");
+    assert!(f.precision() >= 0.95, "{f:?}");
+    assert_eq!(f.balanced_right, f.balanced_rows, "{f:?}");
+}
+
+#[test]
+#[ignore = "needs the Linux 6.1 tree (FLAGPLAN_LINUX_6_1); run by scripts/test"]
+fn tuning_table_without_hand_facts() {
+    // Measured 34/37 and 28/31: the three misses are the scheduler's "queued, not running, on a
+    // locked runqueue" invariant (set_task_cpu(), detach_task(), can_migrate_task()), which the
+    // code does not show at the write (docs/scan.md, known misses).
+    let f = tuning(false);
+    assert!(f.context_rate() >= 0.90, "{f:?}");
+    assert!(f.precision() >= 0.89, "{f:?}");
+    assert_eq!(f.balanced_right, f.balanced_rows, "{f:?}");
+}
+
+#[test]
+#[ignore = "needs the Linux 6.1 tree (FLAGPLAN_LINUX_6_1); run by scripts/test"]
+fn inference_makes_most_quiescent_facts_redundant() {
+    let ev = scan_6_1(true);
+    let needed: Vec<&str> = ev
+        .quiescent
+        .iter()
+        .filter(|q| q.status == "needed")
+        .map(|q| q.function.as_str())
+        .collect();
+    println!("quiescent facts still needed: {needed:?}");
+    for q in &ev.quiescent {
+        println!("  {}: {} ({} writes)", q.function, q.status, q.writes);
+    }
+    assert!(needed.len() <= 4, "{needed:?}");
+}
+
+#[test]
+#[ignore = "needs the Linux 6.1 tree (FLAGPLAN_LINUX_6_1); run by scripts/test"]
 fn task_pfa_helpers_are_read_from_the_tree() {
-    let Some(tree) = linux_tree() else { return };
+    let tree = linux_tree();
     let loaded = layout::load(&Input::Builtin("linux-6.1".into())).expect("builtin");
     let names =
         scan::names_for(&loaded.layout, &tree, scan::ScanOptions::default()).expect("names");
@@ -166,4 +333,25 @@ fn task_pfa_helpers_are_read_from_the_tree() {
     ] {
         assert!(names.helpers.iter().any(|x| x.name == h), "{h} not found");
     }
+}
+
+fn heldout(with_facts: bool) -> Option<Figures> {
+    let rows = table("linux-6.1-heldout-writes.tsv", HELDOUT_DIRS)?;
+    let f = measure(&scan_6_1(with_facts), &rows, HELDOUT_DIRS);
+    f.print(if with_facts {
+        "linux 6.1 held-out table, with facts"
+    } else {
+        "linux 6.1 held-out table, header import alone"
+    });
+    Some(f)
+}
+
+#[test]
+#[ignore = "needs the Linux 6.1 tree (FLAGPLAN_LINUX_6_1); run by scripts/test"]
+fn heldout_table_with_and_without_hand_facts() {
+    let Some(with) = heldout(true) else {
+        panic!("tests/data/linux-6.1-heldout-writes.tsv is missing");
+    };
+    let without = heldout(false).expect("held-out table");
+    println!("{with:?}\n{without:?}");
 }

@@ -119,7 +119,12 @@ fn render(words: &[GWord], flags: &[Vec<GFlag>], groups: &[(usize, usize, usize)
                 let _ = writeln!(s, "bit = {pos}");
             }
             if f.hole && !bitfield {
-                s.push_str("reserved = true\n");
+                // Alternate named holes (free) and reserved bits (never free).
+                s.push_str(if pos.is_multiple_of(2) {
+                    "hole = true\n"
+                } else {
+                    "reserved = true\n"
+                });
                 continue;
             }
             if f.abi {
@@ -281,9 +286,12 @@ proptest! {
             for n in 1..=WIDTH {
                 let p = free::solve(&a, w, n).expect("solves");
                 prop_assert!(p.optimal);
-                let t = n.min(most);
+                // Bits free already (holes included) count: moves free only the rest.
+                let need = n.saturating_sub(p.free_before);
+                prop_assert_eq!(p.free_after, p.free_before + p.freed);
+                let t = need.min(most);
                 prop_assert!(p.freed >= t, "w{w} N={n}: freed {} < {t}\n{text}", p.freed);
-                if p.freed < n {
+                if p.freed < need {
                     prop_assert_eq!(p.freed, most, "w{} N={}: not the most\n{}", w, n, text);
                 }
                 let best = alts.iter().filter(|x| x.0 >= t).map(|x| x.1).min().unwrap_or_default();
@@ -382,9 +390,21 @@ proptest! {
                 if legal.is_some() {
                     prop_assert!(new.is_empty(), "{name} -> {}: ranked legal, check says {new:?}\n{text}", w.name);
                 } else {
-                    prop_assert!(r.rejected.iter().any(|x| x.word == w.name), "{name} -> {}: neither legal nor rejected", w.name);
-                    prop_assert!(!new.is_empty(), "{name} -> {}: rejected ({:?}) but check passes\n{text}", w.name,
-                        r.rejected.iter().find(|x| x.word == w.name));
+                    let rej = r.rejected.iter().find(|x| x.word == w.name);
+                    prop_assert!(rej.is_some(), "{name} -> {}: neither legal nor rejected", w.name);
+                    prop_assert!(!new.is_empty(), "{name} -> {}: rejected ({rej:?}) but check passes\n{text}", w.name);
+                    // The same reasons: every rule `suggest` names, `check` reports for the same
+                    // move, refused or not. (`check` may add group-split when only part of a
+                    // unit could be placed, or a collision a partial placement caused.)
+                    let check_rules: BTreeSet<&str> = new.iter().map(|(r, _)| r.as_str()).collect();
+                    let suggest_rules: BTreeSet<&str> = rej.map(|x| x.blocks.iter().map(|b| b.rule).collect()).unwrap_or_default();
+                    prop_assert!(suggest_rules.is_subset(&check_rules),
+                        "{name} -> {}: suggest says {suggest_rules:?}, check says {check_rules:?}\n{text}", w.name);
+                    let extra: Vec<&&str> = check_rules.difference(&suggest_rules)
+                        .filter(|r| !["group-split", "bit-collision", "no-free-bit", "bit-taken"].contains(*r))
+                        .collect();
+                    prop_assert!(extra.is_empty(),
+                        "{name} -> {}: check adds {extra:?} to suggest's {suggest_rules:?}\n{text}", w.name);
                 }
             }
         }

@@ -54,11 +54,11 @@ fn the_2020_plan_is_drawn_bit_by_bit() {
     let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("memalloc-2020.png");
     p.save_png(&out).expect("png written");
     // Row 0 is `flags` (32 bits): PF_MEMALLOC_NOIO (bit 19) and PF_MEMALLOC_NOFS (bit 18) moved out,
-    // PF_KTHREAD (bit 21) stays, bit 24 is the PF__HOLE__01000000 reserved bit.
+    // PF_KTHREAD (bit 21) stays, bit 24 is the hole PF__HOLE__01000000 (free, drawn as a hole).
     assert_eq!(cell_colour(&p, 0, 32, 19), hex(fill(Cell::MovedOut)));
     assert_eq!(cell_colour(&p, 0, 32, 18), hex(fill(Cell::MovedOut)));
     assert_eq!(cell_colour(&p, 0, 32, 21), hex(fill(Cell::Used)));
-    assert_eq!(cell_colour(&p, 0, 32, 24), hex(fill(Cell::Reserved)));
+    assert_eq!(cell_colour(&p, 0, 32, 24), hex(fill(Cell::Hole)));
     // Row 3 is `current_bits`: the four moved flags land on bits 17..20, bit 21 and up are free.
     for bit in 17..21 {
         assert_eq!(

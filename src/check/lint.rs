@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use crate::check::finding::Finding;
 use crate::check::plan::WordIndex;
 use crate::guard::worst_case_sum;
-use crate::model::{Flag, Kind, Layout, Loc, Origin, Word};
+use crate::model::{Flag, Kind, Layout, Loc, LockAliases, Origin, Word, WordRule, Writer};
 use crate::rules::RuleId;
 
 /// Every finding about `layout` itself. `proposal_locs[n]` locates proposal `n`, so that
@@ -23,6 +23,8 @@ pub fn lint(layout: &Layout, index: &WordIndex, proposal_locs: &[Loc]) -> Vec<Fi
     };
 
     duplicates(layout, &where_, &mut out);
+    let locks = layout.lock_aliases();
+    unknown_locks(layout, &locks, &mut out);
 
     let words: HashMap<&str, &Word> = layout.words.iter().map(|w| (w.name.as_str(), w)).collect();
     for f in &layout.flags {
@@ -61,46 +63,23 @@ pub fn lint(layout: &Layout, index: &WordIndex, proposal_locs: &[Loc]) -> Vec<Fi
             continue;
         };
         position(f, word, &where_(f), &mut out);
-        if f.reserved {
+        if f.reserved || f.hole {
             continue;
         }
         for w in &f.writers {
-            if let Some(rule) = word.rule.rejects(w) {
-                let writer = match (w.context, w.balanced) {
-                    (crate::model::Context::CurrentIrq, true) => "balanced current-irq".to_string(),
-                    (ctx, _) => ctx.to_string(),
-                };
-                let held = match (rule, &w.lock) {
-                    (RuleId::LockNotHeld, Some(l)) => {
-                        format!(" holding {l}, not {}", lock_name(word))
-                    }
-                    (RuleId::LockNotHeld, None) => format!(" without {}", lock_name(word)),
-                    (RuleId::LockHeldForRead, _) => {
-                        format!(" holding {} only for read", lock_name(word))
-                    }
-                    (RuleId::NonatomicPublished, _) => {
-                        " with a non-atomic bitop after the object is published".to_string()
-                    }
-                    _ => String::new(),
-                };
+            if let Some((rule, message)) = writer_break(name, w, word, &locks) {
                 let loc = if f.is_moved() {
                     where_(f)
                 } else {
                     w.loc.clone()
                 };
                 out.push(
-                    Finding::new(
-                        rule,
-                        format!(
-                            "`{name}` is written by a {writer} writer{held}, but word `{}` is `{}`",
-                            word.name, word.rule
-                        ),
-                    )
-                    .flag(name)
-                    .word(word.name.clone())
-                    .at(&loc)
-                    .detail(w.note.as_ref().map(|n| format!("writer: {n}")))
-                    .evidence(w.evidence.iter().cloned()),
+                    Finding::new(rule, message)
+                        .flag(name)
+                        .word(word.name.clone())
+                        .at(&loc)
+                        .detail(w.note.as_ref().map(|n| format!("writer: {n}")))
+                        .evidence(w.evidence.iter().cloned()),
                 );
             }
         }
@@ -156,10 +135,95 @@ pub fn lint(layout: &Layout, index: &WordIndex, proposal_locs: &[Loc]) -> Vec<Fi
     out
 }
 
-fn lock_name(word: &Word) -> String {
-    match &word.rule {
-        crate::model::WordRule::Lock(l) | crate::model::WordRule::LockWrite(l) => l.clone(),
-        r => r.to_string(),
+/// The rule `word` breaks when `w` writes flag `name` there, with a message naming the writer
+/// and every lock it holds. Shared by `check` and `suggest`, so both give the same reason.
+pub fn writer_break(
+    name: &str,
+    w: &Writer,
+    word: &Word,
+    locks: &LockAliases,
+) -> Option<(RuleId, String)> {
+    let rule = word.rule.rejects(w, locks)?;
+    let writer = w.describe();
+    let message = match (&word.rule, w.locks.is_empty()) {
+        (WordRule::Lock(l), true) => {
+            format!(
+                "`{name}` is written by a {writer} without {l}, but word `{}` is `{}`",
+                word.name, word.rule
+            )
+        }
+        (WordRule::Lock(l), false) => {
+            format!(
+                "`{name}` is written by a {writer}, not {l}, but word `{}` is `{}`",
+                word.name, word.rule
+            )
+        }
+        (WordRule::LockWrite(l), _) if rule == RuleId::LockHeldForRead => {
+            format!(
+                "`{name}` is written by a {writer}, holding {l} only for read, but word `{}` is `{}`",
+                word.name, word.rule
+            )
+        }
+        (WordRule::LockWrite(l), true) => {
+            format!(
+                "`{name}` is written by a {writer} without {l}, but word `{}` is `{}`",
+                word.name, word.rule
+            )
+        }
+        (WordRule::LockWrite(l), false) => {
+            format!(
+                "`{name}` is written by a {writer}, not {l}, but word `{}` is `{}`",
+                word.name, word.rule
+            )
+        }
+        _ if rule == RuleId::NonatomicPublished => format!(
+            "`{name}` is written by a {writer} with a non-atomic bitop after the object is published, but word `{}` is `{}`",
+            word.name, word.rule
+        ),
+        _ => format!(
+            "`{name}` is written by a {writer}, but word `{}` is `{}`",
+            word.name, word.rule
+        ),
+    };
+    Some((rule, message))
+}
+
+/// `unknown-lock` warnings: lock names (in writers and `lock(NAME)` rules) that a layout
+/// declaring `[[lock]]`s does not know. A layout without `[[lock]]` compares names as written.
+fn unknown_locks(layout: &Layout, locks: &LockAliases, out: &mut Vec<Finding>) {
+    if layout.locks.is_empty() {
+        return;
+    }
+    let warn = |name: &str, what: String, loc: &Loc, out: &mut Vec<Finding>| {
+        if locks.is_known(name) {
+            return;
+        }
+        let help = crate::layout::best_match(name, locks.known())
+            .map_or(String::new(), |m| format!(" (did you mean `{m}`?)"));
+        out.push(
+            Finding::new(
+                RuleId::UnknownLock,
+                format!("{what} names lock `{name}`, which no [[lock]] declares{help}"),
+            )
+            .at(loc),
+        );
+    };
+    for word in &layout.words {
+        if let WordRule::Lock(l) | WordRule::LockWrite(l) = &word.rule {
+            warn(l, format!("word `{}`", word.name), &word.loc, out);
+        }
+    }
+    for f in &layout.flags {
+        for w in &f.writers {
+            for l in &w.locks {
+                warn(
+                    l,
+                    format!("a writer of `{}`", f.current_name()),
+                    &w.loc,
+                    out,
+                );
+            }
+        }
     }
 }
 
@@ -177,18 +241,29 @@ fn duplicates(layout: &Layout, where_: &dyn Fn(&Flag) -> Loc, out: &mut Vec<Find
             );
         }
     }
-    let mut seen: HashSet<&str> = HashSet::new();
+    let mut seen: HashMap<&str, &Flag> = HashMap::new();
     for f in &layout.flags {
         let name = f.current_name();
-        if !seen.insert(name) {
-            out.push(
-                Finding::new(
-                    RuleId::DuplicateName,
-                    format!("flag `{name}` is declared twice"),
-                )
-                .flag(name)
-                .at(&where_(f)),
-            );
+        match seen.get(name) {
+            None => {
+                seen.insert(name, f);
+            }
+            Some(first) => {
+                // A name a proposal created (`member`, `add`) is reported at the proposal.
+                let (at, how) = if f.is_moved() || !first.is_moved() {
+                    (f, "declared twice")
+                } else {
+                    (
+                        *first,
+                        "created by a proposal, but the layout has it already",
+                    )
+                };
+                out.push(
+                    Finding::new(RuleId::DuplicateName, format!("flag `{name}` is {how}"))
+                        .flag(name)
+                        .at(&where_(at)),
+                );
+            }
         }
     }
     let mut seen: HashSet<&str> = HashSet::new();
@@ -207,7 +282,7 @@ fn duplicates(layout: &Layout, where_: &dyn Fn(&Flag) -> Loc, out: &mut Vec<Find
 
 /// A flag at bit 32 or above of an `unsigned long` word exists only on 64-bit kernels: its
 /// guard must rule out 32-bit ones (`CONFIG_64BIT`), or a waiver must say why it does.
-fn beyond_32_bit(
+fn high_bit_not_guarded(
     f: &Flag,
     word: &Word,
     mk: &dyn Fn(RuleId, String) -> Finding,
@@ -285,7 +360,7 @@ fn position(f: &Flag, word: &Word, loc: &Loc, out: &mut Vec<Finding>) {
                     ),
                 ));
             }
-            beyond_32_bit(f, word, &mk, out);
+            high_bit_not_guarded(f, word, &mk, out);
         }
         Kind::Bitfield => {
             if let (Some(d), Some(b), Origin::Declared) = (f.declared_bit, f.bit, &f.origin)
@@ -309,11 +384,10 @@ fn collisions(
 ) {
     let mut by_bit: HashMap<u32, Vec<usize>> = HashMap::new();
     for &i in members {
-        if let Some(b) = layout.flags[i].bit.filter(|&b| b < word.width) {
+        let f = &layout.flags[i];
+        if let Some(b) = f.bit.filter(|&b| b < word.width && f.occupies()) {
             // A multi-bit field (`MMF_DUMPABLE`, 2 bits) holds each bit of its width.
-            let end = b
-                .saturating_add(layout.flags[i].width.max(1))
-                .min(word.width);
+            let end = b.saturating_add(f.width.max(1)).min(word.width);
             for bit in b..end {
                 by_bit.entry(bit).or_default().push(i);
             }

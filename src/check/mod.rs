@@ -11,7 +11,7 @@ pub use finding::Finding;
 pub use occupancy::Occupancy;
 
 use crate::layout::Loaded;
-use crate::model::{Layout, Loc, Origin};
+use crate::model::{Layout, Loc, Origin, Waiver};
 use crate::rules::{RuleId, Severity};
 
 /// One flag a plan moved or added.
@@ -44,8 +44,15 @@ impl Report {
     }
 }
 
-/// Check a loaded layout and its proposals.
+/// Check a loaded layout and its proposals: [`analyse`], then [`finish`] with no other findings.
 pub fn check(loaded: &Loaded) -> Report {
+    finish(analyse(loaded), Vec::new())
+}
+
+/// Apply the proposals and lint the result. The findings are raw: neither waived nor sorted;
+/// [`finish`] does both, once, for these and every other producer's findings (drift, BTF,
+/// scanned evidence).
+pub fn analyse(loaded: &Loaded) -> Report {
     let base = &loaded.layout;
     let before = occupancy::of_layout(base);
     let mut planner = plan::Planner::new(base.clone());
@@ -63,8 +70,6 @@ pub fn check(loaded: &Loaded) -> Report {
         (Some(after), moved_flags(&result))
     };
 
-    apply_waivers(&result, &mut findings);
-    sort(&mut findings);
     Report {
         before,
         after,
@@ -72,6 +77,15 @@ pub fn check(loaded: &Loaded) -> Report {
         findings,
         result,
     }
+}
+
+/// Add other producers' findings to an [`analyse`]d report, then apply the waivers and sort:
+/// the one place where both happen.
+pub fn finish(mut report: Report, extra: Vec<Finding>) -> Report {
+    report.findings.extend(extra);
+    apply_waivers(&report.result, &mut report.findings);
+    sort(&mut report.findings);
+    report
 }
 
 fn moved_flags(layout: &Layout) -> Vec<Moved> {
@@ -124,7 +138,9 @@ fn apply_waivers(layout: &Layout, findings: &mut Vec<Finding>) {
         }
     }
     for (wi, w) in layout.waivers.iter().enumerate() {
-        if w.reason.is_none() {
+        if let Some(f) = waiver_names_nothing(layout, w) {
+            findings.push(f);
+        } else if w.reason.is_none() {
             findings.push(
                 Finding::new(
                     RuleId::WaiverWithoutReason,
@@ -137,19 +153,12 @@ fn apply_waivers(layout: &Layout, findings: &mut Vec<Finding>) {
                 .at(&w.loc),
             );
         } else if !used.contains(&wi) {
-            let why = if RuleId::parse(&w.rule).is_none() {
-                format!("`{}` is not a rule id", w.rule)
-            } else if layout.flag_index(&w.flag).is_none() {
-                format!("there is no flag `{}`", w.flag)
-            } else {
-                format!("`{}` does not break `{}`", w.flag, w.rule)
-            };
             findings.push(
                 Finding::new(
                     RuleId::StaleWaiver,
                     format!(
-                        "the waiver of `{}` for `{}` matches nothing: {why}",
-                        w.rule, w.flag
+                        "the waiver of `{}` for `{}` matches nothing: `{}` does not break `{}`",
+                        w.rule, w.flag, w.flag, w.rule
                     ),
                 )
                 .flag(w.flag.clone())
@@ -157,6 +166,47 @@ fn apply_waivers(layout: &Layout, findings: &mut Vec<Finding>) {
             );
         }
     }
+}
+
+/// An error when a waiver names a rule id or a flag that does not exist (with a did-you-mean).
+fn waiver_names_nothing(layout: &Layout, w: &Waiver) -> Option<Finding> {
+    let did_you_mean =
+        |m: Option<&str>| m.map_or(String::new(), |m| format!(" (did you mean `{m}`?)"));
+    if RuleId::parse(&w.rule).is_none() {
+        let help = did_you_mean(crate::layout::best_match(
+            &w.rule,
+            RuleId::ALL.iter().map(|r| r.id()),
+        ));
+        return Some(
+            Finding::new(
+                RuleId::UnknownRule,
+                format!(
+                    "the waiver for `{}` names rule `{}`, which does not exist{help}",
+                    w.flag, w.rule
+                ),
+            )
+            .flag(w.flag.clone())
+            .at(&w.loc),
+        );
+    }
+    if layout.flag_index(&w.flag).is_none() {
+        let help = did_you_mean(crate::layout::best_match(
+            &w.flag,
+            layout.flags.iter().map(|f| f.current_name()),
+        ));
+        return Some(
+            Finding::new(
+                RuleId::UnknownFlag,
+                format!(
+                    "the waiver of `{}` names flag `{}`, which the layout does not have{help}",
+                    w.rule, w.flag
+                ),
+            )
+            .flag(w.flag.clone())
+            .at(&w.loc),
+        );
+    }
+    None
 }
 
 /// Deterministic order: file, position, rule, message.

@@ -10,6 +10,8 @@ use crate::model::{Kind, Layout, Word};
 #[serde(rename_all = "kebab-case")]
 pub enum Cell {
     Free,
+    /// Free, and named by a hole define (`PF__HOLE__*`).
+    Hole,
     Used,
     Reserved,
     /// Used by a flag a proposal moved or added here.
@@ -22,6 +24,7 @@ impl Cell {
     pub fn glyph(self) -> char {
         match self {
             Cell::Free => '.',
+            Cell::Hole => 'h',
             Cell::Used => '#',
             Cell::Reserved => 'r',
             Cell::MovedIn => '+',
@@ -39,6 +42,9 @@ pub struct Occupancy {
     /// Bits used under the worst case of CONFIG guards.
     pub used: u32,
     pub reserved: u32,
+    /// Free bits (counted in `free`) that a hole define names.
+    pub holes: u32,
+    /// Free bits, holes included.
     pub free: u32,
     /// `cells[b]` is bit `b`.
     pub cells: Vec<Cell>,
@@ -67,8 +73,9 @@ pub fn of_word(layout: &Layout, word: &Word, members: &[usize]) -> Occupancy {
             for &i in members {
                 let f = &layout.flags[i];
                 let Some(b) = f.bit else { continue };
+                // A hole in a bitfield is padding that packs like a member: it holds its bits.
                 for bit in b..b.saturating_add(f.width).min(width) {
-                    cells[bit as usize] = if f.reserved {
+                    cells[bit as usize] = if f.reserved || f.hole {
                         Cell::Reserved
                     } else if f.is_moved() {
                         Cell::MovedIn
@@ -83,7 +90,7 @@ pub fn of_word(layout: &Layout, word: &Word, members: &[usize]) -> Occupancy {
                     members
                         .iter()
                         .map(|&i| &layout.flags[i])
-                        .filter(|f| f.reserved == reserved)
+                        .filter(|f| (f.reserved || f.hole) == reserved)
                         .map(|f| (&f.guard, f.width)),
                 )
             };
@@ -99,11 +106,17 @@ pub fn of_word(layout: &Layout, word: &Word, members: &[usize]) -> Occupancy {
                 // A multi-bit field (`MMF_DUMPABLE`, 2 bits) holds every bit of its width.
                 for bit in b..b.saturating_add(f.width.max(1)).min(width) {
                     let cell = &mut cells[bit as usize];
+                    if f.hole {
+                        if *cell == Cell::Free {
+                            *cell = Cell::Hole;
+                        }
+                        continue;
+                    }
                     *cell = match (*cell, f.reserved, f.is_moved()) {
                         (_, _, true) => Cell::MovedIn,
                         (Cell::MovedIn, _, _) => Cell::MovedIn,
                         (_, false, false) => Cell::Used,
-                        (Cell::Free, true, false) => Cell::Reserved,
+                        (Cell::Free | Cell::Hole, true, false) => Cell::Reserved,
                         (c, true, false) => c,
                     };
                 }
@@ -116,6 +129,7 @@ pub fn of_word(layout: &Layout, word: &Word, members: &[usize]) -> Occupancy {
             (used, reserved)
         }
     };
+    let holes = cells.iter().filter(|c| **c == Cell::Hole).count() as u32;
     Occupancy {
         word: word.name.clone(),
         kind: word.kind.as_str(),
@@ -123,6 +137,7 @@ pub fn of_word(layout: &Layout, word: &Word, members: &[usize]) -> Occupancy {
         width,
         used,
         reserved,
+        holes,
         free: width.saturating_sub(used + reserved),
         cells,
     }
@@ -148,7 +163,7 @@ pub fn mark_moved_out(before: &[Occupancy], after: &mut [Occupancy]) {
             continue;
         }
         for (ca, cb) in a.cells.iter_mut().zip(&b.cells) {
-            if *ca == Cell::Free && *cb == Cell::Used {
+            if matches!(*ca, Cell::Free | Cell::Hole) && *cb == Cell::Used {
                 *ca = Cell::MovedOut;
             }
         }

@@ -3,12 +3,12 @@
 //! The same placement logic serves `check` (judging a written plan) and `suggest`
 //! (searching for one), so both agree on what is legal.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::check::finding::Finding;
 use crate::guard::{Guard, worst_case_sum};
 use crate::layout::ORDER_SHIFT;
-use crate::model::{Flag, Kind, Layout, Loc, Origin, ProposalOp, Word};
+use crate::model::{Flag, Kind, Layout, Loc, Origin, Proposal, ProposalOp, Word};
 use crate::rules::RuleId;
 
 /// Flags per word (indices into `layout.flags`), in bitfield order for bitfield words.
@@ -146,7 +146,7 @@ impl Planner {
         let mut blocker: Vec<Option<usize>> = vec![None; word.width as usize];
         for &i in members {
             let f = &self.layout.flags[i];
-            let Some(b) = f.bit.filter(|&b| b < word.width) else {
+            let Some(b) = f.bit.filter(|&b| b < word.width && f.occupies()) else {
                 continue;
             };
             let slot = &mut blocker[b as usize];
@@ -189,24 +189,35 @@ impl Planner {
                     }
                 }
             },
-            None => blocker
-                .iter()
-                .position(Option::is_none)
-                .map(|b| Placement {
-                    bit: b as u32,
-                    order: 0,
-                })
-                .ok_or_else(|| {
-                    Refusal::new(
-                        RuleId::NoFreeBit,
-                        format!(
-                            "`{}` has no free bit for a flag{} (all {} bits used or reserved)",
-                            word.name,
-                            guard_note(guard),
-                            word.width
-                        ),
-                    )
-                }),
+            None => {
+                let hole = |b: usize| {
+                    members.iter().any(|&i| {
+                        let f = &self.layout.flags[i];
+                        f.hole && f.bit == Some(b as u32)
+                    })
+                };
+                // Holes first: the header already names them as the free slots.
+                let free = |b: &usize| blocker[*b].is_none();
+                (0..blocker.len())
+                    .filter(free)
+                    .find(|&b| hole(b))
+                    .or_else(|| (0..blocker.len()).find(free))
+                    .map(|b| Placement {
+                        bit: b as u32,
+                        order: 0,
+                    })
+                    .ok_or_else(|| {
+                        Refusal::new(
+                            RuleId::NoFreeBit,
+                            format!(
+                                "`{}` has no free bit for a flag{} (all {} bits used or reserved)",
+                                word.name,
+                                guard_note(guard),
+                                word.width
+                            ),
+                        )
+                    })
+            }
         }
     }
 
@@ -355,9 +366,16 @@ impl Planner {
             .iter()
             .map(|f| f.declared_bit.is_some() && f.declared_bit == f.bit)
             .collect();
-        let mut findings = Vec::new();
+        let (mut findings, skip) = duplicate_proposals(&self.layout, &proposals);
         for (i, p) in proposals.iter().enumerate() {
-            if let Err(f) = self.apply(i, &p.op, &p.to, p.bit, p.member.as_deref(), &p.loc) {
+            if skip.contains(&i) {
+                continue;
+            }
+            if self.word(&p.to).is_none() {
+                findings.push(unknown_word(&self.layout, i, p));
+            } else if let Err(f) = self.apply(i, &p.op, &p.to, p.bit, p.member.as_deref(), &p.loc) {
+                // A refused proposal is still judged on every other rule.
+                findings.extend(self.other_reasons(i, p, f.rule));
                 findings.push(*f);
             } else if let Some(idx) = self.index.flag(p.flag_name()) {
                 findings.extend(self.landing_notes(idx, &p.loc));
@@ -416,10 +434,11 @@ impl Planner {
                     ));
                 };
                 let f = &self.layout.flags[idx];
-                if f.reserved {
+                if f.reserved || f.hole {
+                    let what = if f.hole { "hole" } else { "reserved bit" };
                     return Err(refuse(
                         RuleId::BitReserved,
-                        format!("`{flag}` is a reserved hole, not a flag; it cannot move"),
+                        format!("`{flag}` is a {what}, not a flag; it cannot move"),
                     ));
                 }
                 if f.abi && (f.word != to || bit.is_some_and(|b| Some(b) != f.bit)) {
@@ -497,6 +516,88 @@ impl Planner {
         }
     }
 
+    /// Every rule besides `refused_by` that proposal `n` breaks, for a proposal the planner
+    /// refused: its writers against the destination's rule, an ABI pin, the room or bit, and a
+    /// member name that is taken. `suggest` reports the same reasons for the same move.
+    fn other_reasons(&self, n: usize, p: &Proposal, refused_by: RuleId) -> Vec<Finding> {
+        let Some(word) = self.word(&p.to) else {
+            return Vec::new();
+        };
+        let (flag, idx) = match &p.op {
+            ProposalOp::Move { flag } => match self.index.flag(flag) {
+                Some(i) => (&self.layout.flags[i], Some(i)),
+                None => return Vec::new(),
+            },
+            ProposalOp::Add { flag } => (&**flag, None),
+        };
+        if flag.reserved || flag.hole {
+            return Vec::new();
+        }
+        let mk = |rule: RuleId, msg: String| {
+            Finding::new(rule, format!("proposal #{}: {msg}", n + 1))
+                .flag(flag.current_name())
+                .word(word.name.clone())
+                .at(&p.loc)
+        };
+        let mut out = Vec::new();
+        let mut seen = HashSet::from([refused_by]);
+        let locks = self.layout.lock_aliases();
+        for w in &flag.writers {
+            if let Some((rule, msg)) =
+                crate::check::lint::writer_break(flag.current_name(), w, word, &locks)
+                && seen.insert(rule)
+            {
+                out.push(
+                    mk(rule, msg)
+                        .detail(w.note.as_ref().map(|n| format!("writer: {n}")))
+                        .evidence(w.evidence.iter().cloned()),
+                );
+            }
+        }
+        if idx.is_some() && flag.abi && seen.insert(RuleId::AbiPinned) {
+            out.push(mk(
+                RuleId::AbiPinned,
+                format!(
+                    "`{}` is pinned by ABI; it must keep word `{}` and its value",
+                    flag.current_name(),
+                    flag.word
+                ),
+            ));
+        }
+        if refused_by == RuleId::AbiPinned
+            && let Err(r) = self.place(word, &flag.guard, flag.width, p.bit, idx)
+        {
+            out.push(mk(r.rule, r.message));
+        }
+        if word.kind == Kind::Bitfield
+            && p.member.is_none()
+            && let Some(m) = default_member_name(&self.layout, flag, word)
+            && self.index.flag(&m).is_some_and(|j| Some(j) != idx)
+            && seen.insert(RuleId::DuplicateName)
+        {
+            out.push(mk(
+                RuleId::DuplicateName,
+                format!(
+                    "`{}` would become member `{m}` of `{}`, a name the layout has already",
+                    flag.current_name(),
+                    word.name
+                ),
+            ));
+        }
+        out
+    }
+
+    /// The name of the hole on `bit` of `word` (mask and bitnum words), other than flag `idx`.
+    fn hole_at(&self, word: &str, bit: Option<u32>, idx: usize) -> Option<&str> {
+        let bit = bit?;
+        self.index
+            .members(word)
+            .iter()
+            .map(|&i| (i, &self.layout.flags[i]))
+            .find(|(i, h)| *i != idx && h.hole && h.bit == Some(bit))
+            .map(|(_, h)| h.name.as_str())
+    }
+
     /// Notes for a flag that landed in a word: the neighbours that now depend on it, its remote readers.
     fn landing_notes(&self, idx: usize, loc: &Loc) -> Vec<Finding> {
         let f = &self.layout.flags[idx];
@@ -504,12 +605,48 @@ impl Planner {
         let Some(word) = self.word(&f.word) else {
             return out;
         };
+        if let Origin::Moved { from_word, .. } = &f.origin
+            && *from_word != word.name
+            && let Some(seen) = self.word(from_word).and_then(|w| w.user_visible.as_deref())
+        {
+            out.push(
+                Finding::new(
+                    RuleId::UserVisibleValue,
+                    format!(
+                        "`{}` leaves `{from_word}`, whose value user space sees ({seen}): the bit disappears from there",
+                        f.name
+                    ),
+                )
+                .flag(f.name.clone())
+                .word(from_word.clone())
+                .at(loc),
+            );
+        }
+        if let Some(h) = self.hole_at(&word.name, f.bit, idx) {
+            out.push(
+                Finding::new(
+                    RuleId::HoleTaken,
+                    format!(
+                        "`{}` takes bit {} of `{}`, the hole `{h}`; the patch deletes that define",
+                        f.current_name(),
+                        f.bit.unwrap_or_default(),
+                        word.name
+                    ),
+                )
+                .flag(f.name.clone())
+                .word(word.name.clone())
+                .at(loc),
+            );
+        }
         if !word.rule.is_atomic() {
             let neighbours: Vec<&str> = self
                 .index
                 .members(&word.name)
                 .iter()
-                .filter(|&&i| i != idx && !self.layout.flags[i].reserved)
+                .filter(|&&i| {
+                    let n = &self.layout.flags[i];
+                    i != idx && !n.reserved && !n.hole
+                })
                 .map(|&i| self.layout.flags[i].current_name())
                 .collect();
             if !neighbours.is_empty() {
@@ -542,6 +679,79 @@ impl Planner {
             }
         }
         out
+    }
+}
+
+/// `unknown-word` for a proposal's `to`, at the `to =` line.
+fn unknown_word(layout: &Layout, n: usize, p: &Proposal) -> Finding {
+    let help = crate::layout::best_match(&p.to, layout.words.iter().map(|w| w.name.as_str()))
+        .map_or(String::new(), |m| format!(" (did you mean `{m}`?)"));
+    Finding::new(
+        RuleId::UnknownWord,
+        format!("proposal #{}: no word named `{}`{help}", n + 1, p.to),
+    )
+    .flag(p.flag_name())
+    .word(p.to.clone())
+    .at(&p.to_loc)
+}
+
+/// Proposals that move or add one flag twice, or put two flags on one explicit bit: an error
+/// at each of the two. Returns the findings and the later proposals of a duplicated flag, which
+/// are not applied (the plan does not say which of the two it means).
+fn duplicate_proposals(layout: &Layout, proposals: &[Proposal]) -> (Vec<Finding>, HashSet<usize>) {
+    let mut out = Vec::new();
+    let mut skip = HashSet::new();
+    let mut by_flag: HashMap<&str, usize> = HashMap::new();
+    let mut by_bit: HashMap<(&str, u32), Vec<usize>> = HashMap::new();
+    let pair = |out: &mut Vec<Finding>, a: usize, b: usize, what: &str| {
+        for (me, other) in [(a, b), (b, a)] {
+            let p = &proposals[me];
+            out.push(
+                Finding::new(
+                    RuleId::DuplicateProposal,
+                    format!("proposal #{} {what} as proposal #{}", me + 1, other + 1),
+                )
+                .flag(p.flag_name())
+                .word(p.to.clone())
+                .at(&p.loc),
+            );
+        }
+    };
+    for (i, p) in proposals.iter().enumerate() {
+        if let Some(&first) = by_flag.get(p.flag_name()) {
+            let what = format!("{}s `{}`, the same flag", p.verb(), p.flag_name());
+            pair(&mut out, first, i, &what);
+            skip.insert(i);
+            continue;
+        }
+        by_flag.insert(p.flag_name(), i);
+        // Bitfield `bit`s are member boundaries, not bits a flag owns.
+        let owns_bit = layout.word(&p.to).is_some_and(|w| w.kind != Kind::Bitfield);
+        if let Some(b) = p.bit.filter(|_| owns_bit) {
+            // Flags under guards that never hold together may share a bit.
+            let guard = proposal_guard(layout, p);
+            let taken = by_bit.entry((p.to.as_str(), b)).or_default();
+            let clash = taken.iter().copied().find(|&j| {
+                match (guard, proposal_guard(layout, &proposals[j])) {
+                    (Some(g), Some(h)) => g.coexists(h),
+                    _ => true,
+                }
+            });
+            taken.push(i);
+            if let Some(first) = clash {
+                let what = format!("takes bit {b} of `{}`, the same bit", p.to);
+                pair(&mut out, first, i, &what);
+            }
+        }
+    }
+    (out, skip)
+}
+
+/// The guard of the flag a proposal moves or adds (`None` for an unknown flag).
+fn proposal_guard<'a>(layout: &'a Layout, p: &'a Proposal) -> Option<&'a Guard> {
+    match &p.op {
+        ProposalOp::Move { flag } => layout.flag_index(flag).map(|i| &layout.flags[i].guard),
+        ProposalOp::Add { flag } => Some(&flag.guard),
     }
 }
 

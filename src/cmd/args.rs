@@ -16,7 +16,7 @@ pub struct LayoutArg {
     /// Layout or plan file (`-` for stdin). Default: ./layout.toml, else the newest built-in.
     pub layout: Option<PathBuf>,
     /// Use a built-in layout (see `flagplan layouts`).
-    #[arg(long, value_name = "NAME", conflicts_with = "layout")]
+    #[arg(long, value_name = "NAME", conflicts_with = "layout", value_parser = BuiltinName)]
     pub builtin: Option<String>,
 }
 
@@ -103,6 +103,40 @@ impl ValueEnum for Format {
         };
         Some(PossibleValue::new(name).help(help))
     }
+}
+
+/// A built-in layout name, full or a unique prefix (`linux-6.1`); completions offer the full names.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct BuiltinName;
+
+impl clap::builder::TypedValueParser for BuiltinName {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> std::result::Result<String, clap::Error> {
+        let name = value.to_string_lossy();
+        crate::builtin::get(&name).map_err(|e| {
+            clap::Error::raw(clap::error::ErrorKind::InvalidValue, format!("{e}\n")).with_cmd(cmd)
+        })?;
+        Ok(name.into_owned())
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(crate::builtin::names().map(PossibleValue::new)))
+    }
+}
+
+/// Rule ids as a clap value parser, so completions offer them.
+pub(super) fn rule_ids() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(
+        crate::rules::RuleId::ALL
+            .iter()
+            .map(|r| PossibleValue::new(r.id())),
+    )
 }
 
 /// `--format` of the commands whose output is for people or for programs only.

@@ -2,21 +2,65 @@
 
 use std::path::{Path, PathBuf};
 
-use clap::{Args, ValueEnum};
+use clap::Args;
+use clap::builder::{PossibleValue, PossibleValuesParser};
 
-use super::args::{LayoutArg, OutputArg};
+use super::args::{LayoutArg, OutputArg, rule_ids};
 use super::{Outcome, Term};
 use crate::check;
-use crate::error::Result;
+use crate::config::{self, CliFilter, Deny, Filter};
+use crate::error::{Error, Result};
 use crate::import::cmd::DriftTargets;
 use crate::layout::{self, Loaded};
 use crate::render::{self, Format};
-use crate::rules::Severity;
+use crate::rules::{RuleId, Severity};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Deny {
-    /// Exit 1 on warnings too.
-    Warnings,
+/// `--deny` values: `warnings` or a rule id.
+fn deny_values() -> PossibleValuesParser {
+    PossibleValuesParser::new(
+        std::iter::once(PossibleValue::new("warnings").help("every warning"))
+            .chain(RuleId::ALL.iter().map(|r| PossibleValue::new(r.id()))),
+    )
+}
+
+/// Which findings to show and which fail the run (defaults from `.flagplan.toml`).
+#[derive(Debug, Args, Default)]
+pub struct FilterArgs {
+    /// Report only these rules (comma-separated or repeated).
+    #[arg(long, value_name = "RULE", value_delimiter = ',', value_parser = rule_ids())]
+    pub select: Option<Vec<String>>,
+    /// Never report these rules.
+    #[arg(long, value_name = "RULE", value_delimiter = ',', value_parser = rule_ids())]
+    pub ignore: Option<Vec<String>>,
+    /// Exit 1 on these rules too, or on every warning with `warnings`.
+    #[arg(long, value_name = "RULE", value_delimiter = ',', value_parser = deny_values())]
+    pub deny: Option<Vec<String>>,
+}
+
+impl FilterArgs {
+    fn to_filter(&self) -> CliFilter {
+        let rules = |v: &Option<Vec<String>>| {
+            v.as_ref()
+                .map(|v| v.iter().filter_map(|s| RuleId::parse(s)).collect())
+        };
+        CliFilter {
+            select: rules(&self.select),
+            ignore: rules(&self.ignore),
+            deny: self
+                .deny
+                .as_ref()
+                .map(|v| v.iter().filter_map(|s| Deny::parse(s)).collect()),
+        }
+    }
+
+    /// The project file's filter (`.flagplan.toml` from `cwd` upward) under these options.
+    fn filter(&self, cwd: &Path) -> Result<Filter> {
+        let file = match config::find(cwd) {
+            Some(p) => config::load(&p)?,
+            None => Filter::default(),
+        };
+        Ok(file.overridden_by(&self.to_filter()))
+    }
 }
 
 /// What the layout is held against: a header and a compiled kernel's BTF.
@@ -50,9 +94,11 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Treat these findings as errors for the exit code.
-    #[arg(long, value_enum)]
-    pub deny: Vec<Deny>,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Print nothing; the exit code says it all.
+    #[arg(short, long)]
+    pub quiet: bool,
     #[command(flatten)]
     pub drift: DriftArgs,
     /// Also judge the layout (and its moves) on evidence scanned from this source tree.
@@ -79,27 +125,54 @@ pub(super) fn judged(
 ) -> Result<Judged> {
     let input = arg.input()?;
     let mut loaded: Loaded = layout::load(&input)?;
-    let mut report = check::check(&loaded);
-    crate::import::drift::add_to_report(&drift.targets(), &mut loaded, &mut report)?;
+    // Every producer returns raw findings; `check::finish` waives and sorts them once.
+    let report = check::analyse(&loaded);
+    let mut extra = crate::import::drift::findings(&drift.targets(), &mut loaded)?;
     let name = input.display();
     if let Some(src) = src {
-        crate::scan::judge::add_findings(&loaded, &mut report, &name, src, term.scan_options())?;
+        extra.extend(crate::scan::judge::findings(
+            &loaded,
+            &report.result,
+            &name,
+            src,
+            term.scan_options(),
+        )?);
     }
     Ok(Judged {
         loaded,
-        report,
+        report: check::finish(report, extra),
         name,
     })
 }
 
-/// Run `flagplan check`: [`Outcome::Failure`] on errors (and on warnings with `--deny warnings`).
+/// Run `flagplan check`: [`Outcome::Failure`] on errors (with `--deny`, on those findings too).
 pub fn run(args: &CheckArgs, term: Term) -> Result<Outcome> {
     args.output.check()?;
+    let root = std::env::current_dir().map_err(|e| Error::io(".", e))?;
+    let judged = args.filter.filter(&root).and_then(|filter| {
+        let mut j = judged(&args.layout, &args.drift, args.src.as_deref(), term)?;
+        filter.apply(&mut j.report);
+        Ok(j)
+    });
     let Judged {
         loaded,
         report,
         name,
-    } = judged(&args.layout, &args.drift, args.src.as_deref(), term)?;
+    } = match judged {
+        Ok(j) => j,
+        Err(e) => {
+            // CI uploads what is written: give it a document that says what went wrong.
+            let doc = match args.format {
+                Format::Json => Some(render::json::error_document(&e)),
+                Format::Sarif => Some(render::sarif::error_document(&e, &root)),
+                _ => None,
+            };
+            if let Some(doc) = doc.filter(|_| !args.quiet) {
+                args.output.write(&doc)?;
+            }
+            return Err(e);
+        }
+    };
     let color = term.color && args.output.output.is_none();
     let out = match args.format {
         Format::Text => render::text::render(
@@ -108,17 +181,18 @@ pub fn run(args: &CheckArgs, term: Term) -> Result<Outcome> {
             &name,
             render::text::TextOptions {
                 color,
-                verbose: term.verbose,
+                verbosity: term.verbosity,
+                width: term.width,
             },
         ),
         Format::Json => render::json::render(&report, &loaded.sources, &name),
-        Format::Sarif => render::sarif::render(&report, &loaded.sources),
-        Format::Github => render::github::render(&report, &loaded.sources),
+        Format::Sarif => render::sarif::render(&report, &loaded.sources, &root),
+        Format::Github => render::github::render(&report, &loaded.sources, &root),
         Format::Short => render::short::render(&report, &loaded.sources, term.verbose),
         Format::Svg => render::svg::render(&report, &name),
     };
-    args.output.write(&out)?;
-    let failing = report.count(Severity::Error) > 0
-        || (args.deny.contains(&Deny::Warnings) && report.count(Severity::Warning) > 0);
-    Ok(Outcome::failed_if(failing))
+    if !args.quiet {
+        args.output.write(&out)?;
+    }
+    Ok(Outcome::failed_if(report.count(Severity::Error) > 0))
 }

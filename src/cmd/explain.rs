@@ -2,6 +2,7 @@
 
 use clap::Args;
 
+use super::args::rule_ids;
 use super::{Outcome, print};
 use crate::error::{Error, Result};
 use crate::layout;
@@ -12,15 +13,6 @@ pub struct ExplainArgs {
     /// A rule id such as `remote-writer`; omit to list all.
     #[arg(value_parser = rule_ids())]
     pub rule: Option<String>,
-}
-
-/// Rule ids as a clap value parser, so completions offer them.
-fn rule_ids() -> clap::builder::PossibleValuesParser {
-    clap::builder::PossibleValuesParser::new(
-        RuleId::ALL
-            .iter()
-            .map(|r| clap::builder::PossibleValue::new(r.id())),
-    )
 }
 
 /// Run `flagplan explain`.

@@ -1,7 +1,6 @@
 //! `flagplan import HEADER|- [--from-btf FILE] [--facts FACTS] [-o LAYOUT [--force]]`.
 
 use std::collections::BTreeMap;
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -177,10 +176,7 @@ fn read_header(args: &ImportArgs, header: &Path) -> Result<Imported> {
             .unwrap_or_else(|| read::default_source_name(header));
         return read::import_files(header, source_name, &more, &args.struct_name, fams, true);
     }
-    let mut bytes = Vec::new();
-    std::io::stdin()
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::io("<stdin>", e))?;
+    let bytes = crate::fsutil::read_stdin()?;
     let source_name = args.source_name.clone().unwrap_or_else(|| "<stdin>".into());
     read::import_bytes(&bytes, "<stdin>", &args.struct_name, fams, source_name)
 }
@@ -218,7 +214,7 @@ fn hand_facts(args: &ImportArgs) -> Result<Option<HandFile>> {
         return HandFile::read(f).map(Some);
     }
     match (&out.output, out.force && !args.no_merge) {
-        (Some(o), true) if o.is_file() => HandFile::read(o).map(Some),
+        (Some(o), true) if o.is_file() => HandFile::read(o).map(Some).map_err(read::merge_error),
         _ => Ok(None),
     }
 }

@@ -50,17 +50,22 @@ impl Outcome {
 #[command(
     name = "flagplan",
     version = concat!(env!("CARGO_PKG_VERSION"), " (layout format 1)"),
+    long_version = include_str!(concat!(env!("OUT_DIR"), "/long_version.txt")),
     about = "Plan and check the flag words of kernel structures (task_struct PF_*, PFA_*, bitfields)"
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
-    /// When to use colour (NO_COLOR is honoured under `auto`).
+    /// When to use colour (`auto` honours NO_COLOR, CLICOLOR_FORCE and TERM=dumb).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
     pub color: ColorChoice,
-    /// Show everything: notes in full, every location (default: a summary).
-    #[arg(short, long, global = true)]
-    pub verbose: bool,
+    /// Show more: `-v` notes one line each and every location, `-vv` notes with source snippets.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Refuse input files (and stdin) larger than this: bytes, or with k, M, G.
+    #[arg(long, value_name = "SIZE", global = true, env = "FLAGPLAN_MAX_INPUT_SIZE",
+          default_value = "64M", value_parser = crate::fsutil::parse_size)]
+    pub max_input_size: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -91,8 +96,8 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Print a shell completion script (bash, zsh, fish, ...).
     Completions(completions::CompletionsArgs),
-    /// Print the man page (roff) to standard output.
-    Man,
+    /// Print the flagplan(1) man page, or write every page with --dir.
+    Man(man::ManArgs),
     /// Print the JSON Schema of layout and plan files (for taplo / Even Better TOML).
     Schema,
 }
@@ -106,16 +111,23 @@ pub struct Term {
     pub stderr_tty: bool,
     /// `-v`: show everything.
     pub verbose: bool,
+    /// How many `-v`.
+    pub verbosity: u8,
+    /// Columns text output fits (`COLUMNS`, the terminal, else 100).
+    pub width: usize,
     /// `FLAGPLAN_TIMING` is set: scans print their phase timings.
     pub timing: bool,
 }
 
 impl Term {
     fn probe(cli: &Cli) -> Self {
+        let stdout = terminal(std::io::stdout().is_terminal());
         Term {
-            color: use_color(cli.color, std::io::stdout().is_terminal()),
+            color: stdout.color(forced(cli.color)),
             stderr_tty: std::io::stderr().is_terminal(),
-            verbose: cli.verbose,
+            verbose: cli.verbose > 0,
+            verbosity: cli.verbose,
+            width: stdout.width(),
             timing: std::env::var_os("FLAGPLAN_TIMING").is_some(),
         }
     }
@@ -129,15 +141,39 @@ impl Term {
     }
 }
 
-/// Colour under `choice`, for a stream that is (or is not) a terminal; `NO_COLOR` turns `auto` off.
-pub fn use_color(choice: ColorChoice, is_terminal: bool) -> bool {
-    match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && is_terminal
-        }
+/// `COLUMNS`, `NO_COLOR`, `CLICOLOR_FORCE`, `TERM` and the width of a stream that is (or is not) a
+/// terminal: the environment, read here and nowhere below.
+fn terminal(is_tty: bool) -> crate::render::text::Terminal {
+    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+    crate::render::text::Terminal {
+        is_tty,
+        columns: var("COLUMNS").and_then(|v| v.to_str()?.trim().parse().ok()),
+        tty_width: if is_tty {
+            crossterm::terminal::size()
+                .ok()
+                .map(|(w, _)| usize::from(w))
+        } else {
+            None
+        },
+        no_color: var("NO_COLOR").is_some(),
+        clicolor_force: var("CLICOLOR_FORCE").is_some_and(|v| v != "0"),
+        dumb: var("TERM").is_some_and(|v| v == "dumb"),
     }
+}
+
+/// `Some` for `--color always|never`, `None` for `auto`.
+fn forced(choice: ColorChoice) -> Option<bool> {
+    match choice {
+        ColorChoice::Always => Some(true),
+        ColorChoice::Never => Some(false),
+        ColorChoice::Auto => None,
+    }
+}
+
+/// Colour under `choice`, for a stream that is (or is not) a terminal: `NO_COLOR` turns `auto` off,
+/// `CLICOLOR_FORCE` on, `TERM=dumb` off.
+pub fn use_color(choice: ColorChoice, is_terminal: bool) -> bool {
+    terminal(is_terminal).color(forced(choice))
 }
 
 /// Colour for error messages on standard error.
@@ -147,6 +183,7 @@ pub fn stderr_color(cli: &Cli) -> bool {
 
 /// Run the parsed command line; input and I/O errors come back as `Err` (exit 2).
 pub fn run(cli: &Cli) -> Result<Outcome> {
+    crate::fsutil::set_max_input_size(cli.max_input_size);
     let term = Term::probe(cli);
     match &cli.command {
         Command::Check(args) => check::run(args, term),
@@ -158,7 +195,7 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
         Command::Explain(args) => explain::run(args),
         Command::Report(args) => report::run(args, term),
         Command::Completions(args) => completions::run(args),
-        Command::Man => man::run(),
+        Command::Man(args) => man::run(args),
         Command::Schema => schema::run(),
     }
 }

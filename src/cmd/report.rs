@@ -8,6 +8,7 @@ use clap::Args;
 use super::args::{LayoutArg, OutputArg};
 use super::check::{DriftArgs, Judged, judged};
 use super::{Outcome, Term};
+use crate::cread::makefile::KernelVersion;
 use crate::error::Result;
 use crate::render;
 use crate::rules::Severity;
@@ -33,7 +34,13 @@ pub fn run(args: &ReportArgs, term: Term) -> Result<Outcome> {
         report,
         name,
     } = judged(&args.layout, &args.drift, args.src.as_deref(), term)?;
+    // The kernel release from the scanned tree's Makefile; else the layout's origin says it.
+    let kernel = match &args.src {
+        Some(dir) => KernelVersion::of_tree(dir)?,
+        None => None,
+    };
+    let ctx = render::mail::MailContext { kernel };
     args.output
-        .write(&render::mail::render(&report, &loaded.sources, &name))?;
+        .write(&render::mail::render(&report, &loaded.sources, &name, ctx))?;
     Ok(Outcome::failed_if(report.count(Severity::Error) > 0))
 }

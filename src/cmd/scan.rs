@@ -15,7 +15,7 @@ pub struct ScanArgs {
     /// Layout or plan file (`-` for stdin). Default: ./layout.toml, else the newest built-in.
     pub layout: Option<PathBuf>,
     /// Use a built-in layout (see `flagplan layouts`).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = super::args::BuiltinName)]
     pub builtin: Option<String>,
     /// Root of the source tree to scan (e.g. a kernel checkout).
     #[arg(long, value_name = "DIR")]
@@ -121,8 +121,7 @@ pub fn run(args: &ScanArgs, term: Term) -> Result<Outcome> {
 
 /// Write the evidence into the layout file at `path`, refusing a result that no longer reads.
 fn update_layout(path: &Path, ev: &scan::Evidence) -> Result<()> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| Error::io(path.display().to_string(), e))?;
+    let text = layout::read_text_file(path)?;
     let new = scan::update::update(&text, ev)
         .map_err(|m| Error::Usage(format!("{}: {m}", path.display())))?;
     layout::parse_str(&path.display().to_string(), &new)?;

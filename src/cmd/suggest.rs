@@ -89,6 +89,7 @@ pub fn run(args: &SuggestArgs) -> Result<Outcome> {
     }
     let input = args.layout.input()?;
     let loaded = layout::load(&input)?;
+    suggest::refuse_duplicate_names(&loaded)?;
     let name = input.display();
     let req = args.request();
     let wants_plan = req.flag.is_some() || req.free.is_some() || req.new.is_some();

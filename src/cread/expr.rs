@@ -43,7 +43,12 @@ struct P<'t, 'a> {
     i: usize,
     ev: &'t Eval<'a>,
     depth: u32,
+    /// Unary operators and parentheses open around the current token.
+    nesting: usize,
 }
+
+/// The deepest nesting of parentheses and unary operators evaluated; deeper is "not understood".
+pub const MAX_NESTING: usize = 256;
 
 impl Eval<'_> {
     /// The value of `toks`, or `None` when it is not an integer constant this reader understands.
@@ -60,6 +65,7 @@ impl Eval<'_> {
             i: 0,
             ev: self,
             depth,
+            nesting: 0,
         };
         let v = p.binary(0)?;
         (p.i == toks.len()).then_some(v)
@@ -120,6 +126,15 @@ impl P<'_, '_> {
         Some(lhs)
     }
     fn unary(&mut self) -> Option<u64> {
+        if self.nesting >= MAX_NESTING {
+            return None;
+        }
+        self.nesting += 1;
+        let v = self.unary_inner();
+        self.nesting -= 1;
+        v
+    }
+    fn unary_inner(&mut self) -> Option<u64> {
         match self.peek()?.clone() {
             Tok::Punct(p) if p == "~" => {
                 self.i += 1;

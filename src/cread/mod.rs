@@ -6,6 +6,7 @@
 pub mod enums;
 pub mod expr;
 pub mod lex;
+pub mod makefile;
 pub mod pp;
 pub mod structs;
 pub mod typedefs;
@@ -18,6 +19,9 @@ pub use structs::{Member, MemberKind, Struct};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
+    /// The header cannot be read faithfully (unbalanced `#if`, a truncated struct, nesting past a
+    /// limit): an importer must stop rather than write a layout from it.
+    Error,
     Warning,
     Note,
 }
@@ -145,6 +149,15 @@ impl Header {
             .filter(|(s, _, _)| syms.contains(s))
             .map(|(_, at, text)| (self.line(*at), text.clone()))
             .collect()
+    }
+
+    /// The first [`Severity::Error`] the preprocessor met, if any.
+    pub fn error(&self) -> Option<&Diag> {
+        self.pp
+            .diags
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .min_by_key(|d| d.offset)
     }
 
     /// Find `struct NAME { ... }` and read its members.

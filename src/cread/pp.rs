@@ -1,18 +1,26 @@
 //! Preprocessor directives: `#if`/`#ifdef`/`#ifndef`/`#elif`/`#else`/`#endif` nesting kept as
 //! [`Guard`]s, `#define`s collected with their comments; everything else is passed on as code.
 
+use std::rc::Rc;
+
 use crate::guard::Guard;
 
 use super::lex::{Tok, Token};
 use super::{Diag, Severity};
+
+/// The deepest `#if` nesting read (include guard not counted), and the most branches of one
+/// `#if`/`#elif` chain; more is a [`Severity::Error`] (a guard under the k-th `#elif` holds k
+/// terms, so longer chains would cost quadratic time).
+pub const MAX_IF_DEPTH: usize = 256;
 
 /// One branch of an `#if` chain.
 #[derive(Clone, Debug)]
 struct Frame {
     /// Conditions of the earlier branches in this chain (OR-ed, negated for later branches).
     earlier: Vec<Guard>,
-    /// The effective condition of the branch being read.
-    current: Guard,
+    /// The effective condition of the branch being read (shared by every state snapshot taken
+    /// inside it, so a long guard is not copied per directive).
+    current: Rc<Guard>,
     /// `#ifndef X` + `#define X` wrapping the file: not a real condition.
     include_guard: bool,
     /// Offset of the directive that opened the chain.
@@ -22,16 +30,13 @@ struct Frame {
 /// A snapshot of the conditional stack: one effective guard per open frame.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CondState {
-    pub frames: Vec<Guard>,
+    pub frames: Vec<Rc<Guard>>,
 }
 
 impl CondState {
     /// The conjunction of frames from `depth` on (frames below belong to an enclosing scope).
     pub fn guard_from(&self, depth: usize) -> Guard {
-        self.frames
-            .iter()
-            .skip(depth)
-            .fold(Guard::Always, |acc, g| Guard::and(acc, g.clone()))
+        Guard::and_all(self.frames.iter().skip(depth).map(|g| Guard::clone(g)))
     }
 }
 
@@ -88,7 +93,24 @@ fn if_expr(pp: &mut Preprocessed, toks: &[&Token], at: usize, line: usize) -> Gu
     let mut text = String::new();
     let mut raw = String::new();
     let mut plain = true;
+    let mut open = 0usize;
     for t in toks {
+        match &t.tok {
+            Tok::Punct(p) if p == "(" => open += 1,
+            Tok::Punct(p) if p == ")" => open = open.saturating_sub(1),
+            _ => {}
+        }
+        if open > crate::guard::MAX_DEPTH {
+            pp.diags.push(Diag::new(
+                Severity::Error,
+                at,
+                format!(
+                    "#if expression nesting deeper than {}",
+                    crate::guard::MAX_DEPTH
+                ),
+            ));
+            return Guard::Never;
+        }
         let piece = match &t.tok {
             Tok::Ident(s) => s.clone(),
             Tok::Number(n) => match super::expr::parse_int(n) {
@@ -123,6 +145,10 @@ fn if_expr(pp: &mut Preprocessed, toks: &[&Token], at: usize, line: usize) -> Gu
         return g;
     }
     let sym = format!("__UNPARSED_IF_LINE_{line}");
+    // Kept for messages: a long expression is shortened.
+    if raw.chars().count() > 120 {
+        raw = raw.chars().take(117).collect::<String>() + "...";
+    }
     pp.opaque.push((sym.clone(), at, raw));
     Guard::Sym(sym)
 }
@@ -140,25 +166,11 @@ fn symbol(pp: &mut Preprocessed, sym: &str, at: usize, line: usize) -> Guard {
     Guard::Sym(opaque)
 }
 
-fn or_all(gs: &[Guard]) -> Guard {
-    let mut it = gs.iter().filter(|g| !matches!(g, Guard::Never));
-    let Some(first) = it.next() else {
-        return Guard::Never;
-    };
-    it.fold(first.clone(), |acc, g| {
-        if acc.is_always() || g.is_always() {
-            Guard::Always
-        } else {
-            Guard::Or(Box::new(acc), Box::new(g.clone()))
-        }
-    })
-}
-
 fn branch(earlier: &[Guard], cond: Guard) -> Guard {
     if earlier.is_empty() {
         return cond;
     }
-    let none_before = Guard::negate(or_all(earlier));
+    let none_before = Guard::negate(Guard::or_all(earlier.iter().cloned()));
     match (&none_before, &cond) {
         (Guard::Never, _) => Guard::Never,
         _ => Guard::and(none_before, cond),
@@ -174,6 +186,11 @@ pub fn run(toks: &[Token], line_of: &dyn Fn(usize) -> usize) -> Preprocessed {
     let mut stack: Vec<Frame> = Vec::new();
     let mut seen_code = false;
     let mut cond_idx = 0usize;
+    // The frame the latest `#endif` closed: when the file ends with a frame still open, an
+    // `#endif` is missing after the start of this one (or the open one).
+    let mut last_closed: Option<Frame> = None;
+    // Where the include guard was closed, when that was not at the end of the file.
+    let mut guard_closed: Option<(usize, usize)> = None;
     let mut i = 0;
     let push_state = |pp: &mut Preprocessed, stack: &[Frame]| -> usize {
         let st = CondState {
@@ -250,9 +267,19 @@ pub fn run(toks: &[Token], line_of: &dyn Fn(usize) -> usize) -> Preprocessed {
                     && !seen_code
                     && pp.defines.is_empty()
                     && next_is_define_of(toks, j, rest.first().map(|t| &t.tok));
+                if stack.iter().filter(|f| !f.include_guard).count() >= MAX_IF_DEPTH {
+                    pp.diags.push(Diag::new(
+                        Severity::Error,
+                        hash_at,
+                        format!(
+                            "#if nesting deeper than {MAX_IF_DEPTH}; the header is not read further"
+                        ),
+                    ));
+                    return pp;
+                }
                 stack.push(Frame {
                     earlier: Vec::new(),
-                    current: cond.clone(),
+                    current: Rc::new(cond.clone()),
                     include_guard,
                     start: hash_at,
                 });
@@ -275,7 +302,15 @@ pub fn run(toks: &[Token], line_of: &dyn Fn(usize) -> usize) -> Preprocessed {
                 };
                 match stack.last_mut() {
                     Some(f) => {
-                        f.current = branch(&f.earlier, new_cond.clone());
+                        if f.earlier.len() >= MAX_IF_DEPTH {
+                            pp.diags.push(Diag::new(
+                                Severity::Error,
+                                hash_at,
+                                format!("more than {MAX_IF_DEPTH} branches in one #if chain; the header is not read further"),
+                            ));
+                            return pp;
+                        }
+                        f.current = Rc::new(branch(&f.earlier, new_cond.clone()));
                         f.earlier.push(new_cond);
                         f.include_guard = false;
                         cond_idx = push_state(&mut pp, &stack);
@@ -288,12 +323,29 @@ pub fn run(toks: &[Token], line_of: &dyn Fn(usize) -> usize) -> Preprocessed {
                 }
             }
             "endif" => {
-                if stack.pop().is_none() {
-                    pp.diags.push(Diag::new(
-                        Severity::Warning,
-                        hash_at,
-                        "#endif without #if; ignored".into(),
-                    ));
+                match stack.pop() {
+                    Some(f) => {
+                        if f.include_guard {
+                            guard_closed = Some((hash_at, f.start));
+                        }
+                        last_closed = Some(f);
+                    }
+                    None => pp.diags.push(match guard_closed {
+                        Some((at, guard)) => Diag::new(
+                            Severity::Error,
+                            at,
+                            format!(
+                                "#endif without #if: this #endif closes the include guard `{}` (line {}) before the end of the file, so the #endif at line {line} has no #if; an #endif is one too many, or an #if is missing, before this line",
+                                directive_text(toks, guard),
+                                line_of(guard)
+                            ),
+                        ),
+                        None => Diag::new(
+                            Severity::Error,
+                            hash_at,
+                            "#endif without #if: an #if is missing before this line, or this #endif is one too many".into(),
+                        ),
+                    }),
                 }
                 cond_idx = push_state(&mut pp, &stack);
             }
@@ -352,16 +404,69 @@ pub fn run(toks: &[Token], line_of: &dyn Fn(usize) -> usize) -> Preprocessed {
         }
         i = j;
     }
-    for f in stack {
-        if !f.include_guard {
-            pp.diags.push(Diag::new(
-                Severity::Warning,
-                f.start,
-                "#if without #endif before the end of the file".into(),
-            ));
-        }
+    if let Some(open) = stack.first() {
+        pp.diags
+            .push(unclosed(open, last_closed.as_ref(), toks, line_of));
     }
     pp
+}
+
+/// The error for a file that ends inside `open` (the outermost frame still open). The include
+/// guard counts: a missing `#endif` inside it lets the guard's own `#endif` close the inner
+/// `#if`, and the guard is what is left open. The `#endif` is missing after the start of the
+/// frame the file's last `#endif` closed, when that came after `open`.
+fn unclosed(
+    open: &Frame,
+    last_closed: Option<&Frame>,
+    toks: &[Token],
+    line_of: &dyn Fn(usize) -> usize,
+) -> Diag {
+    let what = |f: &Frame| directive_text(toks, f.start);
+    match last_closed.filter(|c| c.start > open.start) {
+        Some(c) => Diag::new(
+            Severity::Error,
+            c.start,
+            format!(
+                "#if without #endif: an #endif is missing after this line (the file's last #endif closes `{}`, which leaves `{}` at line {} open)",
+                what(c),
+                what(open),
+                line_of(open.start)
+            ),
+        ),
+        None => Diag::new(
+            Severity::Error,
+            open.start,
+            format!(
+                "#if without #endif: `{}` is still open at the end of the file",
+                what(open)
+            ),
+        ),
+    }
+}
+
+/// The directive starting at `#` offset `at`, as written (`#ifdef CONFIG_X`), up to 60 chars.
+fn directive_text(toks: &[Token], at: usize) -> String {
+    let mut out = String::from("#");
+    for t in toks
+        .iter()
+        .skip_while(|t| t.start <= at)
+        .take_while(|t| t.tok != Tok::Newline)
+    {
+        let piece = match &t.tok {
+            Tok::Ident(s) | Tok::Number(s) | Tok::Punct(s) | Tok::Literal(s) => s.as_str(),
+            _ => continue,
+        };
+        if out.len() > 1 && t.space_before {
+            out.push(' ');
+        }
+        out.push_str(piece);
+        if out.chars().count() > 60 {
+            out = out.chars().take(57).collect();
+            out.push_str("...");
+            break;
+        }
+    }
+    out
 }
 
 /// Is the directive after position `j` (a newline) `#define SYM`?

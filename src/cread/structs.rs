@@ -47,6 +47,9 @@ pub struct Struct {
     pub diags: Vec<Diag>,
 }
 
+/// The deepest nesting of struct/union bodies read; deeper is a [`Severity::Error`].
+pub const MAX_NESTING: usize = 64;
+
 const KEYWORDS: &[&str] = &[
     "struct", "union", "enum", "unsigned", "signed", "int", "long", "short", "char", "void",
     "const", "volatile", "bool", "_Bool", "float", "double", "typedef", "static", "inline",
@@ -112,7 +115,7 @@ pub fn find(h: &Header, name: &str) -> Option<Struct> {
                 members: Vec::new(),
                 diags: Vec::new(),
             };
-            parse_body(h, code, w[2] + 1, depth, &mut st, true);
+            parse_body(h, code, w[2] + 1, depth, &mut st, 0);
             return Some(st);
         }
     }
@@ -126,8 +129,9 @@ fn parse_body(
     mut i: usize,
     depth: usize,
     st: &mut Struct,
-    top: bool,
+    nesting: usize,
 ) -> usize {
+    let top = nesting == 0;
     let mut before: Vec<(usize, String)> = Vec::new();
     loop {
         // Skip newlines, collect comments.
@@ -146,10 +150,10 @@ fn parse_body(
         }
         if i >= code.len() {
             st.diags.push(Diag::new(
-                Severity::Warning,
+                Severity::Error,
                 st.start,
                 format!(
-                    "struct {} is not closed before the end of the file",
+                    "struct {} is not closed before the end of the file (the header is truncated, or a `}}` is missing)",
                     st.name
                 ),
             ));
@@ -196,14 +200,29 @@ fn parse_body(
             let t = &code[j].tok;
             if is_punct(&t.tok, "{") {
                 aggregate = true;
+                if nesting >= MAX_NESTING {
+                    st.diags.push(Diag::new(
+                        Severity::Error,
+                        t.start,
+                        format!(
+                            "struct/union nesting deeper than {MAX_NESTING} in struct {}",
+                            st.name
+                        ),
+                    ));
+                    return code.len();
+                }
                 // Nested struct/union: read it (for diagnostics) and continue after it.
                 let mut inner = Struct {
-                    name: format!("{} (nested)", st.name),
+                    name: if top {
+                        format!("{} (nested)", st.name)
+                    } else {
+                        st.name.clone()
+                    },
                     start: t.start,
                     members: Vec::new(),
                     diags: Vec::new(),
                 };
-                j = parse_body(h, code, j + 1, depth, &mut inner, false);
+                j = parse_body(h, code, j + 1, depth, &mut inner, nesting + 1);
                 hoisted.extend(
                     inner
                         .members

@@ -406,10 +406,7 @@ pub fn describe(struct_name: &str, units: &[Unit]) -> String {
 
 fn load(path: &Path) -> Result<Btf> {
     let shown = path.display().to_string();
-    if path.is_dir() {
-        return Err(Error::IsDirectory { path: shown });
-    }
-    let bytes = std::fs::read(path).map_err(|e| Error::io(shown.clone(), e))?;
+    let bytes = crate::fsutil::read_file(path)?;
     Btf::parse(&bytes).map_err(|m| Error::Usage(format!("{shown}: {m}")))
 }
 

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use toml::Table;
 
-use super::{Family, Imported, Options, emit, facts};
+use super::{Family, ImportError, Imported, Options, emit, facts};
 use crate::error::{Error, Result};
 
 /// What `check --header/--btf` holds the layout against.
@@ -61,11 +61,9 @@ pub fn families(given: &[String], struct_name: &str) -> Result<Vec<Family>> {
 
 /// Read a header file's bytes (a directory or an unreadable file is an error).
 fn read_header(path: &Path) -> Result<Vec<u8>> {
-    let shown = path.display().to_string();
-    if path.is_dir() {
-        return Err(Error::IsDirectory { path: shown });
-    }
-    std::fs::read(path).map_err(|e| Error::io(shown, e))
+    let bytes = crate::fsutil::read_file(path)?;
+    crate::fsutil::refuse_binary(&path.display().to_string(), &bytes)?;
+    Ok(bytes)
 }
 
 /// `#include <X>` targets of a header's text, in order.
@@ -163,8 +161,14 @@ pub fn import_files(
         families: fams,
         source_name,
     };
-    super::from_headers(&bytes, opts, extra, main_defines)
-        .map_err(|m| Error::Usage(format!("{}: {m}", main.display())))
+    let shown = main.display().to_string();
+    super::from_headers(&bytes, opts, extra, main_defines).map_err(|e| match e {
+        ImportError::At { offset, message } => {
+            let text = String::from_utf8_lossy(&bytes);
+            Error::input(&shown, &text, offset..offset + 1, message, None)
+        }
+        ImportError::Whole(m) => Error::Usage(format!("{shown}: {m}")),
+    })
 }
 
 /// Read and import a header file.
@@ -175,10 +179,7 @@ pub fn import_file(
     source_name: Option<String>,
 ) -> Result<Imported> {
     let shown = path.display().to_string();
-    if path.is_dir() {
-        return Err(Error::IsDirectory { path: shown });
-    }
-    let bytes = std::fs::read(path).map_err(|e| Error::io(shown.clone(), e))?;
+    let bytes = crate::fsutil::read_file(path)?;
     let source_name = source_name.unwrap_or_else(|| default_source_name(path));
     import_bytes(&bytes, &shown, struct_name, fams, source_name)
 }
@@ -191,12 +192,19 @@ pub fn import_bytes(
     fams: Vec<Family>,
     source_name: String,
 ) -> Result<Imported> {
+    crate::fsutil::refuse_binary(shown, bytes)?;
     let opts = Options {
         struct_name: struct_name.to_string(),
         families: fams,
         source_name,
     };
-    super::from_header(bytes, opts).map_err(|m| Error::Usage(format!("{shown}: {m}")))
+    super::from_header(bytes, opts).map_err(|e| match e {
+        ImportError::At { offset, message } => {
+            let text = String::from_utf8_lossy(bytes);
+            Error::input(shown, &text, offset..offset + 1, message, None)
+        }
+        ImportError::Whole(m) => Error::Usage(format!("{shown}: {m}")),
+    })
 }
 
 /// Read a TOML file as a table (hand facts, a previous layout).
@@ -208,6 +216,20 @@ pub fn read_table(p: &Path) -> Result<(Table, String)> {
         Error::input(&name, &text, span, e.message().to_string(), None)
     })?;
     Ok((t, text))
+}
+
+/// The existing output of `import -o OUT --force` is read to carry its hand facts over; when it
+/// does not read, say so and how to replace it without merging.
+pub fn merge_error(e: Error) -> Error {
+    const WHY: &str = "the existing output file is read to merge its hand facts into the new layout; pass --no-merge to replace it without merging";
+    match e {
+        Error::Input(mut ie) => {
+            ie.message = format!("{} (read to merge its hand facts)", ie.message);
+            ie.help = Some(WHY.to_string());
+            Error::Input(ie)
+        }
+        other => Error::Usage(format!("{other}\n{WHY}")),
+    }
 }
 
 /// Build the layout text for an import plus hand facts; messages for the user go to `log`.

@@ -5,15 +5,15 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::Imported;
 use super::cmd::DriftTargets;
-use crate::check::{Finding, Report};
+use crate::check::Finding;
 use crate::error::Result;
 use crate::guard::Guard;
 use crate::layout::Loaded;
 use crate::model::{Kind, Layout, Loc, Sources};
 use crate::rules::RuleId;
 
-/// Run the drift checks `args` asks for and add their findings to `report`.
-pub fn add_to_report(args: &DriftTargets, loaded: &mut Loaded, report: &mut Report) -> Result<()> {
+/// Drift findings (`--header`, `--btf`), raw: [`crate::check::finish`] waives and sorts them.
+pub fn findings(args: &DriftTargets, loaded: &mut Loaded) -> Result<Vec<Finding>> {
     let mut found = Vec::new();
     if let Some(h) = &args.header {
         let fams = super::cmd::families(&args.families, &loaded.layout.struct_name)?;
@@ -25,12 +25,7 @@ pub fn add_to_report(args: &DriftTargets, loaded: &mut Loaded, report: &mut Repo
     if let Some(b) = &args.btf {
         found.extend(super::btf::drift(b, loaded)?);
     }
-    if found.is_empty() {
-        return Ok(());
-    }
-    report.findings.extend(found);
-    crate::check::sort(&mut report.findings);
-    Ok(())
+    Ok(found)
 }
 
 /// Are two guards the same condition? Structurally, else by enumeration (≤ 16 symbols).

@@ -84,6 +84,9 @@ pub fn to_table(imp: &Imported) -> Table {
         if f.reserved {
             t.insert("reserved".into(), Value::Boolean(true));
         }
+        if f.hole {
+            t.insert("hole".into(), Value::Boolean(true));
+        }
         flags.push(Value::Table(t));
     }
     top.insert("word".into(), Value::Array(words));
@@ -92,7 +95,16 @@ pub fn to_table(imp: &Imported) -> Table {
 }
 
 const TOP_ORDER: &[&str] = &["format", "struct", "base", "source", "origin", "doc"];
-const WORD_ORDER: &[&str] = &["name", "type", "width", "kind", "rule", "doc", "source"];
+const WORD_ORDER: &[&str] = &[
+    "name",
+    "type",
+    "width",
+    "kind",
+    "rule",
+    "user_visible",
+    "doc",
+    "source",
+];
 const FLAG_ORDER: &[&str] = &[
     "name",
     "word",
@@ -105,11 +117,13 @@ const FLAG_ORDER: &[&str] = &[
     "abi",
     "abi_reason",
     "reserved",
+    "hole",
     "read_remote",
     "read_evidence",
     "unsure",
 ];
-const WRITER_ORDER: &[&str] = &["context", "balanced", "lock", "evidence", "note"];
+const WRITER_ORDER: &[&str] = &["context", "balanced", "locks", "lock", "evidence", "note"];
+const LOCK_ORDER: &[&str] = &["name", "aliases"];
 const GROUP_ORDER: &[&str] = &["name", "flags", "reason", "evidence"];
 const WAIVER_ORDER: &[&str] = &["flag", "rule", "reason"];
 const PROPOSAL_ORDER: &[&str] = &["move", "add", "to", "bit", "member"];
@@ -123,6 +137,7 @@ const ARRAYS: &[(&str, &[&str])] = &[
     ("proposal", PROPOSAL_ORDER),
     ("quiescent", QUIESCENT_ORDER),
     ("accessor", ACCESSOR_ORDER),
+    ("lock", LOCK_ORDER),
 ];
 
 /// A TOML basic string.
@@ -143,6 +158,20 @@ pub fn quote(s: &str) -> String {
         }
     }
     out.push('"');
+    out
+}
+
+/// Text for a TOML comment: control characters (which TOML forbids there, and which would
+/// reach a terminal) written as `\u{..}` escapes. One line: `\n` is escaped too.
+pub fn comment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c != '\t' && c.is_ascii_control() {
+            let _ = write!(out, "\\u{{{:02x}}}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
     out
 }
 
@@ -210,7 +239,7 @@ fn write_table(
         let _ = write!(out, "{k} = {}", value(k, v));
         let ck = format!("{path}.{k}");
         if let Some(c) = comments.get(&ck) {
-            let _ = write!(out, "  # {c}");
+            let _ = write!(out, "  # {}", comment(c));
         }
         out.push('\n');
     }
@@ -244,7 +273,7 @@ pub fn render(doc: &Table, notes: &[String], rule_guesses: &BTreeMap<String, Str
     let mut out = String::new();
     for n in notes {
         for l in n.lines() {
-            let _ = writeln!(out, "# {l}");
+            let _ = writeln!(out, "# {}", comment(l));
         }
     }
     write_table(&mut out, doc, TOP_ORDER, &BTreeMap::new(), "");

@@ -9,7 +9,7 @@ use toml::{Table, Value};
 
 /// Flag keys that come from the header and are never taken from hand facts.
 pub const HEADER_FLAG_KEYS: &[&str] = &[
-    "name", "word", "mask", "bit", "width", "guard", "source", "reserved",
+    "name", "word", "mask", "bit", "width", "guard", "source", "reserved", "hole",
 ];
 /// Word keys that come from the header.
 pub const HEADER_WORD_KEYS: &[&str] = &["name", "type", "width", "kind", "source"];

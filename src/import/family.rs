@@ -418,7 +418,8 @@ pub fn read(
             width: 1,
             guard: c.guard.clone(),
             doc: c.doc.clone(),
-            reserved: c.name.contains("__HOLE__"),
+            reserved: false,
+            hole: c.name.contains("__HOLE__"),
             file: c.file,
             at: c.at,
         });
@@ -502,6 +503,7 @@ fn second_pass(
             guard: c.guard.clone(),
             doc: c.doc.clone(),
             reserved: false,
+            hole: false,
             file: c.file,
             at: c.at,
         });

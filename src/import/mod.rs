@@ -112,6 +112,8 @@ pub struct IFlag {
     pub reserved: bool,
     /// The file the flag is defined in (0: the struct's header; see [`Imported::file_name`]).
     pub file: usize,
+    /// A `PF__HOLE__*`-style define: a named unused bit, free for a proposal.
+    pub hole: bool,
     pub at: usize,
 }
 
@@ -278,8 +280,28 @@ fn guess_rule(comments: &[&str], kind: Kind) -> RuleGuess {
     }
 }
 
+/// Why a header cannot be imported.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ImportError {
+    /// A problem at a byte offset of the header text (read lossily as UTF-8, like
+    /// [`Header::text`]): unbalanced `#if`, nesting past a limit, a truncated struct, a
+    /// bitfield the layout format cannot hold.
+    #[error("{message}")]
+    At { offset: usize, message: String },
+    /// A problem with the header as a whole (no such struct, no such member).
+    #[error("{0}")]
+    Whole(String),
+}
+
+fn fatal(d: &cread::Diag) -> ImportError {
+    ImportError::At {
+        offset: d.offset,
+        message: d.message.clone(),
+    }
+}
+
 /// Read `bytes` (a header) and import `opts.struct_name` with its define families.
-pub fn from_header(bytes: &[u8], opts: Options) -> Result<Imported, String> {
+pub fn from_header(bytes: &[u8], opts: Options) -> Result<Imported, ImportError> {
     from_headers(bytes, opts, Vec::new(), true)
 }
 
@@ -312,14 +334,24 @@ pub fn from_headers(
     opts: Options,
     extra: Vec<HeaderFile>,
     main_defines: bool,
-) -> Result<Imported, String> {
+) -> Result<Imported, ImportError> {
     let header = Header::read(bytes);
+    if let Some(d) = header.error() {
+        return Err(fatal(d));
+    }
     let Some(st) = header.find_struct(&opts.struct_name) else {
-        return Err(format!(
+        return Err(ImportError::Whole(format!(
             "no `struct {} {{` definition in the header",
             opts.struct_name
-        ));
+        )));
     };
+    if let Some(d) = st
+        .diags
+        .iter()
+        .find(|d| d.severity == cread::Severity::Error)
+    {
+        return Err(fatal(d));
+    }
     let mut warnings: Vec<Warning> = Vec::new();
     for d in header.pp.diags.iter().chain(st.diags.iter()) {
         warnings.push(Warning {
@@ -384,7 +416,7 @@ pub fn from_headers(
                 });
                 continue;
             }
-            return Err(msg);
+            return Err(ImportError::Whole(msg));
         };
         let ctype = match &member.kind {
             MemberKind::Plain { ctype } | MemberKind::Bitfield { ctype, .. } => ctype.clone(),
@@ -562,6 +594,7 @@ pub fn from_headers(
                 continue;
             };
             let w = u32::try_from(w.unwrap_or(1)).unwrap_or(u32::MAX).max(1);
+            check_bitfield_fits(m, w, off, &name)?;
             let fname = match &m.name {
                 Some(n) => n.clone(),
                 None => {
@@ -614,6 +647,7 @@ pub fn from_headers(
                     .as_deref()
                     .is_none_or(|n| n.starts_with("__") && n.contains("reserved")),
                 file: 0,
+                hole: false,
                 at: m.name_at,
             });
             off = off.saturating_add(w);
@@ -644,10 +678,10 @@ pub fn from_headers(
             Some(k) => format!(" (its flags are `--family {}`)", k.family()),
             None => String::new(),
         };
-        return Err(format!(
+        return Err(ImportError::Whole(format!(
             "struct {} has no flag word: no --family was given or found{hint} and it has no bitfields; nothing to import",
             opts.struct_name
-        ));
+        )));
     }
     warnings.sort();
     warnings.dedup();
@@ -663,6 +697,37 @@ pub fn from_headers(
         flags,
         warnings,
     })
+}
+
+/// The largest bit (exclusive) a layout word can hold.
+const MAX_WORD_BITS: u32 = 64;
+
+/// Refuse what no layout can hold (and no compiler accepts): a bitfield wider than its type,
+/// or one past bit 63 of its unit.
+fn check_bitfield_fits(m: &cread::Member, w: u32, off: u32, unit: &str) -> Result<(), ImportError> {
+    let MemberKind::Bitfield { ctype, .. } = &m.kind else {
+        return Ok(());
+    };
+    let name = m.name.as_deref().unwrap_or("(unnamed)");
+    let type_bits = c_type_width(ctype).unwrap_or(MAX_WORD_BITS);
+    if w > type_bits {
+        return Err(ImportError::At {
+            offset: m.width_at,
+            message: format!(
+                "bitfield `{name}` is {w} bits wide, wider than its type `{ctype}` ({type_bits} bits); the header is not valid C"
+            ),
+        });
+    }
+    if off.saturating_add(w) > MAX_WORD_BITS {
+        return Err(ImportError::At {
+            offset: m.name_at,
+            message: format!(
+                "bitfield `{name}` would sit at bits {off}..{} of unit `{unit}`, past the {MAX_WORD_BITS} bits a layout word holds; put a `:0` (or another member) where the compiler opens a new unit",
+                off.saturating_add(w) - 1
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// A deterministic name for a bitfield unit: `current_bits` when a header comment says the unit

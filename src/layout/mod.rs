@@ -83,9 +83,7 @@ fn read_input(input: &Input) -> Result<(String, String, Option<PathBuf>)> {
             Ok((format!("builtin:{n}"), text.to_string(), None))
         }
         Input::Stdin => {
-            let mut buf = Vec::new();
-            std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
-                .map_err(|e| Error::io("<stdin>", e))?;
+            let buf = crate::fsutil::read_stdin()?;
             let cwd = std::env::current_dir().ok();
             Ok(("<stdin>".into(), decode("<stdin>", buf)?, cwd))
         }
@@ -98,27 +96,16 @@ fn read_input(input: &Input) -> Result<(String, String, Option<PathBuf>)> {
     }
 }
 
-/// Read a text file: directories, binary files and non-UTF-8 bytes are clear errors.
+/// Read a text file: directories, devices, FIFOs, files over the size cap, binary files and
+/// non-UTF-8 bytes are clear errors ([`crate::fsutil::read_file`]).
 pub fn read_text_file(p: &Path) -> Result<String> {
     let name = p.display().to_string();
-    if p.is_dir() {
-        return Err(Error::IsDirectory { path: name });
-    }
-    let bytes = std::fs::read(p).map_err(|e| Error::io(name.clone(), e))?;
+    let bytes = crate::fsutil::read_file(p)?;
     decode(&name, bytes)
 }
 
 fn decode(name: &str, bytes: Vec<u8>) -> Result<String> {
-    if let Some(offset) = memchr::memchr(0, &bytes) {
-        let prefix = String::from_utf8_lossy(&bytes[..offset]);
-        let (line, col) = line_col(&prefix, prefix.len());
-        return Err(Error::Binary {
-            path: name.to_string(),
-            line,
-            col,
-            offset,
-        });
-    }
+    crate::fsutil::refuse_binary(name, &bytes)?;
     String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
         let prefix = String::from_utf8_lossy(&e.as_bytes()[..offset]).into_owned();
@@ -178,6 +165,12 @@ fn load_text(
     if let Some(base) = &raw.base {
         return load_plan(&cx, base, &raw, dir, sources, depth);
     }
+    if let Some(a) = raw.amend.first() {
+        return Err(cx.err(
+            a.span(),
+            "[[amend]] belongs in a plan file (one with `base`): write the facts in the layout itself",
+        ));
+    }
     let mut layout = lower_layout(&cx, raw)?;
     layout.repack_bitfields();
     Ok(layout)
@@ -201,7 +194,7 @@ fn load_plan(
             .unwrap_or(0..0);
         return Err(cx.err(
             span,
-            "a plan file (one with `base`) holds only `base`, [[proposal]] and [[waiver]]",
+            "a plan file (one with `base`) holds only `base`, [[amend]], [[proposal]] and [[waiver]]",
         ));
     }
     if depth > 0 {
@@ -226,7 +219,17 @@ fn load_plan(
         (path.display().to_string(), text, bdir)
     };
     // The plan's own text stays at index `cx.file`; the base gets the next index.
+    let base_file = sources.files.len();
     let mut layout = load_text(&bname, btext, bdir.as_deref(), sources, depth + 1)?;
+    if let Some(f) = sources.files.get_mut(base_file) {
+        f.named_at = Some(Loc {
+            file: cx.file,
+            span: base.span(),
+        });
+    }
+    for a in &raw.amend {
+        cx.amend(a, &mut layout)?;
+    }
     for w in &raw.waiver {
         layout.waivers.push(cx.waiver(w));
     }
@@ -238,9 +241,35 @@ fn load_plan(
 
 fn toml_error(name: &str, text: &str, e: &toml::de::Error) -> Error {
     let span = e.span().unwrap_or(0..0);
-    let message = e.message().trim().to_string();
-    let help = did_you_mean(&message);
+    let (message, help) = match empty_radix_literal(text, &span) {
+        Some(m) => m,
+        None => {
+            let message = e.message().trim().to_string();
+            let help = did_you_mean(&message);
+            (message, help)
+        }
+    };
     Error::input(name, text, span, message, help)
+}
+
+/// `mask = 0x` reads as "integer number overflowed" in the TOML parser; say what it is.
+fn empty_radix_literal(
+    text: &str,
+    span: &std::ops::Range<usize>,
+) -> Option<(String, Option<String>)> {
+    let tok = text.get(span.clone())?.trim();
+    let (radix, example) = match tok {
+        "0x" => ("hexadecimal", "0x10"),
+        "0o" => ("octal", "0o20"),
+        "0b" => ("binary", "0b10000"),
+        _ => return None,
+    };
+    Some((
+        format!("`{tok}` has no digits: a {radix} number needs at least one"),
+        Some(format!(
+            "write a number such as `{example}`, or the bit number (`bit = 4`)"
+        )),
+    ))
 }
 
 /// For serde's "unknown field `x`, expected one of `a`, `b`" (or "unknown variant"), suggest the closest.
@@ -355,13 +384,26 @@ impl Cx<'_> {
         {
             return Err(self.err(b.span(), "`balanced` applies only to `current-irq` writers"));
         }
+        let mut locks = r.locks.clone();
+        let mut note = r.note.clone();
+        if let Some(text) = &r.lock {
+            let (names, notes) = crate::model::split_lock_text(text);
+            locks.extend(names);
+            if !notes.is_empty() {
+                let extra = format!("lock: {}", notes.join("; "));
+                note = Some(match note {
+                    Some(n) => format!("{n} ({extra})"),
+                    None => extra,
+                });
+            }
+        }
         Ok(Some(Writer {
             context,
             balanced: r.balanced.as_ref().is_some_and(|b| *b.get_ref()),
             nonatomic: r.nonatomic.unwrap_or(false),
-            lock: r.lock.clone(),
+            locks,
             evidence: r.evidence.clone(),
-            note: r.note.clone(),
+            note,
             loc: self.loc(r.context.span()),
         }))
     }
@@ -442,6 +484,7 @@ impl Cx<'_> {
             ctype: r.ctype.as_ref().map(|t| t.get_ref().clone()),
             kind,
             rule,
+            user_visible: r.user_visible.clone(),
             doc: r.doc.clone(),
             source: r.source.clone(),
             loc: self.loc(r.name.span()),
@@ -497,6 +540,7 @@ impl Cx<'_> {
             abi: r.abi,
             abi_reason: r.abi_reason.clone(),
             reserved: r.reserved,
+            hole: r.hole,
             read_remote: r.read_remote || !r.read_evidence.is_empty(),
             read_evidence: r.read_evidence.clone(),
             unsure: r.unsure.clone(),
@@ -505,6 +549,43 @@ impl Cx<'_> {
             loc: self.loc(r.name.span()),
             origin: Origin::Declared,
         })
+    }
+
+    /// Add a plan's `[[amend]]` facts to the base layout's flag; they keep the plan's locations.
+    fn amend(&self, a: &Spanned<raw::RawAmend>, layout: &mut Layout) -> Result<()> {
+        let r = a.get_ref();
+        let name = r.flag.get_ref();
+        let Some(i) = layout.flags.iter().position(|f| &f.name == name) else {
+            let help = best_match(name, layout.flags.iter().map(|f| f.name.as_str())).map_or_else(
+                || "amend names a flag of the base layout".to_string(),
+                |m| format!("did you mean `{m}`?"),
+            );
+            return Err(self.err_help(
+                r.flag.span(),
+                format!("[[amend]]: the base layout has no flag `{name}`"),
+                help,
+            ));
+        };
+        if let Some(g) = &r.group {
+            let Some(group) = layout.groups.iter_mut().find(|x| &x.name == g.get_ref()) else {
+                return Err(self.err(
+                    g.span(),
+                    format!("[[amend]]: the base layout has no group `{}`", g.get_ref()),
+                ));
+            };
+            group.flags.push((name.clone(), self.loc(r.flag.span())));
+        }
+        let (writers, unknown) = self.writers(&r.writer)?;
+        let f = &mut layout.flags[i];
+        f.writers.extend(writers);
+        f.unknown_contexts.extend(unknown);
+        f.read_remote |= r.read_remote || !r.read_evidence.is_empty();
+        f.read_evidence.extend(r.read_evidence.iter().cloned());
+        if r.abi {
+            f.abi = true;
+            f.abi_reason = r.abi_reason.clone().or(f.abi_reason.take());
+        }
+        Ok(())
     }
 
     fn waiver(&self, w: &Spanned<raw::RawWaiver>) -> Waiver {
@@ -549,6 +630,7 @@ impl Cx<'_> {
                     bit,
                     member,
                     loc: self.loc(m.span()),
+                    to_loc: self.loc(r.to.span()),
                 })
             }
             (None, Some(a)) => {
@@ -568,6 +650,7 @@ impl Cx<'_> {
                     abi: r.abi,
                     abi_reason: None,
                     reserved: false,
+                    hole: false,
                     read_remote: r.read_remote || !r.read_evidence.is_empty(),
                     read_evidence: r.read_evidence.clone(),
                     unsure: None,
@@ -584,6 +667,7 @@ impl Cx<'_> {
                     bit,
                     member,
                     loc: self.loc(a.span()),
+                    to_loc: self.loc(r.to.span()),
                 })
             }
             (Some(m), Some(_)) => {
@@ -681,8 +765,21 @@ fn lower_layout(cx: &Cx<'_>, raw: RawFile) -> Result<Layout> {
             write: a.write,
         });
     }
+    let locks = raw
+        .lock
+        .iter()
+        .map(|l| {
+            let r = l.get_ref();
+            crate::model::LockDecl {
+                name: r.name.clone(),
+                aliases: r.aliases.clone(),
+                loc: cx.loc(l.span()),
+            }
+        })
+        .collect();
     Ok(Layout {
         struct_name: struct_name.into_inner(),
+        locks,
         source: raw.source,
         origin: raw.origin,
         doc: raw.doc,

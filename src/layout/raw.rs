@@ -38,6 +38,10 @@ pub struct RawFile {
     #[serde(default)]
     #[schemars(with = "Vec<RawWaiver>")]
     pub waiver: Vec<Spanned<RawWaiver>>,
+    /// Plan files only: facts added to existing flags (a writer a patch adds, ...).
+    #[serde(default)]
+    #[schemars(with = "Vec<RawAmend>")]
+    pub amend: Vec<Spanned<RawAmend>>,
     /// Moves and additions, applied in order.
     #[serde(default)]
     #[schemars(with = "Vec<RawProposal>")]
@@ -48,6 +52,48 @@ pub struct RawFile {
     /// Functions or macros that write (or read) flags for their caller (for `flagplan scan`).
     #[serde(default)]
     pub accessor: Vec<RawAccessor>,
+    /// Locks writers hold, with the other names code uses for them.
+    #[serde(default)]
+    #[schemars(with = "Vec<RawLock>")]
+    pub lock: Vec<Spanned<RawLock>>,
+}
+
+/// Facts a plan adds to a flag of its base layout, judged as if the layout had them.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawAmend {
+    /// The flag amended (declared name).
+    #[schemars(with = "String")]
+    pub flag: Spanned<String>,
+    /// Writers to add.
+    #[serde(default, alias = "writers")]
+    #[schemars(with = "Vec<RawWriter>")]
+    pub writer: Vec<Spanned<RawWriter>>,
+    /// Other tasks read this flag.
+    #[serde(default)]
+    pub read_remote: bool,
+    /// file:line of reads by other tasks.
+    #[serde(default)]
+    pub read_evidence: Vec<String>,
+    /// A [[group]] of the base layout the flag joins.
+    #[schemars(with = "Option<String>")]
+    pub group: Option<Spanned<String>>,
+    /// Pin the flag: its value is visible to user space.
+    #[serde(default)]
+    pub abi: bool,
+    pub abi_reason: Option<String>,
+}
+
+/// A lock identity: `lock(NAME)` admits a writer holding it under any of its names.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawLock {
+    /// The name word rules and writers use, e.g. rq->lock.
+    pub name: String,
+    /// Other names of the same lock (rq->__lock, __rq_lockp(rq)) or helpers that take it
+    /// (task_rq_lock(); listed under two locks, it takes both).
+    #[serde(default)]
+    pub aliases: Vec<String>,
 }
 
 /// A function in which writes on a task other than current happen while the target cannot run.
@@ -101,6 +147,9 @@ pub struct RawWord {
     /// Serialization rule: atomic, current or lock(NAME).
     #[schemars(with = "String")]
     pub rule: Spanned<String>,
+    /// Where user space sees the word's raw value, e.g. "field 9 of /proc/PID/stat": a move out
+    /// of the word changes what it sees (`user-visible-value`).
+    pub user_visible: Option<String>,
     pub doc: Option<String>,
     /// Where the facts come from: a header path, or file:line.
     pub source: Option<String>,
@@ -133,9 +182,12 @@ pub struct RawFlag {
     #[serde(default)]
     pub abi: bool,
     pub abi_reason: Option<String>,
-    /// A hole such as PF__HOLE__01000000: reserved, not free.
+    /// A bit a maintainer or the ABI has claimed (or padding such as __mce_reserved): never free.
     #[serde(default)]
     pub reserved: bool,
+    /// A named unused bit such as PF__HOLE__01000000: free; a move or add may take it.
+    #[serde(default)]
+    pub hole: bool,
     /// Other tasks read this flag.
     #[serde(default)]
     pub read_remote: bool,
@@ -158,7 +210,12 @@ pub struct RawWriter {
     /// current-irq only: the writer restores what it changed before returning.
     #[schemars(with = "Option<bool>")]
     pub balanced: Option<Spanned<bool>>,
-    /// A lock the writer holds: `NAME`, or `NAME, read` / `NAME, write` for a read-write lock.
+    /// Every lock the writer holds, e.g. ["p->pi_lock", "rq->lock"]; a read-write lock may
+    /// carry its mode: "mmap_lock, read" / "mmap_lock, write".
+    #[serde(default)]
+    pub locks: Vec<String>,
+    /// Old one-string form: "idle->pi_lock and rq->lock"; a parenthesised part is a note;
+    /// `NAME, read` / `NAME, write` for a read-write lock.
     pub lock: Option<String>,
     /// A non-atomic write (`__SetPageX`, `__set_bit`) of an `atomic` word: legal only while
     /// the object is `unpublished`.

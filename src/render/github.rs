@@ -1,25 +1,34 @@
-//! GitHub workflow annotations: `::error file=F,line=L,col=C,title=RULE::message`.
+//! GitHub workflow annotations: `::error file=F,line=L,col=C,title=RULE::message`, only on files
+//! of the repository; findings that land in no file become one summary line per source.
+
+use std::collections::BTreeMap;
+use std::path::Path;
 
 use crate::check::Report;
 use crate::model::Sources;
-use crate::render::position;
+use crate::render::anchor;
 use crate::rules::Severity;
 
-pub fn render(report: &Report, sources: &Sources) -> String {
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Note => "notice",
+    }
+}
+
+/// Annotations for a check; `root` is the repository the workflow checked out.
+pub fn render(report: &Report, sources: &Sources, root: &Path) -> String {
     let mut out = String::new();
+    let mut elsewhere: BTreeMap<&str, (Severity, usize)> = BTreeMap::new();
     for f in &report.findings {
-        let level = match f.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Note => "notice",
+        let Some(at) = anchor::anchor(f, sources, root) else {
+            let source = anchor::source_name(f, sources).unwrap_or("the layout");
+            let e = elsewhere.entry(source).or_insert((f.severity, 0));
+            e.0 = e.0.min(f.severity);
+            e.1 += 1;
+            continue;
         };
-        let mut props = Vec::new();
-        if let Some((file, line, col)) = position(f, sources) {
-            props.push(format!("file={}", escape_prop(&file)));
-            props.push(format!("line={line}"));
-            props.push(format!("col={col}"));
-        }
-        props.push(format!("title={}", escape_prop(f.rule.id())));
         let mut msg = f.message.clone();
         if let Some(w) = &f.waived {
             msg.push_str(&format!(" (waived: {w})"));
@@ -28,9 +37,23 @@ pub fn render(report: &Report, sources: &Sources) -> String {
             msg.push_str(&format!("\nevidence: {}", f.evidence.join(", ")));
         }
         out.push_str(&format!(
-            "::{level} {}::{}\n",
-            props.join(","),
+            "::{} file={},line={},col={},title={}::{}\n",
+            level(f.severity),
+            escape_prop(&at.uri),
+            at.line,
+            at.col,
+            escape_prop(f.rule.id()),
             escape_data(&msg)
+        ));
+    }
+    for (source, (worst, n)) in elsewhere {
+        out.push_str(&format!(
+            "::{} title=flagplan::{}\n",
+            level(worst),
+            escape_data(&format!(
+                "{n} finding{} in {source}, which is not a file of this repository; run flagplan check locally to see them",
+                if n == 1 { "" } else { "s" }
+            ))
         ));
     }
     out

@@ -27,6 +27,7 @@ struct Word<'a> {
     width: u32,
     used: u32,
     reserved: u32,
+    holes: u32,
     free: u32,
     map: String,
     after: Option<After>,
@@ -36,6 +37,7 @@ struct Word<'a> {
 struct After {
     used: u32,
     reserved: u32,
+    holes: u32,
     free: u32,
     map: String,
 }
@@ -74,6 +76,7 @@ pub fn render(report: &Report, sources: &Sources, layout_name: &str) -> String {
                 .map(|a| After {
                     used: a.used,
                     reserved: a.reserved,
+                    holes: a.holes,
                     free: a.free,
                     map: a.map(),
                 });
@@ -84,6 +87,7 @@ pub fn render(report: &Report, sources: &Sources, layout_name: &str) -> String {
                 width: b.width,
                 used: b.used,
                 reserved: b.reserved,
+                holes: b.holes,
                 free: b.free,
                 map: b.map(),
                 after,
@@ -126,6 +130,42 @@ pub fn render(report: &Report, sources: &Sources, layout_name: &str) -> String {
     };
     let mut s =
         serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    s.push('\n');
+    s
+}
+
+#[derive(Serialize)]
+struct ErrorDoc<'a> {
+    version: u32,
+    tool: &'static str,
+    error: JError<'a>,
+}
+
+#[derive(Serialize)]
+struct JError<'a> {
+    message: String,
+    file: Option<&'a str>,
+    line: Option<usize>,
+    column: Option<usize>,
+    /// The whole `file:line:col: message` line, as printed on standard error.
+    text: String,
+}
+
+/// The document printed instead of a report when the input cannot be read (exit 2).
+pub fn error_document(e: &crate::error::Error) -> String {
+    let pos = e.position();
+    let doc = ErrorDoc {
+        version: JSON_VERSION,
+        tool: "flagplan",
+        error: JError {
+            message: e.message(),
+            file: pos.map(|p| p.0),
+            line: pos.map(|p| p.1),
+            column: pos.map(|p| p.2),
+            text: e.to_string(),
+        },
+    };
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
     s.push('\n');
     s
 }

@@ -1,5 +1,6 @@
 //! Renderers: turn a check [`Report`](crate::check::Report) into text, JSON, SARIF, GitHub annotations, mail text or SVG.
 
+pub(crate) mod anchor;
 pub(crate) mod github;
 pub(crate) mod json;
 pub(crate) mod mail;

@@ -1,5 +1,6 @@
 //! One finding per line, the shape gcc, sparse and checkpatch use:
-//! `file:line: ERROR: rule-id: message`, so `make`-driven editors jump to it.
+//! `file:line: ERROR: rule-id: message`, so `make`-driven editors jump to it; the last line is
+//! checkpatch's `total: N errors, N warnings, N lines checked`.
 
 use crate::check::Report;
 use crate::model::Sources;
@@ -31,5 +32,17 @@ pub fn render(report: &Report, sources: &Sources, verbose: bool) -> String {
             f.message
         ));
     }
+    // checkpatch says "1 errors": its form, kept so scripts that parse it keep working.
+    let checks = if verbose {
+        format!("{} checks, ", report.count(Severity::Note))
+    } else {
+        String::new()
+    };
+    let lines: usize = sources.files.iter().map(|f| f.text.lines().count()).sum();
+    out.push_str(&format!(
+        "total: {} errors, {} warnings, {checks}{lines} lines checked\n",
+        report.count(Severity::Error),
+        report.count(Severity::Warning),
+    ));
     out
 }

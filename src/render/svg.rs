@@ -23,6 +23,7 @@ pub fn fill(c: Cell) -> &'static str {
         Cell::Used => "#4a78b5",
         Cell::Reserved => "#9a9a9a",
         Cell::Free => "#ffffff",
+        Cell::Hole => "#e4eefa",
         Cell::MovedIn => "#2e9e44",
         Cell::MovedOut => "#f0a23a",
     }
@@ -33,6 +34,7 @@ fn label(c: Cell) -> &'static str {
         Cell::Used => "used",
         Cell::Reserved => "reserved",
         Cell::Free => "free",
+        Cell::Hole => "hole (free)",
         Cell::MovedIn => "moved in",
         Cell::MovedOut => "moved out",
     }
@@ -175,6 +177,7 @@ pub fn render(report: &Report, layout_name: &str) -> String {
         Cell::Used,
         Cell::Reserved,
         Cell::Free,
+        Cell::Hole,
         Cell::MovedIn,
         Cell::MovedOut,
     ] {

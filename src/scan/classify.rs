@@ -5,7 +5,10 @@ use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
+use super::balance::{AccessKind, Balance, WriteAt};
+use super::contexts::{self, IrqGuard, IrqRoot, StoppedSpan, TableSlot};
 use super::lexer::{TokKind, Token, tokenize};
+use super::locks::{self, HeldLock, LockSpan};
 use super::names::{HelperRecv, Name, Names};
 use super::parse::{self, Local, Unit, UnitKind, VarType, text};
 
@@ -45,6 +48,18 @@ pub struct RawAccess {
     /// Inside `switch (param) { case LABEL: ...}`: (parameter index, LABEL).
     #[serde(skip)]
     pub case_guard: Option<(usize, String)>,
+    pub kind: AccessKind,
+    /// Token index in the file (for ordering within a function).
+    #[serde(skip)]
+    pub tok: usize,
+    /// Locks the function holds at the access.
+    pub locks: Vec<HeldLock>,
+    /// An `in_interrupt()`-style test around the access.
+    pub irq_guard: Option<String>,
+    /// Why the receiver cannot run here (`ptrace_check_attach()` before, a new child, ...).
+    pub stopped: Option<String>,
+    /// For a write on current: is it undone on every return path of the function?
+    pub balance: Option<Balance>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -64,6 +79,8 @@ pub enum Arg {
     Task,
     /// An upper-case constant (`PR_SPEC_FORCE_DISABLE`).
     Const(String),
+    /// A task that cannot run at the call, and why.
+    Stopped(String),
     Other,
 }
 
@@ -73,6 +90,20 @@ pub struct Call {
     pub caller: String,
     pub line: u32,
     pub args: Vec<Arg>,
+    /// Locks the caller holds at the call.
+    pub locks: Vec<HeldLock>,
+}
+
+impl Call {
+    /// Does the call pass a task (so it can tell what a callee's task parameter receives)?
+    pub fn passes_task(&self) -> bool {
+        self.args.iter().any(|a| {
+            matches!(
+                a,
+                Arg::Current | Arg::Param(_) | Arg::Task | Arg::Stopped(_)
+            )
+        })
+    }
 }
 
 /// A helper found from its body: it writes or reads flags on `current` or on a parameter.
@@ -95,6 +126,10 @@ pub struct FileScan {
     /// Bitfield-name accesses on receivers typed as another struct (not counted).
     pub other_struct: usize,
     pub functions: Vec<(String, bool)>,
+    /// Interrupt entry points this file defines or registers.
+    pub irq_roots: Vec<IrqRoot>,
+    /// Functions named in ops-table slots that fix their task argument's context.
+    pub slots: Vec<TableSlot>,
 }
 
 const BITOPS_WRITE: &[&str] = &[
@@ -169,6 +204,13 @@ struct Ctx<'a> {
     names: &'a Names,
     lines: Vec<u32>,
     out: FileScan,
+    /// Per-function facts of the unit being read.
+    lock_spans: Vec<LockSpan>,
+    stopped: Vec<StoppedSpan>,
+    guards: Vec<IrqGuard>,
+    /// Static functions this file defines: they win over a same-named helper elsewhere.
+    file_statics: HashSet<String>,
+    header: bool,
 }
 
 /// Scan one file's text.
@@ -189,8 +231,23 @@ pub fn scan_file(src: &[u8], names: &Names, header: bool) -> FileScan {
         names,
         lines,
         out: FileScan::default(),
+        lock_spans: Vec::new(),
+        stopped: Vec::new(),
+        guards: Vec::new(),
+        file_statics: HashSet::new(),
+        header,
     };
     let units = parse::units(src, &toks);
+    cx.file_statics = units
+        .iter()
+        .filter(|u| u.kind == UnitKind::Function && u.is_static && !u.is_inline)
+        .map(|u| u.name.clone())
+        .collect();
+    let slots = contexts::table_slots(src, &toks, &|k| cx.line_of(k));
+    let mut roots = contexts::registrations(src, &toks, 0..toks.len(), &|k| cx.line_of(k));
+    roots.extend(cx.entry_roots(&units));
+    cx.out.slots = slots;
+    cx.out.irq_roots = roots;
     // `#define PR_IO_FLUSHER (PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE)`: a mask named by a macro.
     let file_masks = cx.mask_macros(&units);
     cx.file_masks = file_masks.clone();
@@ -258,6 +315,120 @@ impl<'a> Ctx<'a> {
         (u32::try_from(line).unwrap_or(u32::MAX), col)
     }
 
+    fn line_of(&self, i: usize) -> u32 {
+        let off = self.toks.get(i).map_or(0, |t| t.start);
+        u32::try_from(self.lines.partition_point(|&s| s <= off)).unwrap_or(u32::MAX)
+    }
+
+    /// Functions that are interrupt entries by their name or by the macro that defines them.
+    fn entry_roots(&self, units: &[Unit]) -> Vec<IrqRoot> {
+        let mut out = Vec::new();
+        for u in units.iter().filter(|u| u.kind == UnitKind::Function) {
+            let why = match &u.defined_by {
+                Some(m) => contexts::idtentry_is_irq(m).map(|w| format!("{w} ({m})")),
+                None => contexts::entry_by_name(&u.name).map(str::to_string),
+            };
+            if let Some(why) = why {
+                out.push(IrqRoot {
+                    function: u.name.clone(),
+                    line: self.line_of(u.name_tok),
+                    why,
+                });
+            }
+        }
+        out
+    }
+
+    /// Balance of every write on current among the writes of one function.
+    fn balances(&self, u: &Unit, acc: &mut [RawAccess]) {
+        let returns: Vec<(usize, u32)> = u
+            .body
+            .clone()
+            .filter(|&k| self.t(k) == "return")
+            .map(|k| (k, self.line_of(k)))
+            .collect();
+        let writes: Vec<WriteAt> = acc
+            .iter()
+            .map(|a| WriteAt {
+                flag: &a.flag,
+                kind: a.kind,
+                tok: a.tok,
+                on_current: a.write && matches!(a.recv, Recv::Current { .. }),
+            })
+            .collect();
+        let out: Vec<Option<Balance>> = writes
+            .iter()
+            .map(|w| super::balance::balance(w, &writes, &returns, &u.name, &|k| self.line_of(k)))
+            .collect();
+        for (a, b) in acc.iter_mut().zip(out) {
+            a.balance = b;
+        }
+    }
+
+    /// `X->flags = v` with no flag in `v`: a store of the whole word, a write of all its flags.
+    fn whole_word_stores(
+        &mut self,
+        u: &Unit,
+        locals: &HashMap<String, Local>,
+        acc: &mut Vec<RawAccess>,
+    ) {
+        for a in u.body.clone() {
+            if self.t(a) != "->" || self.t(a + 2) != "=" {
+                continue;
+            }
+            let word = self.t(a + 1);
+            if !self.names.mask_words.iter().any(|w| w == word) {
+                continue;
+            }
+            let (s, e) = self.stmt(u, a);
+            let re = parse::expr_end(self.src, self.toks, a + 3, e);
+            let has_flag = (a + 3..re).any(|k| {
+                self.names.get(self.t(k)).is_some() || self.file_masks.contains_key(self.t(k))
+            });
+            if has_flag || re <= a + 3 {
+                continue;
+            }
+            let Some((rs, _)) = self.receiver_before(s, a) else {
+                continue;
+            };
+            // Only a typed task: `sig->flags = SIGNAL_GROUP_EXIT` is another struct's word.
+            let Some(recv) = self.resolve(u, locals, rs, a).filter(|r| {
+                matches!(
+                    r,
+                    Recv::Current { .. } | Recv::Task { .. } | Recv::Param { typed: true, .. }
+                )
+            }) else {
+                continue;
+            };
+            let receiver = self.expr_text(rs, a);
+            let value = self.expr_text(a + 3, re);
+            let flags: Vec<String> = self
+                .names
+                .flags
+                .iter()
+                .filter(|f| f.word == word && f.kind == crate::model::Kind::Mask)
+                .map(|f| f.name.clone())
+                .collect();
+            for f in flags {
+                self.push(
+                    acc,
+                    a + 1,
+                    &f,
+                    true,
+                    &format!("= {value} (whole word)"),
+                    receiver.clone(),
+                    recv.clone(),
+                    u,
+                    Vec::new(),
+                    Vec::new(),
+                );
+                if let Some(last) = acc.last_mut() {
+                    last.kind = AccessKind::Whole;
+                }
+            }
+        }
+    }
+
     fn unclassified(&mut self, i: usize, name: &str, function: &str, reason: &str) {
         let (line, col) = self.pos(i);
         self.out.unclassified.push(Unclassified {
@@ -286,6 +457,18 @@ impl<'a> Ctx<'a> {
             parse::locals(self.src, self.toks, body.clone())
         } else {
             HashMap::new()
+        };
+        if u.kind == UnitKind::Function {
+            self.lock_spans = locks::spans(self.src, self.toks, body.clone(), &|k| self.line_of(k));
+            self.stopped = contexts::stopped_spans(self.src, self.toks, u);
+        } else {
+            self.lock_spans.clear();
+            self.stopped.clear();
+        }
+        self.guards = if has_hit {
+            contexts::irq_guards(self.src, self.toks, u)
+        } else {
+            Vec::new()
         };
         self.assigns = if u.kind == UnitKind::Function && has_hit {
             parse::assignments(self.src, self.toks, body.clone())
@@ -392,6 +575,10 @@ impl<'a> Ctx<'a> {
                 );
             }
         }
+        if u.kind == UnitKind::Function {
+            self.whole_word_stores(u, &locals, &mut acc);
+        }
+        self.balances(u, &mut acc);
         // A macro or header inline that writes current's or a parameter's flags is a helper.
         if helper_unit {
             self.find_helpers(u, &acc);
@@ -753,8 +940,25 @@ impl<'a> Ctx<'a> {
     ) {
         let (line, col) = self.pos(at);
         let case_guard = self.case_guard(u, at);
+        let kind = if write {
+            AccessKind::of_write(op)
+        } else {
+            AccessKind::Read
+        };
+        let var = match &recv {
+            Recv::Param { name, .. } => Some(name.as_str()),
+            Recv::Task { expr } | Recv::Untyped { expr } => Some(expr.as_str()),
+            Recv::Current { .. } => None,
+        };
+        let stopped = var.and_then(|v| contexts::stopped_at(&self.stopped, v, at));
         acc.push(RawAccess {
             case_guard,
+            kind,
+            tok: at,
+            locks: locks::held_at(&self.lock_spans, at),
+            irq_guard: contexts::guard_at(&self.guards, at),
+            stopped,
+            balance: None,
             flag: flag.to_string(),
             write,
             op: op.to_string(),
@@ -1285,6 +1489,9 @@ impl<'a> Ctx<'a> {
         }
         let helper = &self.names.helpers[h];
         let name = helper.name.clone();
+        if !self.header && self.file_statics.contains(&name) {
+            return; // this file's own static function of that name, read as a function
+        }
         if matches!(self.t(i.wrapping_sub(1)), "->" | "." | "goto") || self.t(i + 1) == ":" {
             return; // a struct member or a label of the same name
         }
@@ -1396,19 +1603,24 @@ impl<'a> Ctx<'a> {
                             }
                             _ => Arg::Other,
                         })
+                        .zip(&ranges)
+                        .map(|(a, r)| match a {
+                            Arg::Task | Arg::Param(_) | Arg::Other if r.len() == 1 => {
+                                match contexts::stopped_at(&self.stopped, self.t(r.start), i) {
+                                    Some(why) => Arg::Stopped(why),
+                                    None => a,
+                                }
+                            }
+                            a => a,
+                        })
                         .collect();
-                    if args
-                        .iter()
-                        .any(|a| matches!(a, Arg::Current | Arg::Param(_) | Arg::Task))
-                    {
-                        let (line, _) = self.pos(i);
-                        self.out.calls.push(Call {
-                            callee: self.t(i).to_string(),
-                            caller: u.name.clone(),
-                            line,
-                            args,
-                        });
-                    }
+                    self.out.calls.push(Call {
+                        callee: self.t(i).to_string(),
+                        caller: u.name.clone(),
+                        line: self.line_of(i),
+                        args,
+                        locks: locks::held_at(&self.lock_spans, i),
+                    });
                 }
             }
             i += 1;

@@ -2,18 +2,23 @@
 //! (quiescent functions, callers that pass `current`), the helpers used, the groups, and the
 //! occurrences that could not be classified.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use crate::model::{Layout, Quiescent};
+use crate::model::Layout;
 
-use super::classify::{Arg, Call, FileScan, Recv};
+use super::balance::AccessKind;
+use super::calls::Resolver;
+use super::classify::{FileScan, RawAccess, Recv};
+use super::locks::HeldLock;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ScanContext {
     Current,
+    /// On current, from hard-irq, softirq, NMI or exception context.
+    CurrentIrq,
     Remote,
     RemoteStopped,
     Unknown,
@@ -23,13 +28,15 @@ impl ScanContext {
     pub fn as_str(self) -> &'static str {
         match self {
             ScanContext::Current => "current",
+            ScanContext::CurrentIrq => "current-irq",
             ScanContext::Remote => "remote",
             ScanContext::RemoteStopped => "remote-stopped",
             ScanContext::Unknown => "unknown",
         }
     }
-    pub const ALL: [ScanContext; 4] = [
+    pub const ALL: [ScanContext; 5] = [
         ScanContext::Current,
+        ScanContext::CurrentIrq,
         ScanContext::Remote,
         ScanContext::RemoteStopped,
         ScanContext::Unknown,
@@ -42,7 +49,17 @@ pub struct Access {
     pub word: String,
     /// `write` or `read`.
     pub access: &'static str,
+    /// What the access does: `read`, `set`, `clear`, `assign`, `restore`, `whole`.
+    pub kind: AccessKind,
     pub context: ScanContext,
+    /// For a `current-irq` write: undone on every return path of its function.
+    pub balanced: Option<bool>,
+    /// Where it is restored, or the path that leaves it changed.
+    pub balance: Option<String>,
+    /// Locks held at the access: in its function, or by every caller.
+    pub locks: Vec<HeldLock>,
+    /// Why the receiver cannot run (inferred from the code, or the layout's quiescent fact).
+    pub stopped: Option<String>,
     /// `high`, or `low` when the receiver could not be typed or resolved.
     pub confidence: &'static str,
     pub receiver: String,
@@ -99,6 +116,17 @@ pub struct GroupOut {
     pub first: String,
 }
 
+/// A `[[quiescent]]` fact of the layout, and whether the inference already gives its contexts.
+#[derive(Clone, Debug, Serialize)]
+pub struct FactUse {
+    pub function: String,
+    pub file: Option<String>,
+    /// `redundant` (inference gives the same contexts), `needed`, or `unused` (no write in it).
+    pub status: &'static str,
+    /// Non-current writes the fact decides.
+    pub writes: usize,
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Evidence {
     pub version: u32,
@@ -114,129 +142,15 @@ pub struct Evidence {
     pub groups: Vec<GroupOut>,
     /// Bitfield-named members of other structs (not counted).
     pub other_struct: usize,
+    /// The layout's `[[quiescent]]` facts, judged against the inference.
+    pub quiescent: Vec<FactUse>,
+    /// Set when the scanned directory is not the root of a tree (helpers of `include/` lost).
+    pub root_warning: Option<String>,
 }
 
 /// Everything the resolver needs from the walk.
 pub struct Collected {
     pub files: Vec<(String, FileScan)>,
-}
-
-struct Resolver<'a> {
-    quiescent: &'a [Quiescent],
-    /// callee → (file, call)
-    calls: HashMap<&'a str, Vec<(&'a str, &'a Call)>>,
-    /// static function name → files defining it
-    statics: HashSet<(&'a str, &'a str)>,
-}
-
-impl<'a> Resolver<'a> {
-    fn quiescent(&self, function: &str, file: &str) -> Option<&'a Quiescent> {
-        self.quiescent
-            .iter()
-            .find(|q| q.function == function && q.file.as_deref().is_none_or(|f| f == file))
-    }
-
-    /// The context of a write on parameter `index` of `function` (defined in `file`).
-    #[allow(clippy::too_many_arguments)]
-    fn param(
-        &self,
-        function: &str,
-        file: &str,
-        index: usize,
-        guard: Option<&(usize, String)>,
-        depth: usize,
-        chain: &mut Vec<String>,
-        leaves: &mut Vec<ScanContext>,
-    ) -> ScanContext {
-        if let Some(q) = self.quiescent(function, file) {
-            chain.push(format!("{function}() is quiescent: {}", q.reason));
-            leaves.push(ScanContext::RemoteStopped);
-            return ScanContext::RemoteStopped;
-        }
-        let is_static = self.statics.contains(&(function, file));
-        let calls: Vec<&(&str, &Call)> = self
-            .calls
-            .get(function)
-            .map(|v| {
-                v.iter()
-                    .filter(|(f, c)| (!is_static || *f == file) && c.caller != function)
-                    // A caller passing another constant never reaches this `case`.
-                    .filter(|(_, c)| match guard {
-                        Some((gi, label)) => {
-                            !matches!(c.args.get(*gi), Some(Arg::Const(k)) if k != label)
-                        }
-                        None => true,
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        if calls.is_empty() {
-            chain.push(format!(
-                "unknown receiver: no call of {function}() with a task argument seen"
-            ));
-            leaves.push(ScanContext::Unknown);
-            return ScanContext::Unknown;
-        }
-        let mut results = Vec::new();
-        for (f, c) in &calls {
-            let ctx = match c.args.get(index) {
-                Some(Arg::Current) => {
-                    if chain.len() < 6 {
-                        chain.push(format!("{f}:{} {}() passes current", c.line, c.caller));
-                    }
-                    ScanContext::Current
-                }
-                Some(Arg::Task) => {
-                    if let Some(q) = self.quiescent(&c.caller, f) {
-                        chain.push(format!(
-                            "{f}:{} {}() passes a stopped task ({})",
-                            c.line, c.caller, q.reason
-                        ));
-                        ScanContext::RemoteStopped
-                    } else {
-                        chain.push(format!("{f}:{} {}() passes another task", c.line, c.caller));
-                        ScanContext::Remote
-                    }
-                }
-                Some(Arg::Param(j)) if depth < MAX_DEPTH => {
-                    chain.push(format!(
-                        "{f}:{} {}() passes its parameter {}",
-                        c.line,
-                        c.caller,
-                        j + 1
-                    ));
-                    let sub = self.param(&c.caller, f, *j, None, depth + 1, chain, leaves);
-                    results.push(sub);
-                    continue;
-                }
-                _ => {
-                    chain.push(format!(
-                        "{f}:{} {}() passes an untyped value",
-                        c.line, c.caller
-                    ));
-                    ScanContext::Unknown
-                }
-            };
-            leaves.push(ctx);
-            results.push(ctx);
-        }
-        combine(&results)
-    }
-}
-
-/// How many levels of callers are followed to find out what a parameter receives.
-pub const MAX_DEPTH: usize = 3;
-
-fn combine(r: &[ScanContext]) -> ScanContext {
-    if r.contains(&ScanContext::Remote) {
-        ScanContext::Remote
-    } else if r.contains(&ScanContext::Unknown) {
-        ScanContext::Unknown
-    } else if r.iter().all(|c| *c == ScanContext::Current) {
-        ScanContext::Current
-    } else {
-        ScanContext::RemoteStopped
-    }
 }
 
 /// Resolve the raw per-file results into evidence.
@@ -249,23 +163,8 @@ pub fn resolve(
     files_scanned: u64,
     bytes_scanned: u64,
 ) -> Evidence {
-    let mut calls: HashMap<&str, Vec<(&str, &Call)>> = HashMap::new();
-    let mut statics = HashSet::new();
-    for (file, fs) in &col.files {
-        for c in &fs.calls {
-            calls.entry(c.callee.as_str()).or_default().push((file, c));
-        }
-        for (name, st) in &fs.functions {
-            if *st {
-                statics.insert((name.as_str(), file.as_str()));
-            }
-        }
-    }
-    let r = Resolver {
-        quiescent: &layout.quiescent,
-        calls,
-        statics,
-    };
+    let r = Resolver::new(&col.files, &layout.quiescent);
+    let bare = Resolver::new(&col.files, &[]);
     let word_of: HashMap<&str, &str> = names
         .flags
         .iter()
@@ -274,76 +173,35 @@ pub fn resolve(
     let mut accesses = Vec::new();
     let mut unclassified = Vec::new();
     let mut other_struct = 0;
+    // Per quiescent fact: writes it decides, and whether one of them needs it.
+    let mut fact_writes = vec![(0usize, false); layout.quiescent.len()];
     for (file, fs) in &col.files {
         other_struct += fs.other_struct;
         for a in &fs.accesses {
-            let mut chain = Vec::new();
-            let mut leaves = Vec::new();
-            let (context, mut high) = match &a.recv {
-                Recv::Current { alias } => {
-                    if let Some(al) = alias {
-                        chain.push(format!("alias: {al}"));
+            let word = word_of.get(a.flag.as_str()).copied().unwrap_or("");
+            let acc = access(&r, file, a, word);
+            if a.write && acc.context != ScanContext::Current {
+                let alone = access(&bare, file, a, word);
+                for (i, q) in layout.quiescent.iter().enumerate() {
+                    let inside =
+                        a.function == q.function && q.file.as_deref().is_none_or(|f| f == file);
+                    if inside
+                        || acc.chain.iter().any(|c| {
+                            c.contains(&format!("{}() is quiescent", q.function))
+                                || c.contains(&format!(
+                                    "{}() passes a stopped task ({})",
+                                    q.function, q.reason
+                                ))
+                        })
+                    {
+                        fact_writes[i].0 += 1;
+                        if alone.context != acc.context {
+                            fact_writes[i].1 = true;
+                        }
                     }
-                    (ScanContext::Current, true)
                 }
-                Recv::Task { .. } => match r.quiescent(&a.function, file) {
-                    Some(q) => {
-                        chain.push(format!("{}() is quiescent: {}", a.function, q.reason));
-                        (ScanContext::RemoteStopped, true)
-                    }
-                    None => (ScanContext::Remote, true),
-                },
-                Recv::Param { index, typed, .. } => {
-                    let c = r.param(
-                        &a.function,
-                        file,
-                        *index,
-                        a.case_guard.as_ref(),
-                        0,
-                        &mut chain,
-                        &mut leaves,
-                    );
-                    (c, *typed && c != ScanContext::Unknown)
-                }
-                Recv::Untyped { .. } => match r.quiescent(&a.function, file) {
-                    Some(q) => {
-                        chain.push(format!("{}() is quiescent: {}", a.function, q.reason));
-                        (ScanContext::RemoteStopped, false)
-                    }
-                    None => {
-                        chain.push("unknown receiver: untyped expression".to_string());
-                        (ScanContext::Unknown, false)
-                    }
-                },
-            };
-            if context == ScanContext::Unknown {
-                high = false;
             }
-            leaves.push(context);
-            leaves.sort();
-            leaves.dedup();
-            accesses.push(Access {
-                flag: a.flag.clone(),
-                word: word_of
-                    .get(a.flag.as_str())
-                    .copied()
-                    .unwrap_or("")
-                    .to_string(),
-                access: if a.write { "write" } else { "read" },
-                context,
-                confidence: if high { "high" } else { "low" },
-                receiver: a.receiver.clone(),
-                receiver_kind: a.recv.clone(),
-                function: a.function.clone(),
-                file: file.clone(),
-                line: a.line,
-                col: a.col,
-                op: a.op.clone(),
-                group: a.group.clone(),
-                via: a.via.clone(),
-                chain,
-                paths: leaves,
-            });
+            accesses.push(acc);
         }
         for u in &fs.unclassified {
             unclassified.push(UnclassifiedAt {
@@ -408,5 +266,135 @@ pub fn resolve(
             })
             .collect(),
         other_struct,
+        quiescent: layout
+            .quiescent
+            .iter()
+            .zip(fact_writes)
+            .map(|(q, (writes, needed))| FactUse {
+                function: q.function.clone(),
+                file: q.file.clone(),
+                status: match (writes, needed) {
+                    (0, _) => "unused",
+                    (_, true) => "needed",
+                    _ => "redundant",
+                },
+                writes,
+            })
+            .collect(),
+        root_warning: None,
+    }
+}
+
+/// One raw access resolved to its context.
+fn access(r: &Resolver, file: &str, a: &RawAccess, word: &str) -> Access {
+    let mut chain = Vec::new();
+    let mut leaves = Vec::new();
+    let mut stopped = a.stopped.clone();
+    let (mut context, mut high) = match &a.recv {
+        Recv::Current { alias } => {
+            if let Some(al) = alias {
+                chain.push(format!("alias: {al}"));
+            }
+            (ScanContext::Current, true)
+        }
+        _ if a.stopped.is_some() => {
+            chain.push(format!(
+                "{}: {}",
+                a.receiver,
+                a.stopped.as_deref().unwrap_or("")
+            ));
+            (ScanContext::RemoteStopped, true)
+        }
+        Recv::Task { .. } => match r.quiescent(&a.function, file) {
+            Some(q) => {
+                chain.push(format!("{}() is quiescent: {}", a.function, q.reason));
+                stopped = Some(format!("quiescent fact: {}", q.reason));
+                (ScanContext::RemoteStopped, true)
+            }
+            None => (ScanContext::Remote, true),
+        },
+        Recv::Param { index, typed, .. } => {
+            let p = r.param(&a.function, file, *index, a.case_guard.as_ref());
+            chain = p.chain;
+            leaves = p.leaves;
+            if p.context == ScanContext::RemoteStopped {
+                stopped = chain
+                    .iter()
+                    .find(|c| {
+                        c.contains("stopped") || c.contains("quiescent") || c.contains("callback")
+                    })
+                    .cloned();
+            }
+            (p.context, *typed && p.context != ScanContext::Unknown)
+        }
+        Recv::Untyped { .. } => match r.quiescent(&a.function, file) {
+            Some(q) => {
+                chain.push(format!("{}() is quiescent: {}", a.function, q.reason));
+                stopped = Some(format!("quiescent fact: {}", q.reason));
+                (ScanContext::RemoteStopped, false)
+            }
+            None => {
+                chain.push("unknown receiver: untyped expression".to_string());
+                (ScanContext::Unknown, false)
+            }
+        },
+    };
+    if context == ScanContext::Current {
+        if let Some(g) = &a.irq_guard {
+            chain.insert(0, format!("{}() {g}", a.function));
+            context = ScanContext::CurrentIrq;
+        } else if let Some(path) = r.irq_path(&a.function, file) {
+            chain.splice(0..0, path);
+            context = ScanContext::CurrentIrq;
+        }
+        if context == ScanContext::CurrentIrq {
+            leaves.retain(|c| *c != ScanContext::Current);
+        }
+    }
+    if context == ScanContext::Unknown {
+        high = false;
+    }
+    leaves.push(context);
+    leaves.sort();
+    leaves.dedup();
+    let mut locks = a.locks.clone();
+    if a.write {
+        for l in r.caller_locks(&a.function, file) {
+            if !locks.iter().any(|m| m.lock == l.lock) {
+                locks.push(l);
+            }
+        }
+    }
+    let irq = context == ScanContext::CurrentIrq;
+    Access {
+        flag: a.flag.clone(),
+        word: word.to_string(),
+        access: if a.write { "write" } else { "read" },
+        kind: a.kind,
+        context,
+        balanced: if irq {
+            a.balance.as_ref().map(|b| b.balanced)
+        } else {
+            None
+        },
+        balance: if irq {
+            a.balance.as_ref().map(|b| b.why.clone())
+        } else {
+            None
+        },
+        locks,
+        stopped,
+        confidence: if high { "high" } else { "low" },
+        receiver: a.receiver.clone(),
+        receiver_kind: a.recv.clone(),
+        function: a.function.clone(),
+        file: file.to_string(),
+        line: a.line,
+        col: a.col,
+        op: a.op.clone(),
+        group: a.group.clone(),
+        via: a.via.clone(),
+        chain,
+        paths: leaves,
     }
 }

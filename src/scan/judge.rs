@@ -14,20 +14,71 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use crate::check::{Finding, Report};
+use crate::check::Finding;
 use crate::error::Result;
 use crate::layout::Loaded;
 use crate::model::{Context, Flag, Layout, Origin, WordRule, Writer};
-use crate::rules::{RuleId, Severity};
+use crate::rules::RuleId;
 
+use super::balance::AccessKind;
 use super::evidence::{Access, Evidence, ScanContext};
 
 fn model_ctx(c: ScanContext) -> Option<Context> {
     match c {
         ScanContext::Current => Some(Context::Current),
+        ScanContext::CurrentIrq => Some(Context::CurrentIrq),
         ScanContext::Remote => Some(Context::Remote),
         ScanContext::RemoteStopped => Some(Context::RemoteStopped),
         ScanContext::Unknown => None,
+    }
+}
+
+/// Does a lock held in code (`rq->__lock`, `&p->pi_lock`) name the lock of a `lock(NAME)` rule?
+/// Exact text, or the same member after `->`/`.` once a leading `__` is dropped
+/// (`rq->lock` in a layout, `rq->__lock` in 6.1's code).
+pub fn lock_names(rule: &str, held: &str) -> bool {
+    fn norm(s: &str) -> (&str, &str) {
+        let s = s.trim().trim_start_matches('&');
+        let cut = s
+            .rfind("->")
+            .map(|i| (i, 2))
+            .or_else(|| s.rfind('.').map(|i| (i, 1)));
+        match cut {
+            Some((i, n)) => (&s[..i], s[i + n..].trim_start_matches("__")),
+            None => ("", s.trim_start_matches("__")),
+        }
+    }
+    fn last(base: &str) -> &str {
+        base.rsplit(['>', '.']).next().unwrap_or(base)
+    }
+    let (rb, rm) = norm(rule);
+    let (hb, hm) = norm(held);
+    if rule.trim() == held.trim().trim_start_matches('&') {
+        return true;
+    }
+    // A task's `pi_lock` is named by member; `rq->lock` matches `env->src_rq->__lock`.
+    rm == hm && (rm == "pi_lock" || (!rb.is_empty() && last(hb).ends_with(last(rb))))
+}
+
+/// The writer an access stands for, as the word rules judge writers: the locks it holds as
+/// written in code, plus the rule's own lock name when a held lock names it (`rq->__lock` for
+/// `lock(rq->lock)`); the layout's aliases resolve the rest.
+fn writer_of(a: &Access, ctx: Context, rule: &WordRule, loc: &crate::model::Loc) -> Writer {
+    let mut locks: Vec<String> = a.locks.iter().map(|l| l.lock.clone()).collect();
+    // The scan does not see a read-write lock's mode: holding the lock admits the writer.
+    if let WordRule::Lock(name) | WordRule::LockWrite(name) = rule
+        && a.locks.iter().any(|l| lock_names(name, &l.lock))
+    {
+        locks.push(name.clone());
+    }
+    Writer {
+        context: ctx,
+        balanced: a.balanced.unwrap_or(false),
+        nonatomic: false,
+        locks,
+        evidence: Vec::new(),
+        note: None,
+        loc: loc.clone(),
     }
 }
 
@@ -39,33 +90,31 @@ fn line(a: &Access) -> String {
     if let Some(c) = a.chain.first() {
         s.push_str(&format!(" ({c})"));
     }
+    if !a.locks.is_empty() {
+        let l: Vec<&str> = a.locks.iter().map(|l| l.lock.as_str()).collect();
+        s.push_str(&format!(" [holding {}]", l.join(", ")));
+    }
+    if let Some(false) = a.balanced {
+        s.push_str(&format!(
+            " [unbalanced: {}]",
+            a.balance.as_deref().unwrap_or("")
+        ));
+    }
     s
 }
 
-/// Scan `src` with the base layout and add the evidence findings to `report` (`opts`: progress bar,
-/// timings).
-pub fn add_findings(
+/// Scan `src` with the base layout and judge the planned layout `result` on the evidence
+/// (`opts`: progress bar, timings). The findings are raw: [`crate::check::finish`] waives and
+/// sorts them with every other finding.
+pub fn findings(
     loaded: &Loaded,
-    report: &mut Report,
+    result: &Layout,
     name: &str,
     src: &Path,
     opts: super::ScanOptions,
-) -> Result<()> {
+) -> Result<Vec<Finding>> {
     let ev = super::scan(&loaded.layout, name, src, opts)?;
-    let mut found = judge(&report.result, &ev);
-    for f in &mut found {
-        if let Some(w) = report.result.waivers.iter().find(|w| {
-            w.reason.is_some()
-                && w.rule == f.rule.id()
-                && f.flag.as_deref() == Some(w.flag.as_str())
-        }) {
-            f.severity = Severity::Note;
-            f.waived = w.reason.clone();
-        }
-    }
-    report.findings.extend(found);
-    crate::check::sort(&mut report.findings);
-    Ok(())
+    Ok(judge(result, &ev))
 }
 
 /// The findings of evidence `ev` against the (planned) layout `l`.
@@ -116,6 +165,7 @@ fn judge_flag(l: &Layout, f: &Flag, writes: &[&Access], out: &mut Vec<Finding>) 
         return;
     };
     let declared: BTreeSet<Context> = f.writers.iter().map(|w| w.context).collect();
+    let aliases = l.lock_aliases();
     let mut by_ctx: BTreeMap<Context, Vec<&Access>> = BTreeMap::new();
     for a in writes {
         for p in &a.paths {
@@ -132,7 +182,12 @@ fn judge_flag(l: &Layout, f: &Flag, writes: &[&Access], out: &mut Vec<Finding>) 
         let ev: Vec<String> = list.iter().take(5).map(|a| line(a)).collect();
         let more = list.len().saturating_sub(5);
         let detail = (more > 0).then(|| format!("and {more} more {ctx} writes"));
-        if *ctx != Context::Current && !declared.contains(ctx) && !f.is_moved() {
+        let undeclared_irq =
+            *ctx == Context::CurrentIrq && !list.iter().all(|a| a.balanced == Some(true));
+        if (matches!(ctx, Context::Remote | Context::RemoteStopped) || undeclared_irq)
+            && !declared.contains(ctx)
+            && !f.is_moved()
+        {
             out.push(
                 Finding::new(
                     RuleId::UndeclaredWriter,
@@ -156,17 +211,18 @@ fn judge_flag(l: &Layout, f: &Flag, writes: &[&Access], out: &mut Vec<Finding>) 
                 .map_or_else(|| f.loc.clone(), |p| p.loc.clone()),
             _ => f.loc.clone(),
         };
-        if moved && !matches!(word.rule, WordRule::Lock(_)) {
-            let w = Writer {
-                context: *ctx,
-                balanced: false,
-                nonatomic: false,
-                lock: None,
-                evidence: Vec::new(),
-                note: None,
-                loc: f.loc.clone(),
-            };
-            if word.rule.rejects(&w).is_some() {
+        if moved {
+            let refuted: Vec<&&Access> = list
+                .iter()
+                .filter(|a| {
+                    word.rule
+                        .rejects(&writer_of(a, *ctx, &word.rule, &f.loc), &aliases)
+                        .is_some()
+                })
+                .collect();
+            if !refuted.is_empty() {
+                let ev: Vec<String> = refuted.iter().take(5).map(|a| line(a)).collect();
+                let more = refuted.len().saturating_sub(5);
                 out.push(
                     Finding::new(
                         RuleId::EvidenceRejectsMove,
@@ -175,16 +231,63 @@ fn judge_flag(l: &Layout, f: &Flag, writes: &[&Access], out: &mut Vec<Finding>) 
                             f.name,
                             word.name,
                             word.rule,
-                            list.len()
+                            refuted.len()
                         ),
                     )
                     .flag(f.name.clone())
                     .word(f.word.clone())
                     .at(&proposal_loc)
                     .evidence(ev)
-                    .detail(detail),
+                    .detail((more > 0).then(|| format!("and {more} more"))),
                 );
             }
+        }
+    }
+    let unknown: Vec<&&Access> = writes
+        .iter()
+        .filter(|a| a.context == ScanContext::Unknown && a.kind != AccessKind::Whole)
+        .collect();
+    if !unknown.is_empty() && !word.rule.is_atomic() {
+        out.push(
+            Finding::new(
+                RuleId::UnknownWriter,
+                format!(
+                    "`{name}` is written {} time(s) in the tree on a receiver the scan cannot resolve, and word `{}` is not atomic",
+                    unknown.len(),
+                    word.name
+                ),
+            )
+            .flag(f.name.clone())
+            .word(f.word.clone())
+            .at(&f.loc)
+            .evidence(unknown.iter().take(5).map(|a| line(a))),
+        );
+    }
+    if let Origin::Moved { proposal, .. } = &f.origin {
+        let whole: Vec<&&Access> = writes
+            .iter()
+            .filter(|a| a.kind == AccessKind::Whole)
+            .collect();
+        if !whole.is_empty() {
+            let at = l
+                .proposals
+                .get(*proposal)
+                .map_or_else(|| f.loc.clone(), |p| p.loc.clone());
+            out.push(
+                Finding::new(
+                    RuleId::WholeWordWrite,
+                    format!(
+                        "moving `{}` out of `{}`: {} store(s) of the whole word save or restore it and must be rewritten",
+                        f.name,
+                        whole[0].word,
+                        whole.len()
+                    ),
+                )
+                .flag(f.name.clone())
+                .word(f.word.clone())
+                .at(&at)
+                .evidence(whole.iter().map(|a| line(a))),
+            );
         }
     }
     for w in &f.writers {

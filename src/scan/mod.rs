@@ -11,10 +11,14 @@
 //! 4. [`evidence`]: receivers that are parameters are resolved through the recorded calls (one or
 //!    two levels), quiescent functions from the layout make non-current writes `remote-stopped`.
 
+pub mod balance;
+pub mod calls;
 pub mod classify;
+pub mod contexts;
 pub mod evidence;
 pub(crate) mod judge;
 pub mod lexer;
+pub mod locks;
 pub mod names;
 pub(crate) mod parse;
 pub mod report;
@@ -29,6 +33,7 @@ use crate::error::{Error, Result};
 use crate::model::Layout;
 
 pub use evidence::{Access, Evidence, ScanContext};
+pub use judge::lock_names;
 
 use classify::{FileScan, scan_file};
 use names::{Helper, HelperRecv, Names};
@@ -46,7 +51,7 @@ pub struct ScanOptions {
 pub fn names_for(layout: &Layout, root: &Path, opts: ScanOptions) -> Result<Names> {
     let mut names = Names::from_layout(layout);
     let sched = root.join("include/linux/sched.h");
-    if let Ok(text) = std::fs::read(&sched) {
+    if let Ok(text) = crate::fsutil::read_file(&sched) {
         names.add_task_pfa("include/linux/sched.h", &text);
     }
     let mut dirs = Vec::new();
@@ -129,7 +134,12 @@ pub fn scan(
         )));
     }
     let t0 = std::time::Instant::now();
-    let names = names_for(layout, root, opts)?;
+    let TreeRoot {
+        root: tree,
+        dir,
+        warning: root_warning,
+    } = tree_root(root);
+    let names = names_for(layout, &tree, opts)?;
     let timing = opts.timing;
     if timing {
         eprintln!(
@@ -150,19 +160,12 @@ pub fn scan(
         b
     });
     let files: Mutex<Vec<(String, FileScan)>> = Mutex::new(Vec::new());
-    walk::walk(
-        root,
-        &[root.to_path_buf()],
-        &ac,
-        &stats,
-        bar.as_ref(),
-        |hit, text| {
-            let fs = scan_file(text, &names, hit.header);
-            if let Ok(mut g) = files.lock() {
-                g.push((hit.rel, fs));
-            }
-        },
-    )?;
+    walk::walk(&tree, &[dir], &ac, &stats, bar.as_ref(), |hit, text| {
+        let fs = scan_file(text, &names, hit.header);
+        if let Ok(mut g) = files.lock() {
+            g.push((hit.rel, fs));
+        }
+    })?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -172,7 +175,7 @@ pub fn scan(
     let mut files = files.into_inner().unwrap_or_default();
     files.sort_by(|a, b| a.0.cmp(&b.0));
     let col = evidence::Collected { files };
-    Ok(evidence::resolve(
+    let mut ev = evidence::resolve(
         layout,
         &names,
         &col,
@@ -180,7 +183,52 @@ pub fn scan(
         layout_name.to_string(),
         stats.files.load(Ordering::Relaxed),
         stats.bytes.load(Ordering::Relaxed),
-    ))
+    );
+    ev.root_warning = root_warning;
+    Ok(ev)
+}
+
+/// Where a scan of a directory reads helpers from and what it walks.
+pub struct TreeRoot {
+    /// The tree root: the directory with `include/linux/`.
+    pub root: PathBuf,
+    /// The directory to walk (under `root`).
+    pub dir: PathBuf,
+    /// Set when no tree root was found: what the scan loses.
+    pub warning: Option<String>,
+}
+
+/// The root of the source tree holding `dir`: the nearest directory at or above it with
+/// `include/linux/`. Scanning `kernel/` alone would otherwise lose every helper defined in
+/// `include/`. When there is none, `dir` itself and a warning saying what is lost.
+pub fn tree_root(dir: &Path) -> TreeRoot {
+    if dir.join("include/linux").is_dir() {
+        return TreeRoot {
+            root: dir.to_path_buf(),
+            dir: dir.to_path_buf(),
+            warning: None,
+        };
+    }
+    let abs = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    if let Some(top) = abs
+        .ancestors()
+        .skip(1)
+        .find(|a| a.join("include/linux").is_dir())
+    {
+        return TreeRoot {
+            root: top.to_path_buf(),
+            dir: abs.clone(),
+            warning: None,
+        };
+    }
+    TreeRoot {
+        root: dir.to_path_buf(),
+        dir: dir.to_path_buf(),
+        warning: Some(format!(
+            "{} has no include/linux/ at or above it: helpers defined in the tree's headers (memalloc_*_save(), TASK_PFA_* accessors) are not seen, so writes through them are missed",
+            dir.display()
+        )),
+    }
 }
 
 /// Helpers a layout declares, for tests: the receiver as a [`HelperRecv`].

@@ -39,6 +39,8 @@ pub struct Unit {
     pub body: std::ops::Range<usize>,
     pub is_static: bool,
     pub is_inline: bool,
+    /// The macro that defines the function (`SYSCALL_DEFINE3`, `DEFINE_IDTENTRY_MCE`), if any.
+    pub defined_by: Option<String>,
 }
 
 /// A local variable's facts inside one function.
@@ -217,10 +219,17 @@ fn function_unit(
             .filter_map(|r| c_param(src, &toks[r]))
             .collect::<Vec<_>>();
         let mut uname = name.to_string();
+        let mut defined_by = None;
         if name.contains("SYSCALL_DEFINE")
             && let Some(first) = toks.get(po + 1)
         {
             uname = format!("sys_{}", text(src, first));
+            defined_by = Some(name.to_string());
+        } else if name.starts_with("DEFINE_IDTENTRY")
+            && let Some(first) = toks.get(po + 1)
+        {
+            uname = text(src, first).to_string();
+            defined_by = Some(name.to_string());
         }
         return Some(Unit {
             kind: UnitKind::Function,
@@ -232,6 +241,7 @@ fn function_unit(
             is_inline: head
                 .iter()
                 .any(|h| *h == "inline" || *h == "__always_inline" || *h == "__inline__"),
+            defined_by,
         });
     }
 }
@@ -265,6 +275,7 @@ fn macro_unit(src: &[u8], toks: &[Token], def: usize, end: usize) -> Option<Unit
         body: body_start..end,
         is_static: true,
         is_inline: true,
+        defined_by: None,
     })
 }
 

@@ -27,8 +27,24 @@ fn loc(a: &Access) -> String {
     if a.confidence == "low" {
         s.push_str("  [low confidence]");
     }
+    if a.is_write() && a.kind != super::balance::AccessKind::Assign {
+        let _ = write!(s, "  [{}]", a.kind.as_str());
+    }
+    if let Some(b) = a.balanced {
+        let word = if b { "balanced" } else { "UNBALANCED" };
+        let _ = write!(s, "  [{word}: {}]", a.balance.as_deref().unwrap_or(""));
+    }
+    if !a.locks.is_empty() {
+        let l: Vec<&str> = a.locks.iter().map(|l| l.lock.as_str()).collect();
+        let _ = write!(s, "  [holding {}]", l.join(", "));
+    }
     if let Some(c) = a.chain.first() {
         let _ = write!(s, "\n          ({c})");
+    }
+    if let Some(st) = &a.stopped
+        && a.chain.first() != Some(st)
+    {
+        let _ = write!(s, "\n          (stopped: {st})");
     }
     s
 }
@@ -54,6 +70,26 @@ pub fn text(ev: &Evidence, layout: &Layout, verbose: bool) -> String {
         ev.unclassified.len(),
         ev.helpers.len()
     );
+    if let Some(w) = &ev.root_warning {
+        let _ = writeln!(out, "warning: {w}\n");
+    }
+    if !ev.quiescent.is_empty() {
+        let _ = writeln!(out, "quiescent facts of the layout:");
+        for q in &ev.quiescent {
+            let _ = writeln!(
+                out,
+                "  {}(){}: {} ({} non-current writes)",
+                q.function,
+                q.file
+                    .as_deref()
+                    .map(|f| format!(" in {f}"))
+                    .unwrap_or_default(),
+                q.status,
+                q.writes
+            );
+        }
+        out.push('\n');
+    }
     let mut by_flag: BTreeMap<&str, Vec<&Access>> = BTreeMap::new();
     for a in &ev.accesses {
         by_flag.entry(a.flag.as_str()).or_default().push(a);

@@ -113,8 +113,9 @@ pub fn plan_text(base: &str, header: &[String], steps: &[Step]) -> String {
                     if w.context == Context::CurrentIrq {
                         s.push_str(&format!("balanced = {}\n", w.balanced));
                     }
-                    if let Some(l) = &w.lock {
-                        s.push_str(&format!("lock = {}\n", q(l)));
+                    if !w.locks.is_empty() {
+                        let ls: Vec<String> = w.locks.iter().map(|l| q(l)).collect();
+                        s.push_str(&format!("locks = [{}]\n", ls.join(", ")));
                     }
                 }
             }
@@ -172,6 +173,7 @@ pub fn proposals(steps: &[Step]) -> Vec<Proposal> {
                 bit: Some(*bit),
                 member: None,
                 loc: Loc::default(),
+                to_loc: Loc::default(),
             },
             Step::Add { flag, to, bit, .. } => Proposal {
                 op: ProposalOp::Add { flag: flag.clone() },
@@ -179,6 +181,7 @@ pub fn proposals(steps: &[Step]) -> Vec<Proposal> {
                 bit: Some(*bit),
                 member: None,
                 loc: Loc::default(),
+                to_loc: Loc::default(),
             },
         })
         .collect()

@@ -89,8 +89,9 @@ pub struct Held {
 #[derive(Clone, Debug, Serialize)]
 pub struct FreePlan {
     pub word: String,
+    /// Free bits asked for (already free ones count).
     pub requested: u32,
-    /// Bits freed by the plan (exact, as occupancy counts).
+    /// Bits freed by the plan's moves (exact, as occupancy counts).
     pub freed: u32,
     /// Free bits of the word before and after.
     pub free_before: u32,
@@ -102,7 +103,9 @@ pub struct FreePlan {
     pub nodes: u64,
     /// When `freed < requested`: what holds the rest, per unit.
     pub held: Vec<Held>,
-    /// Reserved holes in the word (never freed by moving flags).
+    /// Reserved bits in the word (never freed by moving flags).
+    pub reserved: Vec<String>,
+    /// Holes in the word: free already, counted in `free_before`.
     pub holes: Vec<String>,
 }
 
@@ -169,6 +172,9 @@ impl Tracker {
                     let Some(b) = f.bit.filter(|&b| b < word.width) else {
                         continue;
                     };
+                    if f.hole {
+                        continue;
+                    }
                     if f.reserved {
                         hole[b as usize] = true;
                     } else {
@@ -330,10 +336,13 @@ fn bound(cands: &[Cand], target: u32) -> Vec<Vec<Option<Cost>>> {
     lb
 }
 
-/// Find the cheapest plan freeing `n` bits of word `w` (or the most bits that can be freed).
+/// Find the cheapest plan that leaves `n` bits of word `w` free (or the most bits that can be
+/// freed). Bits already free, holes included, count first: only the rest is freed by moves.
 pub fn solve(a: &Analysis, w: usize, n: u32) -> crate::error::Result<FreePlan> {
     let layout = a.layout();
     let word = &layout.words[w];
+    let free_before = a.occ[w].free;
+    let need = n.saturating_sub(free_before);
     // Units with a member in the word.
     let mut units: BTreeSet<usize> = BTreeSet::new();
     for &i in a.planner.index.members(&word.name) {
@@ -463,7 +472,7 @@ pub fn solve(a: &Analysis, w: usize, n: u32) -> crate::error::Result<FreePlan> {
         fx.cmp(&fy).then(ex.cmp(&ey)).then(x.unit.cmp(&y.unit))
     });
     let upper: u32 = cands.iter().map(|c| c.gain).sum();
-    let mut target = n.min(upper).min(word.width);
+    let mut target = need.min(upper).min(word.width);
     let mut nodes = 0u64;
     let mut optimal = true;
     let found = loop {
@@ -529,7 +538,7 @@ pub fn solve(a: &Analysis, w: usize, n: u32) -> crate::error::Result<FreePlan> {
             }
         })
         .collect();
-    if freed < n {
+    if freed < need {
         // Movable units the plan left behind: the room ran out (or they free nothing alone).
         let chosen_units: BTreeSet<usize> = chosen.iter().map(|c| c.0).collect();
         for c in &cands {
@@ -546,15 +555,15 @@ pub fn solve(a: &Analysis, w: usize, n: u32) -> crate::error::Result<FreePlan> {
     } else {
         held.clear();
     }
-    let holes = a
-        .planner
-        .index
-        .members(&word.name)
-        .iter()
-        .filter(|&&i| layout.flags[i].reserved)
-        .map(|&i| layout.flags[i].current_name().to_string())
-        .collect();
-    let free_before = a.occ[w].free;
+    let named = |pick: fn(&crate::model::Flag) -> bool| {
+        a.planner
+            .index
+            .members(&word.name)
+            .iter()
+            .filter(|&&i| pick(&layout.flags[i]))
+            .map(|&i| layout.flags[i].current_name().to_string())
+            .collect()
+    };
     Ok(FreePlan {
         word: word.name.clone(),
         requested: n,
@@ -566,6 +575,7 @@ pub fn solve(a: &Analysis, w: usize, n: u32) -> crate::error::Result<FreePlan> {
         optimal,
         nodes,
         held,
-        holes,
+        reserved: named(|f| f.reserved),
+        holes: named(|f| f.hole),
     })
 }

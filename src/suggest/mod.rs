@@ -12,12 +12,13 @@ pub mod free;
 pub(crate) mod render;
 pub(crate) mod request;
 
-pub use request::{Answer, Request, answer};
+pub use request::{Answer, Request, answer, refuse_duplicate_names};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
+use crate::check::lint::writer_break;
 use crate::check::occupancy::{self, Occupancy};
 use crate::check::plan::Planner;
 use crate::error::{Error, Result};
@@ -74,6 +75,8 @@ pub struct Analysis {
     pub cap: Vec<u32>,
     /// Per flag: the index of its word.
     flag_word: Vec<Option<usize>>,
+    /// The layout's lock identities.
+    pub locks: crate::model::LockAliases,
 }
 
 /// Conservative room of a word: for mask and bitnum words the bits no flag or hole occupies under
@@ -89,7 +92,8 @@ pub fn room(layout: &Layout, word: &Word, members: &[usize]) -> u32 {
         Kind::Mask | Kind::Bitnum => {
             let mut taken = vec![false; word.width as usize];
             for &i in members {
-                if let Some(b) = layout.flags[i].bit.filter(|&b| b < word.width) {
+                let f = &layout.flags[i];
+                if let Some(b) = f.bit.filter(|&b| b < word.width && f.occupies()) {
                     taken[b as usize] = true;
                 }
             }
@@ -124,7 +128,9 @@ impl Analysis {
             .iter()
             .map(|f| planner.index.word(&f.word))
             .collect();
+        let locks = layout.lock_aliases();
         Analysis {
+            locks,
             planner,
             units,
             unit_of,
@@ -192,10 +198,10 @@ impl Analysis {
         for &i in &unit.flags {
             let f = &layout.flags[i];
             for w in &f.writers {
-                if let Some(rule) = word.rule.rejects(w)
+                if let Some((rule, msg)) = writer_break(f.current_name(), w, word, &self.locks)
                     && seen.insert(rule)
                 {
-                    out.push(Block::new(rule, writer_message(f, w, word)));
+                    out.push(Block::new(rule, with_evidence(msg, w)));
                 }
             }
         }
@@ -336,12 +342,14 @@ impl Analysis {
         u: usize,
         d: usize,
         cap: u32,
-    ) -> (bool, bool, std::cmp::Reverse<u32>, usize) {
+    ) -> (bool, bool, bool, std::cmp::Reverse<u32>, usize) {
         let word = &self.layout().words[d];
         let from_kind = self.unit_kind(u);
         (
             word.rule.is_atomic(),
             from_kind.is_some_and(|k| k != word.kind),
+            // Holes first: the header already names them as the free slots.
+            self.occ[d].holes == 0,
             std::cmp::Reverse(cap.saturating_sub(self.units[u].size)),
             d,
         )
@@ -375,9 +383,27 @@ impl Analysis {
             )),
             None => r.push(format!("kind {}", word.kind.as_str())),
         }
+        if self.occ[d].holes > 0 {
+            r.push(format!(
+                "takes a hole ({} in `{}`)",
+                self.occ[d].holes, word.name
+            ));
+        }
         let left = cap.saturating_sub(self.units[u].size);
         r.push(format!("{left} bit{} left after", plural(left)));
         r
+    }
+
+    /// The name of the hole on `bit` of word `d`, if a hole names it.
+    pub fn hole_name(&self, d: usize, bit: u32) -> Option<&str> {
+        let word = &self.layout().words[d];
+        self.planner
+            .index
+            .members(&word.name)
+            .iter()
+            .map(|&i| &self.layout().flags[i])
+            .find(|f| f.hole && f.bit == Some(bit))
+            .map(|f| f.name.as_str())
     }
 
     /// Find a word by name, or a usage error with the closest name.
@@ -420,30 +446,12 @@ pub(crate) fn plural(n: u32) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-fn writer_message(f: &Flag, w: &Writer, word: &Word) -> String {
-    let writer = match (w.context, w.balanced) {
-        (Context::CurrentIrq, true) => "balanced current-irq".to_string(),
-        (ctx, _) => ctx.to_string(),
-    };
-    let held = match (&word.rule, &w.lock) {
-        (crate::model::WordRule::Lock(l) | crate::model::WordRule::LockWrite(l), Some(h)) => {
-            format!(" holding {h}, not {l}")
-        }
-        (crate::model::WordRule::Lock(l) | crate::model::WordRule::LockWrite(l), None) => {
-            format!(" without {l}")
-        }
-        _ => String::new(),
-    };
-    let at = w
-        .evidence
-        .first()
-        .map_or(String::new(), |e| format!(" ({e})"));
-    format!(
-        "`{}` is written by a {writer} writer{held}{at}, but `{}` is `{}`",
-        f.current_name(),
-        word.name,
-        word.rule
-    )
+/// A rule break's message with the writer's first evidence line.
+fn with_evidence(msg: String, w: &Writer) -> String {
+    match w.evidence.first() {
+        Some(e) => format!("{msg} ({e})"),
+        None => msg,
+    }
 }
 
 /// Union-find over groups: the connected components are the units.
@@ -478,7 +486,8 @@ fn build_units(planner: &Planner) -> (Vec<Unit>, Vec<Option<usize>>) {
     let mut by_root: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for (i, groups) in group_of.iter().enumerate() {
         let r = find(&mut parent, i);
-        if layout.flags[i].reserved && r == i && groups.is_empty() {
+        let f = &layout.flags[i];
+        if (f.reserved || f.hole) && r == i && groups.is_empty() {
             continue;
         }
         by_root.entry(r).or_default().push(i);
@@ -504,7 +513,7 @@ fn build_units(planner: &Planner) -> (Vec<Unit>, Vec<Option<usize>>) {
             if f.abi && abi.is_none() {
                 abi = Some(i);
             }
-            reserved |= f.reserved;
+            reserved |= f.reserved || f.hole;
         }
         units.push(Unit {
             flags,
@@ -652,7 +661,7 @@ pub fn freed_bits(a: &Analysis, w: usize, moved: &BTreeSet<usize>) -> u32 {
             let mut touched = BTreeSet::new();
             for &i in members {
                 let f = &layout.flags[i];
-                let Some(b) = f.bit.filter(|&b| b < word.width) else {
+                let Some(b) = f.bit.filter(|&b| b < word.width && f.occupies()) else {
                     continue;
                 };
                 let e = bits.entry(b).or_default();
@@ -1023,7 +1032,9 @@ impl NewFlag {
                 context,
                 balanced,
                 nonatomic: false,
-                lock: lock.map(str::to_string),
+                locks: lock
+                    .map(crate::model::split_lock_text)
+                    .map_or(Vec::new(), |(l, _)| l),
                 evidence: Vec::new(),
                 note: None,
                 loc: Loc::default(),
@@ -1061,6 +1072,7 @@ impl NewFlag {
             abi: false,
             abi_reason: None,
             reserved: false,
+            hole: false,
             read_remote: false,
             read_evidence: Vec::new(),
             unsure: None,
@@ -1115,10 +1127,10 @@ pub fn place_new(a: &Analysis, nf: &NewFlag) -> Result<NewPlacement> {
         let mut blocks = Vec::new();
         let mut seen = BTreeSet::new();
         for wr in &flag.writers {
-            if let Some(rule) = w.rule.rejects(wr)
+            if let Some((rule, msg)) = writer_break(flag.current_name(), wr, w, &a.locks)
                 && seen.insert(rule)
             {
-                blocks.push(Block::new(rule, writer_message(&flag, wr, w)));
+                blocks.push(Block::new(rule, with_evidence(msg, wr)));
             }
         }
         if let (Some(gw), Some(g)) = (&group_word, &nf.group)
@@ -1160,9 +1172,11 @@ pub fn place_new(a: &Analysis, nf: &NewFlag) -> Result<NewPlacement> {
             }
         }
     }
+    // Plain words first, then words with a hole (the header's named free slots), then room.
     let key = |d: usize| {
         (
             layout.words[d].rule.is_atomic(),
+            a.occ[d].holes == 0,
             std::cmp::Reverse(a.occ[d].free),
             d,
         )
@@ -1186,6 +1200,9 @@ pub fn place_new(a: &Analysis, nf: &NewFlag) -> Result<NewPlacement> {
                 });
             } else {
                 reasons.push(format!("plain `{}` word admits every writer", w.rule));
+            }
+            if let Some(h) = a.hole_name(d, bit) {
+                reasons.push(format!("takes the hole {h}"));
             }
             reasons.push(format!("{left} bit{} left after", plural(left)));
             Ranked {
@@ -1213,8 +1230,8 @@ pub fn place_new(a: &Analysis, nf: &NewFlag) -> Result<NewPlacement> {
                 if w.balanced {
                     s.push_str(":balanced");
                 }
-                if let Some(l) = &w.lock {
-                    s.push_str(&format!(" holding {l}"));
+                if !w.locks.is_empty() {
+                    s.push_str(&format!(" holding {}", w.locks.join(" and ")));
                 }
                 s
             })

@@ -169,18 +169,32 @@ pub fn flag_text(r: &FlagRanking) -> String {
 }
 
 pub fn free_text(p: &FreePlan) -> String {
+    let holes = if p.holes.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " ({} hole{}: {})",
+            p.holes.len(),
+            plural(p.holes.len() as u32),
+            p.holes.join(" ")
+        )
+    };
+    let verdict = if p.free_after < p.requested {
+        format!(
+            "only {} can be freed by moves, {} free after",
+            p.freed, p.free_after
+        )
+    } else if p.freed == 0 {
+        "no move needed".to_string()
+    } else {
+        format!("moves free {} more, {} free after", p.freed, p.free_after)
+    };
     let mut s = format!(
-        "free {} bit{} of `{}`: {} ({} free before, {} after)\n",
+        "free {} bit{} of `{}`: {} already free{holes}; {verdict}\n",
         p.requested,
         plural(p.requested),
         p.word,
-        if p.freed >= p.requested {
-            format!("freed {}", p.freed)
-        } else {
-            format!("only {} can be freed", p.freed)
-        },
         p.free_before,
-        p.free_after
     );
     s.push_str(&format!(
         "cost: {} flag{} moved, {} evidence site{} to rewrite, {} move{} into atomic where a plain word was legal, {} kind change{}{}\n",
@@ -226,10 +240,10 @@ pub fn free_text(p: &FreePlan) -> String {
                 s.push_str(&format!("      {}: {}\n", b.rule, b.message));
             }
         }
-        if !p.holes.is_empty() {
+        if !p.reserved.is_empty() {
             s.push_str(&format!(
-                "  reserved holes (bit-reserved, never freed by moves): {}\n",
-                p.holes.join(" ")
+                "  reserved bits (bit-reserved, never freed by moves): {}\n",
+                p.reserved.join(" ")
             ));
         }
     }

@@ -30,6 +30,26 @@ pub struct Request {
     pub json: bool,
 }
 
+/// Suggestions name flags; a layout with two flags of one name cannot be planned by name.
+pub fn refuse_duplicate_names(loaded: &crate::layout::Loaded) -> Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    for f in &loaded.layout.flags {
+        if !seen.insert(f.current_name()) {
+            let at = loaded
+                .sources
+                .position(&f.loc)
+                .map_or(String::new(), |(file, line, col)| {
+                    format!("{file}:{line}:{col}: ")
+                });
+            return Err(crate::error::Error::Usage(format!(
+                "{at}flag `{}` is declared twice (duplicate-name); suggest plans flags by name, so fix the layout first (`flagplan check` lists every duplicate)",
+                f.current_name()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The answer to a [`Request`]: its rendering, whether it was met, and the plan it implies.
 #[derive(Debug)]
 pub struct Answer {
@@ -110,10 +130,11 @@ pub fn answer(layout: &Layout, name: &str, args: &Request) -> Result<Answer> {
         let header = vec![
             cmdline(format!("--free {n} --from {from}")),
             format!(
-                "Frees {} bit{} of `{}`; cost: {} flags moved, {} evidence sites, {} atomic-instead-of-plain, {} kind changes{}.",
-                p.freed,
-                super::plural(p.freed),
+                "{} bit{} of `{}` free already; the moves free {} more; cost: {} flags moved, {} evidence sites, {} atomic-instead-of-plain, {} kind changes{}.",
+                p.free_before,
+                super::plural(p.free_before),
                 p.word,
+                p.freed,
                 p.cost.flags,
                 p.cost.evidence,
                 p.cost.atomic,
@@ -121,7 +142,7 @@ pub fn answer(layout: &Layout, name: &str, args: &Request) -> Result<Answer> {
                 if p.optimal { " (optimal)" } else { "" }
             ),
         ];
-        (out, p.freed >= n, steps, header)
+        (out, p.free_after >= n, steps, header)
     } else if let Some(new) = &args.new {
         let nf = NewFlag::parse(
             new,

@@ -1,0 +1,368 @@
+//! Call resolution across the scanned files: what a task parameter receives from its callers,
+//! whether a function is reachable from an interrupt entry, which locks every caller holds, and
+//! the `[[quiescent]]` overrides of the layout.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use crate::model::Quiescent;
+
+use super::classify::{Arg, Call, FileScan};
+use super::contexts::{IrqRoot, TableSlot};
+use super::evidence::ScanContext;
+use super::locks::HeldLock;
+
+/// How many levels of callers are followed to find out what a parameter receives.
+pub const MAX_DEPTH: usize = 3;
+/// How many levels of callers are followed up to an interrupt entry.
+pub const MAX_IRQ_DEPTH: usize = 4;
+/// How many functions one interrupt-reachability question may visit.
+const MAX_IRQ_VISITS: usize = 4000;
+
+/// A function known by name in one file.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct FnKey<'a> {
+    name: &'a str,
+    file: &'a str,
+}
+
+/// A function by name and defining file, owned (for memo tables).
+type FnId = (String, String);
+/// Steps from an interrupt entry down to a function, entry first.
+type IrqPath = Vec<String>;
+
+/// The result of following a task parameter up its callers.
+pub struct ParamResolution {
+    pub context: ScanContext,
+    /// Every caller path's context.
+    pub leaves: Vec<ScanContext>,
+    /// How it was decided, one line per step.
+    pub chain: Vec<String>,
+}
+
+pub struct Resolver<'a> {
+    quiescent: &'a [Quiescent],
+    /// callee → (file of the caller, call)
+    calls: HashMap<&'a str, Vec<(&'a str, &'a Call)>>,
+    /// (static function, file defining it)
+    statics: HashSet<(&'a str, &'a str)>,
+    /// function name → (file, root)
+    roots: HashMap<&'a str, Vec<(&'a str, &'a IrqRoot)>>,
+    /// function name → (file, slot)
+    slots: HashMap<&'a str, Vec<(&'a str, &'a TableSlot)>>,
+    irq_memo: RefCell<HashMap<FnId, Option<IrqPath>>>,
+}
+
+impl<'a> Resolver<'a> {
+    pub fn new(files: &'a [(String, FileScan)], quiescent: &'a [Quiescent]) -> Resolver<'a> {
+        let mut r = Resolver {
+            quiescent,
+            calls: HashMap::new(),
+            statics: HashSet::new(),
+            roots: HashMap::new(),
+            slots: HashMap::new(),
+            irq_memo: RefCell::new(HashMap::new()),
+        };
+        for (file, fs) in files {
+            for c in &fs.calls {
+                r.calls
+                    .entry(c.callee.as_str())
+                    .or_default()
+                    .push((file, c));
+            }
+            for (name, st) in &fs.functions {
+                if *st {
+                    r.statics.insert((name.as_str(), file.as_str()));
+                }
+            }
+            for root in &fs.irq_roots {
+                r.roots
+                    .entry(root.function.as_str())
+                    .or_default()
+                    .push((file, root));
+            }
+            for s in &fs.slots {
+                r.slots
+                    .entry(s.function.as_str())
+                    .or_default()
+                    .push((file, s));
+            }
+        }
+        r
+    }
+
+    /// Does a registration or definition in `from` name the function `name` of `file`? A static
+    /// function is only named from its own file.
+    fn names_it(&self, name: &str, file: &str, from: &str) -> bool {
+        from == file || !self.statics.contains(&(name, file))
+    }
+
+    pub fn quiescent(&self, function: &str, file: &str) -> Option<&'a Quiescent> {
+        self.quiescent
+            .iter()
+            .find(|q| q.function == function && q.file.as_deref().is_none_or(|f| f == file))
+    }
+
+    fn slot(&self, function: &str, file: &str) -> Option<&'a TableSlot> {
+        self.slots
+            .get(function)?
+            .iter()
+            .find(|(f, _)| self.names_it(function, file, f))
+            .map(|(f, s)| {
+                let _ = f;
+                *s
+            })
+    }
+
+    fn root(&self, function: &str, file: &str) -> Option<(&'a str, &'a IrqRoot)> {
+        self.roots
+            .get(function)?
+            .iter()
+            .find(|(f, _)| self.names_it(function, file, f))
+            .copied()
+    }
+
+    /// The calls of `function` (defined in `file`) that can reach it.
+    fn callers(&self, function: &str, file: &str) -> Vec<(&'a str, &'a Call)> {
+        let is_static = self.statics.contains(&(function, file));
+        self.calls
+            .get(function)
+            .map(|v| {
+                v.iter()
+                    .filter(|(f, c)| (!is_static || *f == file) && c.caller != function)
+                    .copied()
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The file defining caller `name` as seen from a call in `file`.
+    fn caller_key<'b>(&self, name: &'b str, file: &'b str) -> FnKey<'b> {
+        FnKey { name, file }
+    }
+
+    /// A path from an interrupt entry to `function` of `file`, entry first, if there is one
+    /// within [`MAX_IRQ_DEPTH`] callers.
+    pub fn irq_path(&self, function: &str, file: &str) -> Option<Vec<String>> {
+        let key = (function.to_string(), file.to_string());
+        if let Some(p) = self.irq_memo.borrow().get(&key) {
+            return p.clone();
+        }
+        let p = self.irq_path_search(function, file);
+        self.irq_memo.borrow_mut().insert(key, p.clone());
+        p
+    }
+
+    fn irq_path_search(&self, function: &str, file: &str) -> Option<Vec<String>> {
+        // Breadth first, so the shortest path is found; `from` links each visited function to
+        // the call that reaches it.
+        let start = self.caller_key(function, file);
+        let mut from: HashMap<FnKey, (FnKey, u32)> = HashMap::new();
+        let mut seen: HashSet<FnKey> = HashSet::from([start.clone()]);
+        let mut queue = VecDeque::from([(start, 0usize)]);
+        while let Some((k, depth)) = queue.pop_front() {
+            if let Some((rf, root)) = self.root(k.name, k.file) {
+                let mut path = vec![format!(
+                    "{}() is a {} ({rf}:{})",
+                    k.name, root.why, root.line
+                )];
+                let mut cur = k;
+                while let Some((next, line)) = from.get(&cur) {
+                    path.push(format!(
+                        "{}:{line} {}() calls {}()",
+                        cur.file, cur.name, next.name
+                    ));
+                    cur = next.clone();
+                }
+                return Some(path);
+            }
+            if depth >= MAX_IRQ_DEPTH || seen.len() > MAX_IRQ_VISITS {
+                continue;
+            }
+            for (cf, c) in self.callers(k.name, k.file) {
+                let ck = self.caller_key(c.caller.as_str(), cf);
+                if seen.insert(ck.clone()) {
+                    from.insert(ck.clone(), (k.clone(), c.line));
+                    queue.push_back((ck, depth + 1));
+                }
+            }
+        }
+        None
+    }
+
+    /// The locks every caller of `function` holds at its call, or holds because every one of
+    /// its own callers does (up to [`MAX_DEPTH`] levels); none when no caller is seen.
+    pub fn caller_locks(&self, function: &str, file: &str) -> Vec<HeldLock> {
+        self.caller_locks_at(function, file, 0)
+    }
+
+    fn caller_locks_at(&self, function: &str, file: &str, depth: usize) -> Vec<HeldLock> {
+        if depth >= MAX_DEPTH {
+            return Vec::new();
+        }
+        let callers = self.callers(function, file);
+        if callers.is_empty() || callers.len() > 64 {
+            return Vec::new();
+        }
+        let mut common: Option<Vec<HeldLock>> = None;
+        for (cf, c) in callers {
+            let mut held: Vec<HeldLock> = c
+                .locks
+                .iter()
+                .map(|l| HeldLock {
+                    lock: l.lock.clone(),
+                    via: format!("{} in caller {}() at {cf}:{}", l.via, c.caller, c.line),
+                    line: l.line,
+                })
+                .collect();
+            for l in self.caller_locks_at(&c.caller, cf, depth + 1) {
+                if !held.iter().any(|h| h.lock == l.lock) {
+                    held.push(l);
+                }
+            }
+            common = Some(match common {
+                None => held,
+                Some(prev) => prev
+                    .into_iter()
+                    .filter(|l| held.iter().any(|h| h.lock == l.lock))
+                    .collect(),
+            });
+            if common.as_ref().is_some_and(Vec::is_empty) {
+                break;
+            }
+        }
+        common.unwrap_or_default()
+    }
+
+    /// The context of a write on parameter `index` of `function` (defined in `file`).
+    pub fn param(
+        &self,
+        function: &str,
+        file: &str,
+        index: usize,
+        guard: Option<&(usize, String)>,
+    ) -> ParamResolution {
+        let mut chain = Vec::new();
+        let mut leaves = Vec::new();
+        let context = self.param_at(function, file, index, guard, 0, &mut chain, &mut leaves);
+        ParamResolution {
+            context,
+            leaves,
+            chain,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn param_at(
+        &self,
+        function: &str,
+        file: &str,
+        index: usize,
+        guard: Option<&(usize, String)>,
+        depth: usize,
+        chain: &mut Vec<String>,
+        leaves: &mut Vec<ScanContext>,
+    ) -> ScanContext {
+        if let Some(q) = self.quiescent(function, file) {
+            chain.push(format!("{function}() is quiescent: {}", q.reason));
+            leaves.push(ScanContext::RemoteStopped);
+            return ScanContext::RemoteStopped;
+        }
+        let mut results = Vec::new();
+        if index == 0
+            && let Some(s) = self.slot(function, file)
+        {
+            chain.push(format!(
+                "{function}() is a {} (line {}): {}",
+                s.slot, s.line, s.why
+            ));
+            leaves.push(ScanContext::RemoteStopped);
+            results.push(ScanContext::RemoteStopped);
+        }
+        let calls: Vec<(&str, &Call)> = self
+            .callers(function, file)
+            .into_iter()
+            .filter(|(_, c)| c.passes_task())
+            // A caller passing another constant never reaches this `case`.
+            .filter(|(_, c)| match guard {
+                Some((gi, label)) => !matches!(c.args.get(*gi), Some(Arg::Const(k)) if k != label),
+                None => true,
+            })
+            .collect();
+        if calls.is_empty() && results.is_empty() {
+            chain.push(format!(
+                "unknown receiver: no call of {function}() with a task argument seen"
+            ));
+            leaves.push(ScanContext::Unknown);
+            return ScanContext::Unknown;
+        }
+        for (f, c) in &calls {
+            let ctx = match c.args.get(index) {
+                Some(Arg::Current) => {
+                    if chain.len() < 6 {
+                        chain.push(format!("{f}:{} {}() passes current", c.line, c.caller));
+                    }
+                    ScanContext::Current
+                }
+                Some(Arg::Stopped(why)) => {
+                    chain.push(format!(
+                        "{f}:{} {}() passes a stopped task ({why})",
+                        c.line, c.caller
+                    ));
+                    ScanContext::RemoteStopped
+                }
+                Some(Arg::Task) => {
+                    if let Some(q) = self.quiescent(&c.caller, f) {
+                        chain.push(format!(
+                            "{f}:{} {}() passes a stopped task ({})",
+                            c.line, c.caller, q.reason
+                        ));
+                        ScanContext::RemoteStopped
+                    } else {
+                        chain.push(format!("{f}:{} {}() passes another task", c.line, c.caller));
+                        ScanContext::Remote
+                    }
+                }
+                Some(Arg::Param(j)) if depth < MAX_DEPTH => {
+                    chain.push(format!(
+                        "{f}:{} {}() passes its parameter {}",
+                        c.line,
+                        c.caller,
+                        j + 1
+                    ));
+                    let sub = self.param_at(&c.caller, f, *j, None, depth + 1, chain, leaves);
+                    results.push(sub);
+                    continue;
+                }
+                _ => {
+                    chain.push(format!(
+                        "{f}:{} {}() passes an untyped value",
+                        c.line, c.caller
+                    ));
+                    ScanContext::Unknown
+                }
+            };
+            leaves.push(ctx);
+            results.push(ctx);
+        }
+        combine(&results)
+    }
+}
+
+/// The context of several caller paths: the weakest of them.
+pub fn combine(r: &[ScanContext]) -> ScanContext {
+    if r.contains(&ScanContext::Remote) {
+        ScanContext::Remote
+    } else if r.contains(&ScanContext::Unknown) {
+        ScanContext::Unknown
+    } else if r.iter().all(|c| *c == ScanContext::Current) {
+        ScanContext::Current
+    } else if r
+        .iter()
+        .all(|c| matches!(c, ScanContext::Current | ScanContext::CurrentIrq))
+    {
+        ScanContext::CurrentIrq
+    } else {
+        ScanContext::RemoteStopped
+    }
+}

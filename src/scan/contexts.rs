@@ -1,0 +1,393 @@
+//! What a function's code says about the context of its writes: interrupt entry points it
+//! registers or is (`request_irq()` handlers, softirq actions, tasklets, timers, NAPI `poll`,
+//! exception entries), `in_interrupt()`-style guards, and tasks that cannot run (a child before
+//! `wake_up_new_task()`, a tracee after `ptrace_check_attach()`, a kthread before its first wake-up).
+
+use serde::Serialize;
+
+use super::lexer::{TokKind, Token};
+use super::parse::{self, Unit, text};
+
+/// A function that runs in interrupt context, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct IrqRoot {
+    pub function: String,
+    /// `registered by request_irq() at file:line`, `softirq entry`, ...
+    pub why: String,
+    /// Line of the registration, or of the definition.
+    pub line: u32,
+}
+
+/// Calls whose argument at `arg` is a function that runs in interrupt context.
+const REGISTRARS: &[(&str, usize, &str)] = &[
+    ("request_irq", 1, "hard-irq handler"),
+    ("request_any_context_irq", 1, "hard-irq handler"),
+    ("request_percpu_irq", 1, "hard-irq handler"),
+    ("request_nmi", 1, "NMI handler"),
+    ("devm_request_irq", 2, "hard-irq handler"),
+    ("devm_request_any_context_irq", 2, "hard-irq handler"),
+    // The primary handler only: the thread function runs in task context.
+    ("request_threaded_irq", 1, "hard-irq handler"),
+    ("devm_request_threaded_irq", 2, "hard-irq handler"),
+    ("open_softirq", 1, "softirq action"),
+    ("tasklet_init", 1, "tasklet"),
+    ("tasklet_setup", 1, "tasklet"),
+    ("DECLARE_TASKLET", 1, "tasklet"),
+    ("DECLARE_TASKLET_OLD", 1, "tasklet"),
+    ("timer_setup", 1, "timer callback"),
+    ("DEFINE_TIMER", 1, "timer callback"),
+    ("netif_napi_add", 2, "NAPI poll"),
+    ("netif_napi_add_weight", 2, "NAPI poll"),
+    ("netif_napi_add_tx", 2, "NAPI poll"),
+    ("netif_napi_add_tx_weight", 2, "NAPI poll"),
+    ("register_nmi_handler", 1, "NMI handler"),
+];
+
+/// Functions that are interrupt entries by name.
+const ENTRY_NAMES: &[(&str, &str)] = &[
+    ("handle_softirqs", "softirq entry"),
+    ("__do_softirq", "softirq entry"),
+    ("do_machine_check", "machine-check exception handler"),
+    ("exc_machine_check", "machine-check exception handler"),
+    ("exc_nmi", "NMI handler"),
+    ("default_do_nmi", "NMI handler"),
+];
+
+/// `DEFINE_IDTENTRY*` kinds that do not run as the task (an ordinary fault or trap from user mode
+/// runs in the task's context and may sleep, so `DEFINE_IDTENTRY(exc_*)` alone is not one).
+pub fn idtentry_is_irq(kind: &str) -> Option<&'static str> {
+    let rest = kind.strip_prefix("DEFINE_IDTENTRY")?;
+    if rest.starts_with("_IRQ") || rest.starts_with("_SYSVEC") {
+        Some("hard-irq entry")
+    } else if rest.starts_with("_NMI") {
+        Some("NMI entry")
+    } else if rest.starts_with("_MCE") {
+        Some("machine-check exception handler")
+    } else if rest.starts_with("_DEBUG") {
+        Some("debug exception handler (NMI-like)")
+    } else {
+        None
+    }
+}
+
+pub fn entry_by_name(name: &str) -> Option<&'static str> {
+    ENTRY_NAMES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, w)| *w)
+}
+
+/// The registrations of interrupt handlers in tokens `range` (a function body or a whole file).
+pub fn registrations(
+    src: &[u8],
+    toks: &[Token],
+    range: std::ops::Range<usize>,
+    line: &dyn Fn(usize) -> u32,
+) -> Vec<IrqRoot> {
+    let mut out = Vec::new();
+    for i in range.clone() {
+        if toks[i].kind != TokKind::Ident || !toks.get(i + 1).is_some_and(|t| t.is(src, "(")) {
+            continue;
+        }
+        let name = text(src, &toks[i]);
+        let Some((_, arg, what)) = REGISTRARS.iter().find(|(n, _, _)| *n == name) else {
+            continue;
+        };
+        let Some(close) = parse::matching(src, toks, i + 1, range.end) else {
+            continue;
+        };
+        let args = parse::split_args(src, toks, i + 2, close);
+        let Some(r) = args.get(*arg) else { continue };
+        // `handler` or `&handler`.
+        let fnt: Vec<&Token> = toks[r.clone()].iter().filter(|t| !t.is(src, "&")).collect();
+        if let [t] = fnt.as_slice()
+            && t.kind == TokKind::Ident
+        {
+            let l = line(i);
+            out.push(IrqRoot {
+                function: text(src, t).to_string(),
+                why: format!("{what} registered by {name}() at line {l}"),
+                line: l,
+            });
+        }
+    }
+    out
+}
+
+/// A token range of a function under a positive `in_interrupt()`-style test.
+#[derive(Clone, Debug)]
+pub struct IrqGuard {
+    pub from: usize,
+    pub to: usize,
+    pub why: String,
+}
+
+const IRQ_TESTS: &[&str] = &[
+    "in_interrupt",
+    "in_softirq",
+    "in_serving_softirq",
+    "in_nmi",
+    "in_irq",
+    "in_hardirq",
+];
+
+/// Every `if (in_interrupt() ...) { ... }` region of `u`, in one pass. A condition that negates
+/// a test (`!in_interrupt()`) makes no region.
+pub fn irq_guards(src: &[u8], toks: &[Token], u: &Unit) -> Vec<IrqGuard> {
+    let mut out = Vec::new();
+    let mut i = u.body.start;
+    while i + 1 < u.body.end {
+        if !toks[i].is(src, "if") || !toks[i + 1].is(src, "(") {
+            i += 1;
+            continue;
+        }
+        let Some(close) = parse::matching(src, toks, i + 1, u.body.end) else {
+            i += 1;
+            continue;
+        };
+        let tests: Vec<usize> = (i + 2..close)
+            .filter(|&k| IRQ_TESTS.contains(&text(src, &toks[k])))
+            .collect();
+        let negated = tests.iter().any(|&k| toks[k - 1].is(src, "!"));
+        if let Some(&k) = tests.first()
+            && !negated
+        {
+            let to = if toks.get(close + 1).is_some_and(|t| t.is(src, "{")) {
+                parse::matching(src, toks, close + 1, u.body.end).unwrap_or(u.body.end)
+            } else {
+                parse::expr_end(src, toks, close + 1, u.body.end)
+            };
+            out.push(IrqGuard {
+                from: close,
+                to,
+                why: format!("under `if ({}())`", text(src, &toks[k])),
+            });
+        }
+        i = close;
+    }
+    out
+}
+
+/// The guard around token `at`, if any.
+pub fn guard_at(guards: &[IrqGuard], at: usize) -> Option<String> {
+    guards
+        .iter()
+        .find(|g| g.from < at && at <= g.to)
+        .map(|g| g.why.clone())
+}
+
+/// A task local or parameter that cannot run over a range of a function.
+#[derive(Clone, Debug)]
+pub struct StoppedSpan {
+    pub var: String,
+    pub from: usize,
+    pub to: usize,
+    pub why: String,
+}
+
+/// Calls that return a task that has never run.
+const CREATORS: &[(&str, &str)] = &[
+    (
+        "dup_task_struct",
+        "new task from dup_task_struct(), not yet visible",
+    ),
+    ("alloc_task_struct_node", "task_struct just allocated"),
+    (
+        "copy_process",
+        "child from copy_process(), before wake_up_new_task()",
+    ),
+    ("fork_idle", "idle task from fork_idle(), never woken"),
+    (
+        "kthread_create",
+        "kthread from kthread_create(), before its first wake-up",
+    ),
+    (
+        "kthread_create_on_node",
+        "kthread from kthread_create_on_node(), before its first wake-up",
+    ),
+    (
+        "kthread_create_on_cpu",
+        "kthread from kthread_create_on_cpu(), before its first wake-up",
+    ),
+    (
+        "__kthread_create_on_node",
+        "kthread from __kthread_create_on_node(), before its first wake-up",
+    ),
+    (
+        "create_io_thread",
+        "io thread from create_io_thread(), before wake_up_new_task()",
+    ),
+];
+
+/// Calls after which their task argument cannot run.
+const STOPPERS: &[(&str, &str)] = &[
+    (
+        "ptrace_check_attach",
+        "tracee frozen by ptrace_check_attach()",
+    ),
+    (
+        "ptrace_freeze_traced",
+        "tracee frozen by ptrace_freeze_traced()",
+    ),
+    (
+        "wait_task_inactive",
+        "off the CPU after wait_task_inactive()",
+    ),
+];
+
+/// Calls that let their task argument run again.
+const WAKERS: &[&str] = &[
+    "wake_up_new_task",
+    "wake_up_process",
+    "wake_up_state",
+    "kthread_unpark",
+    "ptrace_unfreeze_traced",
+];
+
+/// Every stopped span of a function body, in one pass.
+pub fn stopped_spans(src: &[u8], toks: &[Token], u: &Unit) -> Vec<StoppedSpan> {
+    let mut out: Vec<StoppedSpan> = Vec::new();
+    let body = u.body.clone();
+    let mut i = body.start;
+    while i + 1 < body.end {
+        if toks[i].kind != TokKind::Ident || !toks[i + 1].is(src, "(") {
+            i += 1;
+            continue;
+        }
+        let name = text(src, &toks[i]);
+        let Some(close) = parse::matching(src, toks, i + 1, body.end) else {
+            i += 1;
+            continue;
+        };
+        let first_arg = || {
+            parse::split_args(src, toks, i + 2, close)
+                .first()
+                .filter(|r| r.len() == 1)
+                .map(|r| text(src, &toks[r.start]).to_string())
+        };
+        if let Some((_, why)) = CREATORS.iter().find(|(n, _)| *n == name) {
+            // `v = creator(...)`
+            if i >= 2 && toks[i - 1].is(src, "=") && toks[i - 2].kind == TokKind::Ident {
+                out.push(StoppedSpan {
+                    var: text(src, &toks[i - 2]).to_string(),
+                    from: i,
+                    to: body.end,
+                    why: why.to_string(),
+                });
+            }
+        } else if let Some((_, why)) = STOPPERS.iter().find(|(n, _)| *n == name) {
+            if let Some(v) = first_arg() {
+                out.push(StoppedSpan {
+                    var: v,
+                    from: close,
+                    to: body.end,
+                    why: why.to_string(),
+                });
+            }
+        } else if WAKERS.contains(&name)
+            && let Some(v) = first_arg()
+        {
+            for s in out.iter_mut().filter(|s| s.var == v && s.to == body.end) {
+                s.to = i;
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Why `var` cannot run at token `at`, if the function says so.
+pub fn stopped_at(spans: &[StoppedSpan], var: &str, at: usize) -> Option<String> {
+    spans
+        .iter()
+        .find(|s| s.var == var && s.from < at && at < s.to)
+        .map(|s| s.why.clone())
+}
+
+/// Ops-table slots whose callback receives a task that cannot run: (struct, member, why).
+const STOPPED_SLOTS: &[(&str, &str, &str)] = &[
+    (
+        "user_regset",
+        "set",
+        "regset `.set` callback: ptrace_regset() calls it on a tracee frozen by ptrace_check_attach()",
+    ),
+    (
+        "user_regset",
+        "get",
+        "regset `.get` callback: ptrace_regset() calls it on a frozen tracee, the core dump on the dumping process's threads",
+    ),
+    (
+        "user_regset",
+        "regset_get",
+        "regset `.regset_get` callback: ptrace_regset() calls it on a frozen tracee, the core dump on the dumping process's threads",
+    ),
+    (
+        "cgroup_subsys",
+        "fork",
+        "cgroup `.fork` callback: cgroup_post_fork() calls it from copy_process() on the child before wake_up_new_task()",
+    ),
+];
+
+/// A function named in an ops table whose slot fixes the context of its task argument.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TableSlot {
+    pub function: String,
+    /// `struct user_regset`'s `.set`.
+    pub slot: String,
+    pub why: String,
+    pub line: u32,
+}
+
+/// Designated initializers `.member = function` inside `struct TYPE ... = { ... }` initializers
+/// of the tables in [`STOPPED_SLOTS`].
+pub fn table_slots(src: &[u8], toks: &[Token], line: &dyn Fn(usize) -> u32) -> Vec<TableSlot> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i + 2 < toks.len() {
+        if !toks[i].is(src, "struct") {
+            i += 1;
+            continue;
+        }
+        let ty = text(src, &toks[i + 1]);
+        if !STOPPED_SLOTS.iter().any(|(t, _, _)| *t == ty) {
+            i += 1;
+            continue;
+        }
+        // The initializer: `struct T name[...] = {`
+        let Some(eq) =
+            (i + 2..toks.len().min(i + 12)).find(|&k| toks[k].is(src, "=") || toks[k].is(src, ";"))
+        else {
+            i += 1;
+            continue;
+        };
+        if !toks[eq].is(src, "=") || !toks.get(eq + 1).is_some_and(|t| t.is(src, "{")) {
+            i = eq;
+            continue;
+        }
+        let end = parse::matching(src, toks, eq + 1, toks.len()).unwrap_or(toks.len());
+        for k in eq + 1..end.saturating_sub(3) {
+            if !toks[k].is(src, ".") || !toks[k + 2].is(src, "=") {
+                continue;
+            }
+            let member = text(src, &toks[k + 1]);
+            let f = &toks[k + 3];
+            if let Some((_, _, why)) = STOPPED_SLOTS
+                .iter()
+                .find(|(t, m, _)| *t == ty && *m == member)
+                && f.kind == TokKind::Ident
+                && toks
+                    .get(k + 4)
+                    .is_some_and(|t| t.is(src, ",") || t.is(src, "}"))
+            {
+                out.push(TableSlot {
+                    function: text(src, f).to_string(),
+                    slot: format!("struct {ty} .{member}"),
+                    why: why.to_string(),
+                    line: line(k),
+                });
+            }
+        }
+        i = end;
+    }
+    out
+}

@@ -1,0 +1,291 @@
+//! Locks held at a point of a function: acquire/release pairs, `guard()`/`scoped_guard()` scopes,
+//! the scheduler's `task_rq_lock()`/`rq_lock*()` wrappers and `lockdep_assert_held()`.
+
+use serde::Serialize;
+
+use super::lexer::{TokKind, Token};
+use super::parse::{self, text};
+
+/// A lock held at an access, as the code writes it (`p->pi_lock`, `rq->__lock`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct HeldLock {
+    /// The lock expression as written, without a leading `&`.
+    pub lock: String,
+    /// The call that takes or asserts it (`spin_lock_irqsave`, `task_rq_lock`, `guard(mutex)`).
+    pub via: String,
+    /// The line of that call.
+    pub line: u32,
+}
+
+/// One lock held over a token range of a function body.
+#[derive(Clone, Debug)]
+pub struct LockSpan {
+    pub held: HeldLock,
+    /// Token index of the acquiring call.
+    pub from: usize,
+    /// Token index of the release (or the end of the scope / function).
+    pub to: usize,
+}
+
+const LOCK_BASES: &[&str] = &[
+    "spin_lock",
+    "raw_spin_lock",
+    "mutex_lock",
+    "read_lock",
+    "write_lock",
+    "down_read",
+    "down_write",
+    "spin_trylock",
+    "raw_spin_trylock",
+    "mutex_trylock",
+];
+const LOCK_SUFFIXES: &[&str] = &[
+    "",
+    "_irq",
+    "_irqsave",
+    "_bh",
+    "_nested",
+    "_irqsave_nested",
+    "_interruptible",
+    "_killable",
+    "_io",
+];
+
+fn is_acquire(name: &str) -> bool {
+    LOCK_BASES.iter().any(|b| {
+        name.strip_prefix(b)
+            .is_some_and(|rest| LOCK_SUFFIXES.contains(&rest))
+    })
+}
+
+fn is_release(name: &str) -> bool {
+    [
+        "spin_unlock",
+        "raw_spin_unlock",
+        "mutex_unlock",
+        "read_unlock",
+        "write_unlock",
+    ]
+    .iter()
+    .any(|b| {
+        name.strip_prefix(b)
+            .is_some_and(|rest| matches!(rest, "" | "_irq" | "_irqrestore" | "_bh"))
+    }) || matches!(name, "up_read" | "up_write")
+}
+
+fn lock_text(src: &[u8], toks: &[Token], r: &std::ops::Range<usize>) -> String {
+    let mut s = String::new();
+    for t in &toks[r.clone()] {
+        s.push_str(text(src, t));
+    }
+    s.strip_prefix('&').map(str::to_string).unwrap_or(s)
+}
+
+/// The rq lock of runqueue expression `rq` (`rq->__lock` in 6.1 and later).
+fn rq_lock_of(rq: &str) -> String {
+    format!("{}->__lock", rq.strip_prefix('&').unwrap_or(rq))
+}
+
+struct Acquire {
+    locks: Vec<String>,
+    /// `true` for a scope guard: held to the end of the enclosing block.
+    scoped: bool,
+}
+
+/// What a call at `i` (an identifier followed by `(`) acquires.
+fn acquires(
+    src: &[u8],
+    toks: &[Token],
+    i: usize,
+    args: &[std::ops::Range<usize>],
+) -> Option<Acquire> {
+    let name = text(src, &toks[i]);
+    let arg = |k: usize| args.get(k).map(|r| lock_text(src, toks, r));
+    let locks = match name {
+        "task_rq_lock" => vec![format!("{}->pi_lock", arg(0)?), "rq->__lock".to_string()],
+        "rq_lock"
+        | "rq_lock_irq"
+        | "rq_lock_irqsave"
+        | "raw_spin_rq_lock"
+        | "raw_spin_rq_lock_irq"
+        | "raw_spin_rq_lock_nested"
+        | "lockdep_assert_rq_held" => vec![rq_lock_of(&arg(0)?)],
+        "double_rq_lock" => vec![rq_lock_of(&arg(0)?), rq_lock_of(&arg(1)?)],
+        "this_rq_lock_irq" => vec!["rq->__lock".to_string()],
+        "lockdep_assert_held"
+        | "lockdep_assert_held_write"
+        | "lockdep_assert_held_read"
+        | "assert_spin_locked"
+        | "assert_raw_spin_locked" => {
+            vec![arg(0)?]
+        }
+        "scoped_guard" => {
+            return Some(Acquire {
+                locks: vec![arg(1)?],
+                scoped: true,
+            });
+        }
+        _ if is_acquire(name) => vec![arg(0)?],
+        _ => return None,
+    };
+    Some(Acquire {
+        locks,
+        scoped: false,
+    })
+}
+
+/// What a call at `i` releases.
+fn releases(src: &[u8], toks: &[Token], i: usize, args: &[std::ops::Range<usize>]) -> Vec<String> {
+    let name = text(src, &toks[i]);
+    let arg = |k: usize| args.get(k).map(|r| lock_text(src, toks, r));
+    match name {
+        "task_rq_unlock" => {
+            let mut v = vec!["rq->__lock".to_string()];
+            v.extend(arg(1).map(|p| format!("{p}->pi_lock")));
+            v
+        }
+        "rq_unlock"
+        | "rq_unlock_irq"
+        | "rq_unlock_irqrestore"
+        | "raw_spin_rq_unlock"
+        | "raw_spin_rq_unlock_irq" => arg(0).map(|r| rq_lock_of(&r)).into_iter().collect(),
+        "double_rq_unlock" => [arg(0), arg(1)]
+            .into_iter()
+            .flatten()
+            .map(|r| rq_lock_of(&r))
+            .collect(),
+        "rq_unlock_irq_this" => vec!["rq->__lock".to_string()],
+        _ if is_release(name) => arg(0).into_iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The `}` closing the innermost block of `body` that holds token `i`.
+fn scope_end(src: &[u8], toks: &[Token], body: &std::ops::Range<usize>, i: usize) -> usize {
+    let mut depth = 0usize;
+    for (k, t) in toks.iter().enumerate().take(body.end).skip(i) {
+        if t.kind != TokKind::Punct {
+            continue;
+        }
+        match t.text(src) {
+            b"{" => depth += 1,
+            b"}" if depth == 0 => return k,
+            b"}" => depth -= 1,
+            _ => {}
+        }
+    }
+    body.end
+}
+
+/// Does the block holding token `i` leave the function (`return`, `goto`) after `i`?
+fn early_exit(src: &[u8], toks: &[Token], body: &std::ops::Range<usize>, i: usize) -> bool {
+    let end = scope_end(src, toks, body, i);
+    if end >= body.end {
+        return false; // the function's own block: the release is on the main path
+    }
+    let mut depth = 0usize;
+    for t in &toks[i..end] {
+        match t.text(src) {
+            b"{" => depth += 1,
+            b"}" => depth = depth.saturating_sub(1),
+            b"return" | b"goto" if depth == 0 => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Every lock span of a function body, in one pass. `line` maps a token to its line.
+pub fn spans(
+    src: &[u8],
+    toks: &[Token],
+    body: std::ops::Range<usize>,
+    line: &dyn Fn(usize) -> u32,
+) -> Vec<LockSpan> {
+    let mut out: Vec<LockSpan> = Vec::new();
+    let mut i = body.start;
+    while i + 1 < body.end {
+        if toks[i].kind != TokKind::Ident || !toks[i + 1].is(src, "(") {
+            i += 1;
+            continue;
+        }
+        let Some(close) = parse::matching(src, toks, i + 1, body.end) else {
+            i += 1;
+            continue;
+        };
+        let name = text(src, &toks[i]);
+        if name == "guard" {
+            // `guard(spinlock_irqsave)(&lock);`: held to the end of the enclosing block.
+            if toks.get(close + 1).is_some_and(|t| t.is(src, "("))
+                && let Some(c2) = parse::matching(src, toks, close + 1, body.end)
+            {
+                let kind = lock_text(src, toks, &(i + 2..close));
+                let args = parse::split_args(src, toks, close + 2, c2);
+                if let Some(r) = args.first() {
+                    out.push(LockSpan {
+                        held: HeldLock {
+                            lock: lock_text(src, toks, r),
+                            via: format!("guard({kind})"),
+                            line: line(i),
+                        },
+                        from: i,
+                        to: scope_end(src, toks, &body, c2),
+                    });
+                }
+            }
+            i += 1;
+            continue;
+        }
+        let args = parse::split_args(src, toks, i + 2, close);
+        if let Some(acq) = acquires(src, toks, i, &args) {
+            let to = if acq.scoped {
+                // `scoped_guard(type, lock) { ... }` or a single statement.
+                match toks.get(close + 1) {
+                    Some(t) if t.is(src, "{") => {
+                        parse::matching(src, toks, close + 1, body.end).unwrap_or(body.end)
+                    }
+                    _ => parse::expr_end(src, toks, close + 1, body.end),
+                }
+            } else {
+                body.end
+            };
+            for lock in acq.locks {
+                out.push(LockSpan {
+                    held: HeldLock {
+                        lock,
+                        via: name.to_string(),
+                        line: line(i),
+                    },
+                    from: i,
+                    to,
+                });
+            }
+        } else if !early_exit(src, toks, &body, close) {
+            // A release on an early-exit branch (`unlock; return -EINVAL;`) does not end the
+            // lock for the code after the branch.
+            for lock in releases(src, toks, i, &args) {
+                if let Some(s) = out
+                    .iter_mut()
+                    .rev()
+                    .find(|s| s.held.lock == lock && s.to == body.end && s.from < i)
+                {
+                    s.to = i;
+                }
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The locks held at token `at`.
+pub fn held_at(spans: &[LockSpan], at: usize) -> Vec<HeldLock> {
+    let mut v: Vec<HeldLock> = spans
+        .iter()
+        .filter(|s| s.from < at && at < s.to)
+        .map(|s| s.held.clone())
+        .collect();
+    v.sort();
+    v.dedup_by(|a, b| a.lock == b.lock);
+    v
+}

@@ -1,0 +1,232 @@
+//! `flagplan scan` infers contexts from the code: interrupt entries and their callees, save/restore
+//! balance, tasks that cannot run, locks held, whole-word stores, and the tree root above a subtree.
+
+use flagplan::layout;
+use flagplan::scan::{self, Evidence, ScanContext};
+
+const LAYOUT: &str = r#"
+format = 1
+struct = "task_struct"
+[[word]]
+name = "flags"
+type = "unsigned int"
+kind = "mask"
+rule = "current"
+[[word]]
+name = "current_bits"
+type = "unsigned"
+kind = "bitfield"
+rule = "current"
+[[flag]]
+name = "PF_A"
+word = "flags"
+mask = 0x1
+[[flag]]
+name = "PF_B"
+word = "flags"
+mask = 0x2
+[[flag]]
+name = "frozen"
+word = "current_bits"
+"#;
+
+const SCHED_H: &str = r#"
+static inline unsigned int save_b(void)
+{
+	unsigned int old = current->flags & PF_B;
+	current->flags |= PF_B;
+	return old;
+}
+static inline void current_restore_flags(unsigned long orig, unsigned long flags)
+{
+	current->flags &= ~flags;
+	current->flags |= orig & flags;
+}
+"#;
+
+fn scan_dir(files: &[(&str, &str)], sub: &str) -> Evidence {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (p, text) in files {
+        let path = dir.path().join(p);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, text).expect("write");
+    }
+    let loaded = layout::parse_str("test.toml", LAYOUT).expect("layout");
+    scan::scan(
+        &loaded.layout,
+        "test.toml",
+        &dir.path().join(sub),
+        scan::ScanOptions::default(),
+    )
+    .expect("scan")
+}
+
+fn scan_c(c: &str) -> Evidence {
+    scan_dir(&[("include/linux/sched.h", SCHED_H), ("kernel/t.c", c)], "")
+}
+
+fn write_at<'a>(ev: &'a Evidence, flag: &str, line: u32) -> &'a scan::Access {
+    ev.accesses
+        .iter()
+        .find(|a| a.flag == flag && a.is_write() && a.line == line && a.file == "kernel/t.c")
+        .unwrap_or_else(|| panic!("no write of {flag} at line {line}: {:#?}", ev.accesses))
+}
+
+#[test]
+fn a_callee_of_a_request_irq_handler_is_current_irq_and_unbalanced() {
+    let ev = scan_c(
+        "static void helper(void)\n{\n\tcurrent->flags |= PF_A;\n}\nstatic irqreturn_t h(int irq, void *d)\n{\n\thelper();\n\treturn IRQ_HANDLED;\n}\nint probe(void)\n{\n\treturn request_irq(1, h, 0, \"x\", NULL);\n}\n",
+    );
+    let a = write_at(&ev, "PF_A", 3);
+    assert_eq!(a.context, ScanContext::CurrentIrq, "{:?}", a.chain);
+    assert!(
+        a.chain[0].contains("registered by request_irq()"),
+        "{:?}",
+        a.chain
+    );
+    assert!(
+        a.chain.iter().any(|c| c.contains("h() calls helper()")),
+        "{:?}",
+        a.chain
+    );
+    assert_eq!(a.balanced, Some(false));
+    assert!(
+        a.balance
+            .as_deref()
+            .unwrap_or("")
+            .contains("never restores")
+    );
+}
+
+#[test]
+fn the_thread_function_of_a_threaded_irq_runs_as_a_task() {
+    let ev = scan_c(
+        "static irqreturn_t th(int irq, void *d)\n{\n\tcurrent->flags |= PF_A;\n\treturn IRQ_HANDLED;\n}\nint probe(void)\n{\n\treturn request_threaded_irq(1, NULL, th, 0, \"x\", NULL);\n}\n",
+    );
+    let a = write_at(&ev, "PF_A", 3);
+    assert_eq!(a.context, ScanContext::Current, "{:?}", a.chain);
+    assert_eq!(a.balanced, None);
+}
+
+#[test]
+fn a_softirq_action_that_restores_on_every_path_is_balanced() {
+    let ev = scan_c(
+        "static void act(struct softirq_action *h)\n{\n\tunsigned int f = save_b();\n\twork();\n\tcurrent_restore_flags(f, PF_B);\n}\nstatic void early(struct softirq_action *h)\n{\n\tunsigned int f = save_b();\n\tif (busy())\n\t\treturn;\n\tcurrent_restore_flags(f, PF_B);\n}\nvoid init(void)\n{\n\topen_softirq(1, act);\n\topen_softirq(2, early);\n}\n",
+    );
+    let set = write_at(&ev, "PF_B", 3);
+    assert_eq!(set.context, ScanContext::CurrentIrq, "{:?}", set.chain);
+    assert_eq!(set.balanced, Some(true), "{:?}", set.balance);
+    let restore = write_at(&ev, "PF_B", 5);
+    assert_eq!(restore.kind.as_str(), "restore");
+    let early = write_at(&ev, "PF_B", 9);
+    assert_eq!(early.balanced, Some(false));
+    assert!(
+        early
+            .balance
+            .as_deref()
+            .unwrap_or("")
+            .contains("returns at line 11"),
+        "{:?}",
+        early.balance
+    );
+}
+
+#[test]
+fn an_in_interrupt_test_makes_the_write_current_irq() {
+    let ev = scan_c(
+        "void f(void)\n{\n\tif (in_interrupt())\n\t\tcurrent->flags |= PF_A;\n\tcurrent->flags |= PF_B;\n\tif (!in_interrupt())\n\t\tcurrent->flags &= ~PF_A;\n}\n",
+    );
+    let a = write_at(&ev, "PF_A", 4);
+    assert_eq!(a.context, ScanContext::CurrentIrq, "{:?}", a.chain);
+    assert!(a.chain[0].contains("in_interrupt"));
+    assert_eq!(write_at(&ev, "PF_B", 5).context, ScanContext::Current);
+    assert_eq!(write_at(&ev, "PF_A", 7).context, ScanContext::Current);
+}
+
+#[test]
+fn a_tracee_after_ptrace_check_attach_is_stopped() {
+    let ev = scan_c(
+        "void req(struct task_struct *child)\n{\n\tchild->flags |= PF_A;\n}\nlong sys_pt(long pid)\n{\n\tstruct task_struct *child = find_task(pid);\n\tchild->flags |= PF_B;\n\tif (ptrace_check_attach(child, 0))\n\t\treturn -1;\n\tchild->flags &= ~PF_B;\n\treq(child);\n\treturn 0;\n}\n",
+    );
+    assert_eq!(write_at(&ev, "PF_B", 8).context, ScanContext::Remote);
+    let b = write_at(&ev, "PF_B", 11);
+    assert_eq!(b.context, ScanContext::RemoteStopped, "{:?}", b.chain);
+    assert!(
+        b.stopped
+            .as_deref()
+            .unwrap_or("")
+            .contains("ptrace_check_attach")
+    );
+    let a = write_at(&ev, "PF_A", 3);
+    assert_eq!(a.context, ScanContext::RemoteStopped, "{:?}", a.chain);
+    assert!(a.chain.iter().any(|c| c.contains("passes a stopped task")));
+}
+
+#[test]
+fn a_new_child_is_stopped_until_it_is_woken() {
+    let ev = scan_c(
+        "void clone(void)\n{\n\tstruct task_struct *p;\n\tp = dup_task_struct(current);\n\tp->flags &= ~PF_A;\n\twake_up_new_task(p);\n\tp->flags |= PF_B;\n}\n",
+    );
+    assert_eq!(write_at(&ev, "PF_A", 5).context, ScanContext::RemoteStopped);
+    assert_eq!(write_at(&ev, "PF_B", 7).context, ScanContext::Remote);
+}
+
+#[test]
+fn a_regset_set_callback_is_called_on_a_stopped_tracee() {
+    let ev = scan_c(
+        "static int my_set(struct task_struct *target, const struct user_regset *r)\n{\n\ttarget->flags |= PF_A;\n\treturn 0;\n}\nstatic const struct user_regset regs[] = {\n\t[0] = { .n = 1, .set = my_set, },\n};\n",
+    );
+    let a = write_at(&ev, "PF_A", 3);
+    assert_eq!(a.context, ScanContext::RemoteStopped, "{:?}", a.chain);
+    assert!(
+        a.chain[0].contains("struct user_regset .set"),
+        "{:?}",
+        a.chain
+    );
+}
+
+#[test]
+fn locks_held_are_seen_in_the_function_and_in_every_caller() {
+    let ev = scan_c(
+        "void f(struct task_struct *p)\n{\n\tstruct rq_flags rf;\n\tstruct rq *rq = task_rq_lock(p, &rf);\n\tif (bad(p)) {\n\t\ttask_rq_unlock(rq, p, &rf);\n\t\treturn;\n\t}\n\tp->frozen = 1;\n\ttask_rq_unlock(rq, p, &rf);\n\tp->frozen = 0;\n}\nstatic void g(struct task_struct *t)\n{\n\tt->frozen = 1;\n}\nvoid h(struct task_struct *t)\n{\n\tspin_lock_irq(&t->sighand->siglock);\n\tg(t);\n\tspin_unlock_irq(&t->sighand->siglock);\n}\n",
+    );
+    let locks = |a: &scan::Access| a.locks.iter().map(|l| l.lock.clone()).collect::<Vec<_>>();
+    assert_eq!(
+        locks(write_at(&ev, "frozen", 9)),
+        ["p->pi_lock", "rq->__lock"]
+    );
+    assert!(locks(write_at(&ev, "frozen", 11)).is_empty());
+    assert_eq!(locks(write_at(&ev, "frozen", 15)), ["t->sighand->siglock"]);
+}
+
+#[test]
+fn a_whole_word_store_writes_every_flag_of_the_word_and_restores() {
+    let ev = scan_c(
+        "void loop(void)\n{\n\tunsigned int old = current->flags;\n\tcurrent->flags |= PF_A;\n\tcurrent->flags = old;\n}\nvoid other(struct sig *s)\n{\n\ts->flags = 0;\n}\n",
+    );
+    for f in ["PF_A", "PF_B"] {
+        let w = write_at(&ev, f, 5);
+        assert_eq!(w.kind.as_str(), "whole", "{w:?}");
+    }
+    assert!(
+        !ev.accesses.iter().any(|a| a.line == 9),
+        "another struct's flags word"
+    );
+    assert_eq!(write_at(&ev, "PF_A", 4).kind.as_str(), "set");
+}
+
+#[test]
+fn a_subtree_scan_finds_the_tree_root_and_its_helpers() {
+    let ev = scan_dir(
+        &[
+            ("include/linux/sched.h", SCHED_H),
+            ("kernel/t.c", "void f(void)\n{\n\tsave_b();\n}\n"),
+        ],
+        "kernel",
+    );
+    assert!(ev.root_warning.is_none());
+    let a = write_at(&ev, "PF_B", 3);
+    assert_eq!(a.op, "save_b");
+    let lone = scan_dir(&[("t.c", "void f(void)\n{\n\tsave_b();\n}\n")], "");
+    assert!(lone.root_warning.is_some());
+}
