@@ -9,9 +9,15 @@ pub fn names() -> impl Iterator<Item = &'static str> {
     BUILTINS.iter().map(|(n, _)| *n)
 }
 
-/// The text of a built-in layout, by full name or by a unique prefix (`linux-6.1`).
+/// The text of a built-in layout, by full name, by `NAME-task_struct` (`linux-6.1`), or by a
+/// unique prefix.
 pub fn get(name: &str) -> Result<&'static str> {
     if let Some((_, t)) = BUILTINS.iter().find(|(n, _)| *n == name) {
+        return Ok(t);
+    }
+    // `linux-6.1` names the task_struct layout of 6.1 when other structs share the prefix.
+    let task = format!("{name}-task_struct");
+    if let Some((_, t)) = BUILTINS.iter().find(|(n, _)| *n == task) {
         return Ok(t);
     }
     let mut hits = BUILTINS.iter().filter(|(n, _)| n.starts_with(name));

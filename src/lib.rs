@@ -3,6 +3,7 @@
 //! Data flows one way: read ([`layout`]) → [`model`] → analyse ([`check`]) → [`render`].
 
 pub(crate) mod builtin;
+pub mod census;
 pub mod check;
 pub mod cmd;
 pub(crate) mod config;

@@ -121,6 +121,11 @@ pub enum WordRule {
     Current,
     /// Every writer, current included, must hold the named lock.
     Lock(String),
+    /// A read-write lock held for write (`lock(mmap_lock, write)`): holding it for read is not
+    /// enough (`vm_flags_set()` asserts `mmap_assert_write_locked()`).
+    LockWrite(String),
+    /// Written only before the object is published, read-only after (`f_mode` during open).
+    Unpublished,
 }
 
 impl WordRule {
@@ -129,8 +134,14 @@ impl WordRule {
         match s {
             "atomic" => Some(WordRule::Atomic),
             "current" => Some(WordRule::Current),
+            "unpublished" => Some(WordRule::Unpublished),
             _ => {
                 let inner = s.strip_prefix("lock(")?.strip_suffix(')')?.trim();
+                if let Some((name, mode)) = inner.split_once(',') {
+                    let name = name.trim();
+                    return (mode.trim() == "write" && !name.is_empty())
+                        .then(|| WordRule::LockWrite(name.to_string()));
+                }
                 (!inner.is_empty()).then(|| WordRule::Lock(inner.to_string()))
             }
         }
@@ -140,13 +151,35 @@ impl WordRule {
     /// `locks` (aliases a layout declares). Returns the rule id that rejects it, or `None`.
     pub fn rejects(&self, w: &Writer, locks: &LockAliases) -> Option<crate::rules::RuleId> {
         use crate::rules::RuleId;
+        // Before the object is published nobody else can see it: any plain write is legal.
+        if w.context == Context::Unpublished {
+            return None;
+        }
         match self {
+            WordRule::Atomic if w.nonatomic => Some(RuleId::NonatomicPublished),
             WordRule::Atomic => None,
+            WordRule::Unpublished => Some(RuleId::WrittenAfterPublish),
+            WordRule::LockWrite(name) => {
+                let for_write: Vec<String> = w
+                    .locks
+                    .iter()
+                    .filter(|h| matches!(split_lock_mode(h).1, "write" | ""))
+                    .cloned()
+                    .collect();
+                if locks.holds(&for_write, name) {
+                    None
+                } else if locks.holds(&w.locks, name) {
+                    Some(RuleId::LockHeldForRead)
+                } else {
+                    Some(RuleId::LockNotHeld)
+                }
+            }
             WordRule::Current => match w.context {
                 Context::Current | Context::RemoteStopped => None,
                 Context::CurrentIrq if w.balanced => None,
                 Context::CurrentIrq => Some(RuleId::UnbalancedIrqWriter),
                 Context::Remote => Some(RuleId::RemoteWriter),
+                Context::Unpublished => None,
             },
             WordRule::Lock(name) => {
                 if locks.holds(&w.locks, name) {
@@ -170,7 +203,17 @@ impl fmt::Display for WordRule {
             WordRule::Atomic => f.write_str("atomic"),
             WordRule::Current => f.write_str("current"),
             WordRule::Lock(l) => write!(f, "lock({l})"),
+            WordRule::LockWrite(l) => write!(f, "lock({l}, write)"),
+            WordRule::Unpublished => f.write_str("unpublished"),
         }
+    }
+}
+
+/// A writer's lock as `NAME` or `NAME, read` / `NAME, write`: (name, mode or "").
+pub fn split_lock_mode(lock: &str) -> (&str, &str) {
+    match lock.split_once(',') {
+        Some((name, mode)) => (name.trim(), mode.trim()),
+        None => (lock.trim(), ""),
     }
 }
 
@@ -185,14 +228,18 @@ pub enum Context {
     Remote,
     /// Another task while the target provably cannot run.
     RemoteStopped,
+    /// Before the object is visible to any other task or CPU: a page fresh from the allocator,
+    /// a VMA not yet in the tree, a file before `fd_install()`.
+    Unpublished,
 }
 
 impl Context {
-    pub const ALL: [Context; 4] = [
+    pub const ALL: [Context; 5] = [
         Context::Current,
         Context::CurrentIrq,
         Context::Remote,
         Context::RemoteStopped,
+        Context::Unpublished,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -200,6 +247,7 @@ impl Context {
             Context::CurrentIrq => "current-irq",
             Context::Remote => "remote",
             Context::RemoteStopped => "remote-stopped",
+            Context::Unpublished => "unpublished",
         }
     }
     pub fn parse(s: &str) -> Option<Context> {
@@ -231,7 +279,10 @@ pub struct Word {
 pub struct Writer {
     pub context: Context,
     pub balanced: bool,
-    /// Every lock the writer holds, as written (resolve through [`LockAliases`]).
+    /// A non-atomic write of an atomic word (`__SetPageX`, `__set_bit`).
+    pub nonatomic: bool,
+    /// Every lock the writer holds, as written (resolve through [`LockAliases`]); a
+    /// read-write lock may carry its mode: `NAME, read` / `NAME, write`.
     pub locks: Vec<String>,
     pub evidence: Vec<String>,
     pub note: Option<String>,
@@ -282,12 +333,18 @@ pub fn split_lock_text(text: &str) -> (Vec<String>, Vec<String>) {
             _ => bare.push(c),
         }
     }
-    let locks = bare
-        .split(" and ")
-        .flat_map(|p| p.split(','))
-        .map(normalize_lock)
-        .filter(|l| !l.is_empty())
-        .collect();
+    let mut locks: Vec<String> = Vec::new();
+    for part in bare.split(" and ").flat_map(|p| p.split(',')) {
+        let part = normalize_lock(part);
+        match (part.as_str(), locks.last_mut()) {
+            ("", _) => {}
+            // `NAME, read` / `NAME, write`: the mode of the lock before it.
+            ("read" | "write", Some(prev)) if !prev.contains(',') => {
+                *prev = format!("{prev}, {part}");
+            }
+            _ => locks.push(part),
+        }
+    }
     (locks, notes)
 }
 
@@ -329,7 +386,8 @@ impl LockAliases {
 
     /// Does the layout declare this name (as a lock or an alias)?
     pub fn is_known(&self, name: &str) -> bool {
-        self.names.contains_key(&normalize_lock(name))
+        self.names
+            .contains_key(&normalize_lock(split_lock_mode(name).0))
     }
 
     /// Every declared name and alias, for did-you-mean.
@@ -343,9 +401,13 @@ impl LockAliases {
         self.names.get(&n).cloned().unwrap_or_else(|| vec![n])
     }
 
-    /// Does a writer holding `held` hold every lock `needed` stands for?
+    /// Does a writer holding `held` hold every lock `needed` stands for? A mode on a held
+    /// lock (`mmap_lock, read`) is ignored here: `WordRule::LockWrite` checks modes.
     pub fn holds(&self, held: &[String], needed: &str) -> bool {
-        let have: Vec<String> = held.iter().flat_map(|h| self.resolve(h)).collect();
+        let have: Vec<String> = held
+            .iter()
+            .flat_map(|h| self.resolve(split_lock_mode(h).0))
+            .collect();
         self.resolve(needed).iter().all(|n| have.contains(n))
     }
 }

@@ -7,6 +7,7 @@ fn writer(context: Context, balanced: bool, lock: Option<&str>) -> Writer {
     Writer {
         context,
         balanced,
+        nonatomic: false,
         locks: lock.map(str::to_string).into_iter().collect(),
         evidence: Vec::new(),
         note: None,
@@ -89,6 +90,8 @@ fn writer_context_by_word_rule() {
             Some(RuleId::LockNotHeld),
         ),
         (RemoteStopped, false, Some("rq->lock"), None, None, None),
+        // Nobody else can see the object yet: every rule admits the write.
+        (Unpublished, false, None, None, None, None),
     ];
     for &(ctx, balanced, held, atomic, current, locked) in table {
         let w = writer(ctx, balanced, held);
@@ -134,6 +137,7 @@ fn held(locks: &[&str]) -> Writer {
     Writer {
         context: Context::Remote,
         balanced: false,
+        nonatomic: false,
         locks: locks.iter().map(|s| s.to_string()).collect(),
         evidence: Vec::new(),
         note: None,

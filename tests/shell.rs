@@ -65,7 +65,16 @@ fn bash_completes_built_in_layout_names() {
     let script = dir.path().join("flagplan.bash");
     std::fs::write(&script, flagplan_out(&["completions", "bash"])).expect("write");
     let names = complete(&script, &["flagplan", "check", "--builtin", "linux-6"]);
-    assert_eq!(names, ["linux-6.1-task_struct"]);
+    assert_eq!(
+        names,
+        [
+            "linux-6.1-file",
+            "linux-6.1-mm_struct",
+            "linux-6.1-page",
+            "linux-6.1-task_struct",
+            "linux-6.1-vm_area_struct",
+        ]
+    );
 }
 
 /// Is `shell` installed? The real-shell tests are ignored by default and run by scripts/test
@@ -123,7 +132,14 @@ fn zsh_completes_values_without_leaking_help_text() {
     assert_eq!(zsh_complete(dir.path(), "flagplan ch"), ["check"]);
     assert_eq!(
         zsh_complete(dir.path(), "flagplan check --builtin "),
-        ["linux-5.8-task_struct", "linux-6.1-task_struct"]
+        [
+            "linux-5.8-task_struct",
+            "linux-6.1-file",
+            "linux-6.1-mm_struct",
+            "linux-6.1-page",
+            "linux-6.1-task_struct",
+            "linux-6.1-vm_area_struct",
+        ]
     );
     assert_eq!(
         zsh_complete(dir.path(), "flagplan explain remote-"),
@@ -174,7 +190,14 @@ fn fish_sources_the_script_and_completes() {
     );
     assert_eq!(
         fish_complete(&script, "flagplan check --builtin "),
-        ["linux-5.8-task_struct", "linux-6.1-task_struct"]
+        [
+            "linux-5.8-task_struct",
+            "linux-6.1-file",
+            "linux-6.1-mm_struct",
+            "linux-6.1-page",
+            "linux-6.1-task_struct",
+            "linux-6.1-vm_area_struct",
+        ]
     );
     assert_eq!(
         fish_complete(&script, "flagplan explain remote-"),

@@ -158,6 +158,28 @@ pub fn writer_break(
                 word.name, word.rule
             )
         }
+        (WordRule::LockWrite(l), _) if rule == RuleId::LockHeldForRead => {
+            format!(
+                "`{name}` is written by a {writer}, holding {l} only for read, but word `{}` is `{}`",
+                word.name, word.rule
+            )
+        }
+        (WordRule::LockWrite(l), true) => {
+            format!(
+                "`{name}` is written by a {writer} without {l}, but word `{}` is `{}`",
+                word.name, word.rule
+            )
+        }
+        (WordRule::LockWrite(l), false) => {
+            format!(
+                "`{name}` is written by a {writer}, not {l}, but word `{}` is `{}`",
+                word.name, word.rule
+            )
+        }
+        _ if rule == RuleId::NonatomicPublished => format!(
+            "`{name}` is written by a {writer} with a non-atomic bitop after the object is published, but word `{}` is `{}`",
+            word.name, word.rule
+        ),
         _ => format!(
             "`{name}` is written by a {writer}, but word `{}` is `{}`",
             word.name, word.rule
@@ -187,7 +209,7 @@ fn unknown_locks(layout: &Layout, locks: &LockAliases, out: &mut Vec<Finding>) {
         );
     };
     for word in &layout.words {
-        if let WordRule::Lock(l) = &word.rule {
+        if let WordRule::Lock(l) | WordRule::LockWrite(l) = &word.rule {
             warn(l, format!("word `{}`", word.name), &word.loc, out);
         }
     }
@@ -258,6 +280,43 @@ fn duplicates(layout: &Layout, where_: &dyn Fn(&Flag) -> Loc, out: &mut Vec<Find
     }
 }
 
+/// A flag at bit 32 or above of an `unsigned long` word exists only on 64-bit kernels: its
+/// guard must rule out 32-bit ones (`CONFIG_64BIT`), or a waiver must say why it does.
+fn high_bit_not_guarded(
+    f: &Flag,
+    word: &Word,
+    mk: &dyn Fn(RuleId, String) -> Finding,
+    out: &mut Vec<Finding>,
+) {
+    let narrow = word
+        .ctype
+        .as_deref()
+        .and_then(crate::import::width_32)
+        .unwrap_or(word.width);
+    let Some(b) = f.bit.filter(|&b| b >= narrow && b < word.width) else {
+        return;
+    };
+    let on_32 = crate::census::Config {
+        fixed: [("CONFIG_64BIT".to_string(), false)].into_iter().collect(),
+    };
+    if on_32.admits(&f.guard) {
+        let name = f.current_name();
+        out.push(mk(
+            RuleId::BeyondNarrowWidth,
+            format!(
+                "`{name}` uses bit {b} of `{}` ({}), which has {narrow} bits on 32-bit kernels; {} rules them out",
+                word.name,
+                word.ctype.as_deref().unwrap_or("?"),
+                if f.guard.is_always() {
+                    "no guard".to_string()
+                } else {
+                    format!("its guard `{}` never", f.guard)
+                }
+            ),
+        ));
+    }
+}
+
 fn position(f: &Flag, word: &Word, loc: &Loc, out: &mut Vec<Finding>) {
     let name = f.current_name();
     let mk = |rule: RuleId, msg: String| {
@@ -301,6 +360,7 @@ fn position(f: &Flag, word: &Word, loc: &Loc, out: &mut Vec<Finding>) {
                     ),
                 ));
             }
+            high_bit_not_guarded(f, word, &mk, out);
         }
         Kind::Bitfield => {
             if let (Some(d), Some(b), Origin::Declared) = (f.declared_bit, f.bit, &f.origin)
@@ -326,7 +386,11 @@ fn collisions(
     for &i in members {
         let f = &layout.flags[i];
         if let Some(b) = f.bit.filter(|&b| b < word.width && f.occupies()) {
-            by_bit.entry(b).or_default().push(i);
+            // A multi-bit field (`MMF_DUMPABLE`, 2 bits) holds each bit of its width.
+            let end = b.saturating_add(f.width.max(1)).min(word.width);
+            for bit in b..end {
+                by_bit.entry(bit).or_default().push(i);
+            }
         }
     }
     let mut bits: Vec<_> = by_bit.into_iter().filter(|(_, v)| v.len() > 1).collect();

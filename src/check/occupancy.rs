@@ -103,20 +103,23 @@ pub fn of_word(layout: &Layout, word: &Word, members: &[usize]) -> Occupancy {
                 let Some(b) = f.bit.filter(|&b| b < width) else {
                     continue;
                 };
-                let cell = &mut cells[b as usize];
-                if f.hole {
-                    if *cell == Cell::Free {
-                        *cell = Cell::Hole;
+                // A multi-bit field (`MMF_DUMPABLE`, 2 bits) holds every bit of its width.
+                for bit in b..b.saturating_add(f.width.max(1)).min(width) {
+                    let cell = &mut cells[bit as usize];
+                    if f.hole {
+                        if *cell == Cell::Free {
+                            *cell = Cell::Hole;
+                        }
+                        continue;
                     }
-                    continue;
+                    *cell = match (*cell, f.reserved, f.is_moved()) {
+                        (_, _, true) => Cell::MovedIn,
+                        (Cell::MovedIn, _, _) => Cell::MovedIn,
+                        (_, false, false) => Cell::Used,
+                        (Cell::Free | Cell::Hole, true, false) => Cell::Reserved,
+                        (c, true, false) => c,
+                    };
                 }
-                *cell = match (*cell, f.reserved, f.is_moved()) {
-                    (_, _, true) => Cell::MovedIn,
-                    (Cell::MovedIn, _, _) => Cell::MovedIn,
-                    (_, false, false) => Cell::Used,
-                    (Cell::Free | Cell::Hole, true, false) => Cell::Reserved,
-                    (c, true, false) => c,
-                };
             }
             let used = cells
                 .iter()

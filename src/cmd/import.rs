@@ -15,8 +15,16 @@ use crate::import::{Imported, btf, emit, facts};
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// The C header to read (e.g. include/linux/sched.h; `-` for stdin). Not needed with --from-btf.
-    #[arg(required_unless_present_any = ["from_btf", "btf"])]
+    #[arg(required_unless_present_any = ["from_btf", "btf", "tree"])]
     pub header: Option<PathBuf>,
+    /// More headers: their defines may be flags of the families, and they give values and
+    /// typedefs (e.g. include/linux/sched/coredump.h for `MMF_*`).
+    #[arg(value_name = "MORE_HEADERS")]
+    pub more: Vec<PathBuf>,
+    /// A kernel tree: read the struct's header and the headers of its known flag words there,
+    /// and the headers they `#include` for values and typedefs (`--tree LINUX --struct mm_struct`).
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["header", "from_btf", "btf"])]
+    pub tree: Option<PathBuf>,
     /// The struct whose flag words to import.
     #[arg(long = "struct", value_name = "NAME", default_value = "task_struct")]
     pub struct_name: String,
@@ -103,11 +111,20 @@ fn from_btf(args: &ImportArgs, btf: &Path) -> Result<Written> {
 }
 
 fn from_header(args: &ImportArgs) -> Result<Written> {
-    let Some(header) = &args.header else {
-        return Err(Error::Usage("a HEADER or --from-btf FILE is needed".into()));
+    let (imp, shown) = match (&args.tree, &args.header) {
+        (Some(tree), _) => {
+            let imp = read_tree(args, tree)?;
+            let shown = tree.join(&imp.options.source_name).display().to_string();
+            (imp, shown)
+        }
+        (None, Some(header)) => (read_header(args, header)?, header.display().to_string()),
+        (None, None) => {
+            return Err(Error::Usage(
+                "a HEADER, --tree DIR or --from-btf FILE is needed".into(),
+            ));
+        }
     };
-    let imp = read_header(args, header)?;
-    let mut log = imp.warning_lines(&header.display().to_string());
+    let mut log = imp.warning_lines(&shown);
     let text = match &args.extract_facts {
         Some(old) => extract_facts(&imp, old, &mut log)?,
         None => {
@@ -124,11 +141,40 @@ fn from_header(args: &ImportArgs) -> Result<Written> {
     Ok(Written { text, log, summary })
 }
 
-/// Read and import the header at `header`, or from standard input when it is `-`.
+/// Import the struct's known flag words from a kernel tree (`--tree`).
+fn read_tree(args: &ImportArgs, tree: &Path) -> Result<Imported> {
+    let fams = read::families(&args.families, &args.struct_name)?;
+    let th = read::tree_headers(tree, &args.struct_name)?;
+    let more: Vec<(PathBuf, String, bool)> = th
+        .extra
+        .into_iter()
+        .map(|(p, defines)| (tree.join(&p), p, defines))
+        .collect();
+    read::import_files(
+        &tree.join(&th.main),
+        args.source_name.clone().unwrap_or(th.main),
+        &more,
+        &args.struct_name,
+        fams,
+        th.main_defines,
+    )
+}
+
+/// Read and import the header at `header` (plus MORE_HEADERS), or from standard input when it
+/// is `-`.
 fn read_header(args: &ImportArgs, header: &Path) -> Result<Imported> {
     let fams = read::families(&args.families, &args.struct_name)?;
     if header.as_os_str() != "-" {
-        return read::import_file(header, &args.struct_name, fams, args.source_name.clone());
+        let more: Vec<(PathBuf, String, bool)> = args
+            .more
+            .iter()
+            .map(|p| (p.clone(), read::default_source_name(p), true))
+            .collect();
+        let source_name = args
+            .source_name
+            .clone()
+            .unwrap_or_else(|| read::default_source_name(header));
+        return read::import_files(header, source_name, &more, &args.struct_name, fams, true);
     }
     let bytes = crate::fsutil::read_stdin()?;
     let source_name = args.source_name.clone().unwrap_or_else(|| "<stdin>".into());

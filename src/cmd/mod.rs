@@ -5,6 +5,7 @@
 //! the environment: it gets plain values from here.
 
 mod args;
+pub mod census;
 pub mod check;
 mod completions;
 mod explain;
@@ -86,6 +87,9 @@ pub enum Command {
     Scan(scan::ScanArgs),
     /// List the built-in layouts.
     Layouts,
+    /// One table over every known flag word (task_struct, mm_struct, vm_area_struct, page,
+    /// file): width on 64/32-bit, used, free, holes, guards, writers.
+    Census(census::CensusArgs),
     /// Explain a rule id (or list every rule).
     Explain(explain::ExplainArgs),
     /// Render a plan's verdict as plain text for a patch cover letter (72 columns, no colour).
@@ -187,6 +191,7 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
         Command::Import(args) => import::run(args),
         Command::Scan(args) => scan::run(args, term),
         Command::Layouts => layouts::run(),
+        Command::Census(args) => census::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Report(args) => report::run(args, term),
         Command::Completions(args) => completions::run(args),

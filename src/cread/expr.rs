@@ -25,9 +25,17 @@ const TYPE_WORDS: &[&str] = &[
     "s32", "s64", "__u8", "__u16", "__u32", "__u64", "__s8", "__s16", "__s32", "__s64",
 ];
 
+/// A word of a cast's type: an integer type word, a `*_t` typedef, or a sparse annotation
+/// (`(__force fmode_t)`, `(__force gfp_t)`).
+fn is_cast_word(w: &str) -> bool {
+    TYPE_WORDS.contains(&w) || w.ends_with("_t") || w == "__force" || w == "__bitwise"
+}
+
 /// Evaluates token slices; `defs` maps object-like define names to their body tokens.
 pub struct Eval<'a> {
     pub defs: &'a HashMap<String, Vec<Tok>>,
+    /// Names looked up before `defs` (enumerators seen so far, other headers' defines).
+    pub first: Option<&'a HashMap<String, Vec<Tok>>>,
 }
 
 struct P<'t, 'a> {
@@ -147,8 +155,7 @@ impl P<'_, '_> {
             Tok::Punct(p) if p == "(" => {
                 // A cast `(unsigned long)` or a parenthesised expression.
                 let mut j = self.i + 1;
-                while matches!(self.t.get(j), Some(Tok::Ident(w)) if TYPE_WORDS.contains(&w.as_str()))
-                {
+                while matches!(self.t.get(j), Some(Tok::Ident(w)) if is_cast_word(w)) {
                     j += 1;
                 }
                 if j > self.i + 1 && matches!(self.t.get(j), Some(Tok::Punct(c)) if c == ")") {
@@ -174,7 +181,11 @@ impl P<'_, '_> {
                     "_AC" | "__AC" => Some(self.args(2)?[0]),
                     "UL" | "ULL" | "_UL" | "_ULL" | "U32_C" | "U64_C" => Some(self.args(1)?[0]),
                     _ => {
-                        let body = self.ev.defs.get(&name)?;
+                        let body = self
+                            .ev
+                            .first
+                            .and_then(|f| f.get(&name))
+                            .or_else(|| self.ev.defs.get(&name))?;
                         self.ev.eval_depth(body, self.depth + 1)
                     }
                 }
@@ -213,7 +224,7 @@ mod tests {
             .map(|t| t.tok)
             .filter(|t| !matches!(t, Tok::Comment { .. } | Tok::Newline))
             .collect();
-        Eval { defs }.eval(&toks)
+        Eval { defs, first: None }.eval(&toks)
     }
 
     #[test]
@@ -225,6 +236,8 @@ mod tests {
         assert_eq!(ev("_AC(1, UL) << 2", &d), Some(4));
         assert_eq!(ev("(unsigned int)0x10", &d), Some(16));
         assert_eq!(ev("010", &d), Some(8));
+        assert_eq!(ev("((__force fmode_t)(1 << 5))", &d), Some(32));
+        assert_eq!(ev("((__force gfp_t)0x4u)", &d), Some(4));
         d.insert("A".to_string(), vec![Tok::Number("4".into())]);
         assert_eq!(ev("A | 1", &d), Some(5));
         assert_eq!(ev("1 << 64", &d), None);

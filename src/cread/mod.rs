@@ -3,11 +3,13 @@
 //! named struct, bitfields included. It reads any bytes and never panics; what it does not
 //! understand is returned as a [`Diag`] with its offset.
 
+pub mod enums;
 pub mod expr;
 pub mod lex;
 pub mod makefile;
 pub mod pp;
 pub mod structs;
+pub mod typedefs;
 
 use std::collections::HashMap;
 
@@ -48,7 +50,11 @@ pub struct Header {
     pub text: String,
     line_starts: Vec<usize>,
     pub pp: pp::Preprocessed,
-    defs: HashMap<String, Vec<lex::Tok>>,
+    pub defs: HashMap<String, Vec<lex::Tok>>,
+    /// Plain integer typedefs at file scope: `fmode_t` → `unsigned int`.
+    pub typedefs: HashMap<String, String>,
+    /// Enumerators of every `enum NAME { ... }`, in order.
+    pub enumerators: Vec<enums::Enumerator>,
 }
 
 impl Header {
@@ -71,11 +77,22 @@ impl Header {
                 defs.insert(d.name.clone(), d.body.clone());
             }
         }
+        let typedefs = typedefs::collect(&pp.code);
+        let eval = |toks: &[lex::Tok], known: &HashMap<String, Vec<lex::Tok>>| {
+            expr::Eval {
+                defs: &defs,
+                first: Some(known),
+            }
+            .eval(toks)
+        };
+        let enumerators = enums::collect(&pp.code, &eval);
         Header {
             text,
             line_starts,
             pp,
             defs,
+            typedefs,
+            enumerators,
         }
     }
 
@@ -92,9 +109,34 @@ impl Header {
             .map_or(Guard::Always, |c| c.guard_from(0))
     }
 
+    /// The guard of a conditional state (file-level conditions, include guard excluded).
+    pub fn cond_guard(&self, cond: usize) -> Guard {
+        self.pp
+            .conds
+            .get(cond)
+            .map_or(Guard::Always, |c| c.guard_from(0))
+    }
+
     /// Evaluate a token list as an integer constant, using the header's object-like defines.
     pub fn eval(&self, toks: &[lex::Tok]) -> Option<u64> {
-        expr::Eval { defs: &self.defs }.eval(toks)
+        expr::Eval {
+            defs: &self.defs,
+            first: None,
+        }
+        .eval(toks)
+    }
+
+    /// Evaluate with `first` looked up before this header's defines (other headers' defines).
+    pub fn eval_with(
+        &self,
+        toks: &[lex::Tok],
+        first: &HashMap<String, Vec<lex::Tok>>,
+    ) -> Option<u64> {
+        expr::Eval {
+            defs: &self.defs,
+            first: Some(first),
+        }
+        .eval(toks)
     }
 
     /// `#if` expressions that were not understood and appear in `g`, as (line, text).

@@ -191,6 +191,9 @@ fn parse_body(
         // Collect the declaration up to `;` at brace depth 0.
         let mut toks: Vec<&Token> = Vec::new();
         let mut aggregate = false;
+        // Plain members of nested aggregates: members of this struct when the aggregate is
+        // anonymous (`struct { ... } __randomize_layout;`, `union { ... };`).
+        let mut hoisted: Vec<Member> = Vec::new();
         let mut j = i;
         let mut ended = false;
         while j < code.len() {
@@ -220,6 +223,13 @@ fn parse_body(
                     diags: Vec::new(),
                 };
                 j = parse_body(h, code, j + 1, depth, &mut inner, nesting + 1);
+                hoisted.extend(
+                    inner
+                        .members
+                        .iter()
+                        .filter(|m| matches!(m.kind, MemberKind::Plain { .. }))
+                        .cloned(),
+                );
                 for m in inner
                     .members
                     .iter()
@@ -278,6 +288,7 @@ fn parse_body(
                 _ => None,
             });
             let name = name.filter(|n| !["struct", "union"].contains(&n.as_str()));
+            let anonymous = name.is_none();
             st.members.push(Member {
                 name,
                 kind: MemberKind::Aggregate,
@@ -288,6 +299,9 @@ fn parse_body(
                 trailing,
                 width_at: first.tok.start,
             });
+            if anonymous {
+                st.members.extend(hoisted);
+            }
             continue;
         }
         for decl in declarators(h, &toks, st) {

@@ -59,6 +59,118 @@ pub fn families(given: &[String], struct_name: &str) -> Result<Vec<Family>> {
         .collect()
 }
 
+/// Read a header file's bytes (a directory or an unreadable file is an error).
+fn read_header(path: &Path) -> Result<Vec<u8>> {
+    let bytes = crate::fsutil::read_file(path)?;
+    crate::fsutil::refuse_binary(&path.display().to_string(), &bytes)?;
+    Ok(bytes)
+}
+
+/// `#include <X>` targets of a header's text, in order.
+fn includes(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| {
+            let l = l.trim_start().strip_prefix('#')?.trim_start();
+            let rest = l.strip_prefix("include")?.trim_start();
+            let inner = rest.strip_prefix('<')?;
+            Some(inner[..inner.find('>')?].to_string())
+        })
+        .collect()
+}
+
+/// Where `#include <X>` lives in a tree (x86 for `asm/`), from the tree's top.
+fn resolve_include(tree: &Path, target: &str) -> Option<String> {
+    [
+        "include/",
+        "include/uapi/",
+        "arch/x86/include/",
+        "arch/x86/include/uapi/",
+    ]
+    .iter()
+    .map(|dir| format!("{dir}{target}"))
+    .find(|p| tree.join(p).is_file())
+}
+
+/// The headers of an import from a tree, as paths from the tree's top.
+pub struct TreeHeaders {
+    /// The struct's header.
+    pub main: String,
+    /// Whether the struct's header holds the families' defines too.
+    pub main_defines: bool,
+    /// The known headers of the struct's words (defines: true), then what those `#include`
+    /// (one level; for values and typedefs only).
+    pub extra: Vec<(String, bool)>,
+}
+
+/// Find the headers of `struct_name`'s known words in `tree`.
+pub fn tree_headers(tree: &Path, struct_name: &str) -> Result<TreeHeaders> {
+    let main = super::known::word_of(struct_name)
+        .map(|k| k.struct_header.to_string())
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "--tree: struct {struct_name} is not a known flag word ({}); give its HEADER instead",
+                super::known::structs().join(", ")
+            ))
+        })?;
+    let mut files = vec![(main.clone(), true)];
+    files.extend(super::known::extra_headers(tree, struct_name));
+    let mut context = Vec::new();
+    for (f, _) in files.iter().filter(|(_, d)| *d) {
+        let text = String::from_utf8_lossy(&read_header(&tree.join(f))?).into_owned();
+        for inc in includes(&text) {
+            if let Some(p) = resolve_include(tree, &inc)
+                && !files.iter().any(|(x, _)| *x == p)
+                && !context.iter().any(|(x, _)| *x == p)
+            {
+                context.push((p, false));
+            }
+        }
+    }
+    files.extend(context);
+    let main = files.remove(0).0;
+    let main_defines = super::known::words_of(struct_name)
+        .any(|k| k.define_headers.is_empty() || k.define_headers.contains(&k.struct_header));
+    Ok(TreeHeaders {
+        main,
+        main_defines,
+        extra: files,
+    })
+}
+
+/// Import from several files: `main` holds the struct; each of `more` is (path, shown name,
+/// defines?).
+pub fn import_files(
+    main: &Path,
+    source_name: String,
+    more: &[(PathBuf, String, bool)],
+    struct_name: &str,
+    fams: Vec<Family>,
+    main_defines: bool,
+) -> Result<Imported> {
+    let bytes = read_header(main)?;
+    let mut extra = Vec::new();
+    for (p, name, defines) in more {
+        extra.push(super::HeaderFile {
+            name: name.clone(),
+            header: crate::cread::Header::read(&read_header(p)?),
+            defines: *defines,
+        });
+    }
+    let opts = Options {
+        struct_name: struct_name.to_string(),
+        families: fams,
+        source_name,
+    };
+    let shown = main.display().to_string();
+    super::from_headers(&bytes, opts, extra, main_defines).map_err(|e| match e {
+        ImportError::At { offset, message } => {
+            let text = String::from_utf8_lossy(&bytes);
+            Error::input(&shown, &text, offset..offset + 1, message, None)
+        }
+        ImportError::Whole(m) => Error::Usage(format!("{shown}: {m}")),
+    })
+}
+
 /// Read and import a header file.
 pub fn import_file(
     path: &Path,
@@ -139,6 +251,7 @@ pub fn layout_text(imp: &Imported, hand: Option<Hand<'_>>, log: &mut Vec<String>
             warned.join("\n")
         ));
     }
+    notes.extend(not_flags_note(imp));
     let guesses = imp
         .words
         .iter()
@@ -179,4 +292,56 @@ pub fn with_facts(draft: Draft, hand: Option<Hand<'_>>, log: &mut Vec<String>) -
         .filter(|(name, _)| !confirmed.contains(name))
         .collect();
     emit::render(&doc, &notes, &guesses)
+}
+
+/// The family names that are not flags (aliases, composites, helpers), listed in the file.
+fn not_flags_note(imp: &Imported) -> Option<String> {
+    let under = |g: &crate::guard::Guard| {
+        if g.is_always() {
+            String::new()
+        } else {
+            format!(" under {g}")
+        }
+    };
+    let mut lines = Vec::new();
+    for a in &imp.aliases {
+        lines.push(format!(
+            "alias {} = {}{} [{}]",
+            a.name,
+            a.target,
+            under(&a.guard),
+            imp.source_in(a.file, a.at)
+        ));
+    }
+    for c in &imp.composites {
+        lines.push(format!(
+            "{} {} = {} ({}){} [{}]",
+            if c.field { "field" } else { "composite" },
+            c.name,
+            c.value
+                .map_or_else(|| "not a constant".to_string(), |v| format!("{v:#x}")),
+            if c.members.is_empty() {
+                "no flag of the family".to_string()
+            } else {
+                c.members.join(" | ")
+            },
+            under(&c.guard),
+            imp.source_in(c.file, c.at)
+        ));
+    }
+    for k in &imp.skipped {
+        lines.push(format!(
+            "skipped {}: {} [{}]",
+            k.name,
+            k.reason,
+            imp.source_in(k.file, k.at)
+        ));
+    }
+    (!lines.is_empty()).then(|| {
+        format!(
+            "Names of the families that are not flags ({}):\n{}",
+            lines.len(),
+            lines.join("\n")
+        )
+    })
 }

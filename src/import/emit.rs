@@ -54,9 +54,15 @@ pub fn to_table(imp: &Imported) -> Table {
         t.insert("word".into(), Value::String(f.word.clone()));
         let kind = kind_of.get(f.word.as_str()).copied().unwrap_or(Kind::Mask);
         match kind {
-            Kind::Mask => {
+            // A multi-bit field of a mask word is placed by its lowest bit and its width.
+            Kind::Mask if f.width == 1 => {
                 if let Some(m) = f.mask.and_then(|m| i64::try_from(m).ok()) {
                     t.insert("mask".into(), Value::Integer(m));
+                }
+            }
+            Kind::Mask => {
+                if let Some(b) = f.bit {
+                    t.insert("bit".into(), Value::Integer(i64::from(b)));
                 }
             }
             Kind::Bitnum | Kind::Bitfield => {
@@ -74,7 +80,7 @@ pub fn to_table(imp: &Imported) -> Table {
         if let Some(d) = &f.doc {
             t.insert("doc".into(), Value::String(d.clone()));
         }
-        t.insert("source".into(), Value::String(imp.source_of(f.at)));
+        t.insert("source".into(), Value::String(imp.source_in(f.file, f.at)));
         if f.reserved {
             t.insert("reserved".into(), Value::Boolean(true));
         }

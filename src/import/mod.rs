@@ -10,12 +10,15 @@ pub mod cmd;
 pub(crate) mod drift;
 pub mod emit;
 pub(crate) mod facts;
+pub mod family;
+pub mod known;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::cread::{self, Header, MemberKind};
 use crate::guard::Guard;
 use crate::model::{Kind, WordRule};
+pub use family::{IAlias, IComposite, ISkipped};
 
 /// A `#define` family and the struct member (word) it lives in: `PF_=flags`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,19 +60,11 @@ impl Family {
         })
     }
 
-    /// The families used for `task_struct` when none are given.
+    /// The families used when none are given: the struct's known words ([`known::WORDS`]).
     pub fn defaults_for(struct_name: &str) -> Vec<Family> {
-        if struct_name == "task_struct" {
-            let fam = |prefix: &str, word: &str| Family {
-                prefix: prefix.to_string(),
-                word: word.to_string(),
-                kind: None,
-                optional: true,
-            };
-            vec![fam("PF_", "flags"), fam("PFA_", "atomic_flags")]
-        } else {
-            Vec::new()
-        }
+        known::words_of(struct_name)
+            .map(known::KnownWord::to_family)
+            .collect()
     }
 }
 
@@ -99,6 +94,8 @@ pub struct IWord {
     pub doc: Option<String>,
     /// Offset of the member (family words) or the unit's first comment or member (bitfields).
     pub at: usize,
+    /// Width on 32-bit kernels when it differs (`unsigned long`: 32).
+    pub width_32: Option<u32>,
     /// Bitfield units: members in declaration order (indices into [`Imported::flags`]).
     pub members: Vec<usize>,
 }
@@ -113,6 +110,8 @@ pub struct IFlag {
     pub guard: Guard,
     pub doc: Option<String>,
     pub reserved: bool,
+    /// The file the flag is defined in (0: the struct's header; see [`Imported::file_name`]).
+    pub file: usize,
     /// A `PF__HOLE__*`-style define: a named unused bit, free for a proposal.
     pub hole: bool,
     pub at: usize,
@@ -121,13 +120,29 @@ pub struct IFlag {
 /// A problem met while importing, at a header offset (or none).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Warning {
+    /// The file (0: the struct's header; see [`Imported::file_name`]).
+    pub file: usize,
     pub at: Option<usize>,
     pub message: String,
 }
 
+/// A header read for an import: its name in `source` fields, and whether its defines may be
+/// flags of a family (headers reached only through `#include` give values and typedefs).
+pub struct HeaderFile {
+    pub name: String,
+    pub header: Header,
+    pub defines: bool,
+}
+
 pub struct Imported {
     pub options: Options,
+    /// The struct's header (file 0).
     pub header: Header,
+    /// Other headers read (file 1 is `extra[0]`).
+    pub extra: Vec<HeaderFile>,
+    pub aliases: Vec<IAlias>,
+    pub composites: Vec<IComposite>,
+    pub skipped: Vec<ISkipped>,
     pub struct_at: usize,
     pub words: Vec<IWord>,
     pub flags: Vec<IFlag>,
@@ -138,9 +153,27 @@ impl Imported {
     pub fn line(&self, at: usize) -> usize {
         self.header.line(at)
     }
+    /// 1-based line of an offset in file `file`.
+    pub fn line_in(&self, file: usize, at: usize) -> usize {
+        match file.checked_sub(1).and_then(|k| self.extra.get(k)) {
+            Some(f) => f.header.line(at),
+            None => self.header.line(at),
+        }
+    }
+    /// The name of file `file` in `source` fields.
+    pub fn file_name(&self, file: usize) -> &str {
+        match file.checked_sub(1).and_then(|k| self.extra.get(k)) {
+            Some(f) => &f.name,
+            None => &self.options.source_name,
+        }
+    }
     /// `source` string for an offset: `include/linux/sched.h:1732`.
     pub fn source_of(&self, at: usize) -> String {
         format!("{}:{}", self.options.source_name, self.line(at))
+    }
+    /// `source` string for an offset in file `file`.
+    pub fn source_in(&self, file: usize, at: usize) -> String {
+        format!("{}:{}", self.file_name(file), self.line_in(file, at))
     }
     pub fn flag(&self, name: &str) -> Option<&IFlag> {
         self.flags.iter().find(|f| f.name == name)
@@ -152,9 +185,20 @@ impl Imported {
     pub fn warning_lines(&self, file: &str) -> Vec<String> {
         self.warnings
             .iter()
-            .map(|w| match w.at {
-                Some(at) => format!("{file}:{}: warning: {}", self.line(at), w.message),
-                None => format!("{file}: warning: {}", w.message),
+            .map(|w| {
+                let name = if w.file == 0 {
+                    file
+                } else {
+                    self.file_name(w.file)
+                };
+                match w.at {
+                    Some(at) => format!(
+                        "{name}:{}: warning: {}",
+                        self.line_in(w.file, at),
+                        w.message
+                    ),
+                    None => format!("{name}: warning: {}", w.message),
+                }
             })
             .collect()
     }
@@ -258,6 +302,39 @@ fn fatal(d: &cread::Diag) -> ImportError {
 
 /// Read `bytes` (a header) and import `opts.struct_name` with its define families.
 pub fn from_header(bytes: &[u8], opts: Options) -> Result<Imported, ImportError> {
+    from_headers(bytes, opts, Vec::new(), true)
+}
+
+/// The width of `ctype` with typedefs of the headers read resolved (`fmode_t` → 32).
+fn resolve_width(ctype: &str, typedefs: &HashMap<String, String>) -> (Option<u32>, String) {
+    let mut t = ctype.trim().to_string();
+    for _ in 0..8 {
+        if let Some(w) = c_type_width(&t) {
+            return (Some(w), t);
+        }
+        match typedefs.get(&t) {
+            Some(next) => t = next.clone(),
+            None => break,
+        }
+    }
+    (None, t)
+}
+
+/// Width on 32-bit kernels when it differs from the LP64 width (`long` types).
+pub fn width_32(resolved: &str) -> Option<u32> {
+    let words: Vec<&str> = resolved.split_whitespace().collect();
+    (words.iter().filter(|w| **w == "long").count() == 1).then_some(32)
+}
+
+/// Import `opts.struct_name` from `bytes` (file 0) and `extra` headers: the struct is read from
+/// file 0; family defines from every file whose `defines` is set (file 0: `main_defines`);
+/// values and typedefs from all.
+pub fn from_headers(
+    bytes: &[u8],
+    opts: Options,
+    extra: Vec<HeaderFile>,
+    main_defines: bool,
+) -> Result<Imported, ImportError> {
     let header = Header::read(bytes);
     if let Some(d) = header.error() {
         return Err(fatal(d));
@@ -278,23 +355,49 @@ pub fn from_header(bytes: &[u8], opts: Options) -> Result<Imported, ImportError>
     let mut warnings: Vec<Warning> = Vec::new();
     for d in header.pp.diags.iter().chain(st.diags.iter()) {
         warnings.push(Warning {
+            file: 0,
             at: Some(d.offset),
             message: d.message.clone(),
         });
     }
+    // Every file, the struct's first: defines and typedefs of earlier files win.
+    let mut files = vec![HeaderFile {
+        name: opts.source_name.clone(),
+        header,
+        defines: main_defines,
+    }];
+    files.extend(extra);
+    let mut defs: HashMap<String, Vec<cread::lex::Tok>> = HashMap::new();
+    let mut typedefs: HashMap<String, String> = HashMap::new();
+    for f in &files {
+        for (k, v) in &f.header.defs {
+            defs.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        for e in f.header.enumerators.iter() {
+            if let Some(v) = e.value {
+                defs.entry(e.name.clone())
+                    .or_insert_with(|| vec![cread::lex::Tok::Number(v.to_string())]);
+            }
+        }
+        for (k, v) in &f.header.typedefs {
+            typedefs.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
     let mut words = Vec::new();
     let mut flags: Vec<IFlag> = Vec::new();
-    let all_comments: Vec<&str> = header
-        .pp
-        .code
+    let mut aliases = Vec::new();
+    let mut composites = Vec::new();
+    let mut skipped = Vec::new();
+    let all_comments: Vec<String> = files
         .iter()
+        .flat_map(|f| f.header.pp.code.iter())
         .filter_map(|t| match &t.tok.tok {
-            cread::lex::Tok::Comment { text, .. } => Some(text.as_str()),
+            cread::lex::Tok::Comment { text, .. } => Some(text.clone()),
             _ => None,
         })
         .collect();
 
-    // Families: #define PREFIX... in the word named by the family.
+    // Families: #define PREFIX... (or enumerators) in the word named by the family.
     for fam in &opts.families {
         let Some(member) = st
             .members
@@ -307,6 +410,7 @@ pub fn from_header(bytes: &[u8], opts: Options) -> Result<Imported, ImportError>
             );
             if fam.optional {
                 warnings.push(Warning {
+                    file: 0,
                     at: Some(st.start),
                     message: format!("{msg}; its defines are not imported"),
                 });
@@ -318,11 +422,13 @@ pub fn from_header(bytes: &[u8], opts: Options) -> Result<Imported, ImportError>
             MemberKind::Plain { ctype } | MemberKind::Bitfield { ctype, .. } => ctype.clone(),
             _ => String::new(),
         };
-        let width = c_type_width(&ctype).unwrap_or_else(|| {
+        let (known_width, resolved) = resolve_width(&ctype, &typedefs);
+        let width = known_width.unwrap_or_else(|| {
             warnings.push(Warning {
+                file: 0,
                 at: Some(member.start),
                 message: format!(
-                    "member `{}`: type `{ctype}` has no known width; 64 assumed",
+                    "member `{}`: type `{ctype}` has no known width (no typedef of it in the headers read); 64 assumed",
                     fam.word
                 ),
             });
@@ -330,6 +436,7 @@ pub fn from_header(bytes: &[u8], opts: Options) -> Result<Imported, ImportError>
         });
         if !member.guard.is_always() {
             warnings.push(Warning {
+                file: 0,
                 at: Some(member.name_at),
                 message: format!(
                     "member `{}` exists only under `{}`; the guard is not recorded on the word",
@@ -337,86 +444,40 @@ pub fn from_header(bytes: &[u8], opts: Options) -> Result<Imported, ImportError>
                 ),
             });
         }
-        let mut seen = HashSet::new();
-        let mut values = Vec::new();
-        for d in header
-            .pp
-            .defines
+        let longer: Vec<&str> = opts
+            .families
             .iter()
-            .filter(|d| d.name.starts_with(&fam.prefix))
-        {
-            // A longer family (PFA_ inside PF) takes its own names.
-            if opts.families.iter().any(|o| {
-                o.prefix.len() > fam.prefix.len()
-                    && o.prefix.starts_with(&fam.prefix)
-                    && d.name.starts_with(&o.prefix)
-            }) {
-                continue;
-            }
-            if d.params.is_some() {
-                warnings.push(Warning {
-                    at: Some(d.name_at),
-                    message: format!("`{}` is a function-like macro, not a flag; skipped", d.name),
-                });
-                continue;
-            }
-            let guard = header.define_guard(d);
-            for (line, text) in header.opaque_in(&guard) {
-                warnings.push(Warning {
-                    at: Some(d.start),
-                    message: format!(
-                        "`{}` is under `#if {text}` (line {line}), which is not a CONFIG condition; kept as an opaque symbol",
-                        d.name
-                    ),
-                });
-            }
-            if matches!(guard, Guard::Never) {
-                warnings.push(Warning {
-                    at: Some(d.start),
-                    message: format!("`{}` is under `#if 0`; not imported", d.name),
-                });
-                continue;
-            }
-            let Some(value) = header.eval(&d.body) else {
-                warnings.push(Warning {
-                    at: Some(d.body_at),
-                    message: format!(
-                        "`{}`: value not understood as an integer constant; not imported",
-                        d.name
-                    ),
-                });
-                continue;
-            };
-            if !seen.insert(d.name.clone()) {
-                warnings.push(Warning {
-                    at: Some(d.start),
-                    message: format!(
-                        "`{}` is defined again; the first definition is imported",
-                        d.name
-                    ),
-                });
-                continue;
-            }
-            values.push((d, value, guard));
-        }
-        let kind = fam.kind.unwrap_or_else(|| {
-            // Masks are written in hex or as shifts; bit numbers as small decimals.
-            let mask_spelling = values.iter().any(|(d, _, _)| {
-                d.body.iter().any(|t| match t {
-                    cread::lex::Tok::Number(n) => n.starts_with("0x") || n.starts_with("0X"),
-                    cread::lex::Tok::Punct(p) => p == "<<",
-                    cread::lex::Tok::Ident(i) => i.starts_with("BIT") || i == "_BITUL",
-                    _ => false,
-                })
-            });
-            let bitnum = !values.is_empty()
-                && !mask_spelling
-                && values.iter().all(|&(_, v, _)| v < u64::from(width))
-                && values
+            .filter(|o| o.prefix.len() > fam.prefix.len() && o.prefix.starts_with(&fam.prefix))
+            .map(|o| o.prefix.as_str())
+            .collect();
+        let out = family::read(&files, fam, &longer, &defs, width);
+        warnings.extend(out.warnings);
+        let kind = out.kind.unwrap_or(Kind::Mask);
+        if out.flags.is_empty() {
+            let msg = format!(
+                "no `{}*` flag of `{}` in the headers read ({}); its defines may live in another header: give it too, or use --tree",
+                fam.prefix,
+                fam.word,
+                files
                     .iter()
-                    .any(|&(_, v, _)| v == 0 || !v.is_power_of_two());
-            if bitnum { Kind::Bitnum } else { Kind::Mask }
-        });
+                    .filter(|f| f.defines)
+                    .map(|f| f.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            warnings.push(Warning {
+                file: 0,
+                at: Some(member.name_at),
+                message: if fam.optional {
+                    format!("{msg}; the word is not imported")
+                } else {
+                    format!("{msg}; the word is imported empty")
+                },
+            });
+            if fam.optional {
+                continue;
+            }
+        }
         let mut comments: Vec<&str> = Vec::new();
         if let Some(t) = &member.trailing {
             comments.push(t);
@@ -435,54 +496,28 @@ pub fn from_header(bytes: &[u8], opts: Options) -> Result<Imported, ImportError>
             .trailing
             .clone()
             .or_else(|| member.before.last().map(|(_, c)| c.clone()));
-        for (d, value, guard) in values {
-            let (mask, bit) = match kind {
-                Kind::Mask => {
-                    let bit = (value.is_power_of_two()).then(|| value.trailing_zeros());
-                    if bit.is_none() {
-                        warnings.push(Warning {
-                            at: Some(d.body_at),
-                            message: format!(
-                                "`{}` = {value:#x} is not a single bit (imported; `check` reports it)",
-                                d.name
-                            ),
-                        });
-                    }
-                    (Some(value), bit)
-                }
-                _ => (None, u32::try_from(value).ok()),
-            };
-            let doc = d
-                .comments
-                .iter()
-                .map(|c| cread::comment_text(c))
-                .filter(|c| !c.is_empty())
-                .collect::<Vec<_>>()
-                .join(" ");
-            flags.push(IFlag {
-                name: d.name.clone(),
-                word: fam.word.clone(),
-                mask,
-                bit,
-                width: 1,
-                guard,
-                doc: (!doc.is_empty()).then_some(doc),
-                reserved: false,
-                hole: d.name.contains("__HOLE__"),
-                at: d.start,
-            });
-        }
+        flags.extend(out.flags);
+        aliases.extend(out.aliases);
+        composites.extend(out.composites);
+        skipped.extend(out.skipped);
         words.push(IWord {
             name: fam.word.clone(),
-            ctype,
+            ctype: if c_type_width(&ctype).is_some() {
+                ctype
+            } else {
+                resolved.clone()
+            },
             width,
             kind,
             guess,
             doc,
             at: member.name_at,
+            width_32: width_32(&resolved),
             members: Vec::new(),
         });
     }
+    let header = files.remove(0).header;
+    let st_start = st.start;
 
     // Bitfield storage units.
     let mut units: Vec<Vec<usize>> = Vec::new();
@@ -515,6 +550,7 @@ pub fn from_header(bytes: &[u8], opts: Options) -> Result<Imported, ImportError>
         };
         let width = c_type_width(&ctype).unwrap_or_else(|| {
             warnings.push(Warning {
+                file: 0,
                 at: Some(first.start),
                 message: format!(
                     "bitfield storage unit type `{ctype}` has no known width; 32 assumed"
@@ -528,6 +564,7 @@ pub fn from_header(bytes: &[u8], opts: Options) -> Result<Imported, ImportError>
                 && c_type_width(t) != Some(width)
             {
                 warnings.push(Warning {
+ file: 0,
                     at: Some(m.start),
                     message: format!(
                         "bitfield `{}` is declared `{t}` in a unit of `{ctype}`; the unit width is taken from the first member",
@@ -562,6 +599,7 @@ pub fn from_header(bytes: &[u8], opts: Options) -> Result<Imported, ImportError>
                 Some(n) => n.clone(),
                 None => {
                     warnings.push(Warning {
+                        file: 0,
                         at: Some(m.start),
                         message: format!(
                             "unnamed bitfield of width {w}: imported as a reserved member"
@@ -572,6 +610,7 @@ pub fn from_header(bytes: &[u8], opts: Options) -> Result<Imported, ImportError>
             };
             if !flag_names.insert(fname.clone()) {
                 warnings.push(Warning {
+                    file: 0,
                     at: Some(m.name_at),
                     message: format!("`{fname}` is declared twice; the second is not imported"),
                 });
@@ -579,6 +618,7 @@ pub fn from_header(bytes: &[u8], opts: Options) -> Result<Imported, ImportError>
             }
             for (line, text) in header.opaque_in(&m.guard) {
                 warnings.push(Warning {
+ file: 0,
                     at: Some(m.name_at),
                     message: format!(
                         "`{fname}` is under `#if {text}` (line {line}), which is not a CONFIG condition; kept as an opaque symbol"
@@ -606,6 +646,7 @@ pub fn from_header(bytes: &[u8], opts: Options) -> Result<Imported, ImportError>
                     .name
                     .as_deref()
                     .is_none_or(|n| n.starts_with("__") && n.contains("reserved")),
+                file: 0,
                 hole: false,
                 at: m.name_at,
             });
@@ -613,6 +654,7 @@ pub fn from_header(bytes: &[u8], opts: Options) -> Result<Imported, ImportError>
         }
         if off > width {
             warnings.push(Warning {
+ file: 0,
                 at: Some(first.start),
                 message: format!(
                     "bitfield unit `{name}` holds {off} bits with every guard on, more than its {width}-bit type; the compiler would open a new unit (`check` reports bitfield-overflow)"
@@ -627,15 +669,30 @@ pub fn from_header(bytes: &[u8], opts: Options) -> Result<Imported, ImportError>
             guess,
             doc,
             at,
+            width_32: None,
             members,
         });
+    }
+    if words.is_empty() {
+        let hint = match known::word_of(&opts.struct_name) {
+            Some(k) => format!(" (its flags are `--family {}`)", k.family()),
+            None => String::new(),
+        };
+        return Err(ImportError::Whole(format!(
+            "struct {} has no flag word: no --family was given or found{hint} and it has no bitfields; nothing to import",
+            opts.struct_name
+        )));
     }
     warnings.sort();
     warnings.dedup();
     Ok(Imported {
         options: opts,
-        struct_at: st.start,
+        struct_at: st_start,
         header,
+        extra: files,
+        aliases,
+        composites,
+        skipped,
         words,
         flags,
         warnings,
@@ -700,7 +757,8 @@ pub fn unit_name(members: &[&str], guess: &RuleGuess, index: usize) -> String {
     }
     match rule {
         WordRule::Current => "current_bits".into(),
-        WordRule::Lock(_) => "locked_bits".into(),
+        WordRule::Lock(_) | WordRule::LockWrite(_) => "locked_bits".into(),
+        WordRule::Unpublished => format!("bits_{index}"),
         WordRule::Atomic => format!("bits_{index}"),
     }
 }

@@ -400,6 +400,7 @@ impl Cx<'_> {
         Ok(Some(Writer {
             context,
             balanced: r.balanced.as_ref().is_some_and(|b| *b.get_ref()),
+            nonatomic: r.nonatomic.unwrap_or(false),
             locks,
             evidence: r.evidence.clone(),
             note,
@@ -509,10 +510,15 @@ impl Cx<'_> {
                 "bitfield members have no `mask`; give `width` (and optionally `bit`)",
             ));
         }
-        if let (Some(Kind::Mask | Kind::Bitnum), Some(wv)) = (kind, &r.width)
+        // A multi-bit field of a mask or bit-number word (`MMF_DUMPABLE`: bits 0-1) is placed by
+        // `bit` and `width`; a mask cannot say both.
+        if let (Some(Kind::Mask | Kind::Bitnum), Some(wv), None) = (kind, &r.width, declared_bit)
             && *wv.get_ref() != 1
         {
-            return Err(self.err(wv.span(), "only bitfield members may be wider than one bit"));
+            return Err(self.err(
+                wv.span(),
+                "a field wider than one bit in a mask or bit-number word needs `bit` (its lowest bit)",
+            ));
         }
         let bit = declared_bit.or_else(|| {
             mask.filter(|m| m.count_ones() == 1)

@@ -204,17 +204,22 @@ pub struct RawFlag {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawWriter {
-    /// current, current-irq, remote or remote-stopped.
+    /// current, current-irq, remote, remote-stopped or unpublished.
     #[schemars(with = "String")]
     pub context: Spanned<String>,
     /// current-irq only: the writer restores what it changed before returning.
     #[schemars(with = "Option<bool>")]
     pub balanced: Option<Spanned<bool>>,
-    /// Every lock the writer holds, e.g. ["p->pi_lock", "rq->lock"].
+    /// Every lock the writer holds, e.g. ["p->pi_lock", "rq->lock"]; a read-write lock may
+    /// carry its mode: "mmap_lock, read" / "mmap_lock, write".
     #[serde(default)]
     pub locks: Vec<String>,
-    /// Old one-string form: "idle->pi_lock and rq->lock"; a parenthesised part is a note.
+    /// Old one-string form: "idle->pi_lock and rq->lock"; a parenthesised part is a note;
+    /// `NAME, read` / `NAME, write` for a read-write lock.
     pub lock: Option<String>,
+    /// A non-atomic write (`__SetPageX`, `__set_bit`) of an `atomic` word: legal only while
+    /// the object is `unpublished`.
+    pub nonatomic: Option<bool>,
     /// file:line strings.
     #[serde(default)]
     pub evidence: Vec<String>,

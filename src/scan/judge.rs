@@ -65,7 +65,8 @@ pub fn lock_names(rule: &str, held: &str) -> bool {
 /// `lock(rq->lock)`); the layout's aliases resolve the rest.
 fn writer_of(a: &Access, ctx: Context, rule: &WordRule, loc: &crate::model::Loc) -> Writer {
     let mut locks: Vec<String> = a.locks.iter().map(|l| l.lock.clone()).collect();
-    if let WordRule::Lock(name) = rule
+    // The scan does not see a read-write lock's mode: holding the lock admits the writer.
+    if let WordRule::Lock(name) | WordRule::LockWrite(name) = rule
         && a.locks.iter().any(|l| lock_names(name, &l.lock))
     {
         locks.push(name.clone());
@@ -73,6 +74,7 @@ fn writer_of(a: &Access, ctx: Context, rule: &WordRule, loc: &crate::model::Loc)
     Writer {
         context: ctx,
         balanced: a.balanced.unwrap_or(false),
+        nonatomic: false,
         locks,
         evidence: Vec::new(),
         note: None,

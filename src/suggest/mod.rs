@@ -1031,6 +1031,7 @@ impl NewFlag {
             writers.push(Writer {
                 context,
                 balanced,
+                nonatomic: false,
                 locks: lock
                     .map(crate::model::split_lock_text)
                     .map_or(Vec::new(), |(l, _)| l),

@@ -1,0 +1,149 @@
+//! `flagplan census`: its figures for the four flag words of 6.1 are checked against the
+//! hand-checked table tests/data/linux-6.1-flagwords.tsv (read from the headers by hand).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn bin() -> Command {
+    Command::cargo_bin("flagplan").expect("binary")
+}
+
+/// (struct, word) → bits the table's flags and fields hold with every guard on.
+fn table_bits() -> BTreeMap<(String, String), BTreeSet<u32>> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/linux-6.1-flagwords.tsv");
+    let text = std::fs::read_to_string(p).expect("table");
+    let mut m: BTreeMap<(String, String), BTreeSet<u32>> = BTreeMap::new();
+    for l in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("struct\t"))
+    {
+        let c: Vec<&str> = l.split('\t').collect();
+        if c.len() < 8 || !["flag", "field"].contains(&c[3]) {
+            continue;
+        }
+        // page->flags fields are computed per named config; the census leaves them out (noted).
+        if c[0] == "page" && c[3] == "field" {
+            continue;
+        }
+        let (Ok(bit), Ok(width)) = (c[4].parse::<u32>(), c[5].parse::<u32>()) else {
+            continue;
+        };
+        m.entry((c[0].into(), c[1].into()))
+            .or_default()
+            .extend(bit..bit + width);
+    }
+    m
+}
+
+fn census_json(args: &[&str]) -> Value {
+    let out = bin()
+        .arg("census")
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
+fn rows(v: &Value) -> BTreeMap<(String, String), Value> {
+    v["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| {
+            let k = (
+                r["struct"].as_str().unwrap_or_default().to_string(),
+                r["word"].as_str().unwrap_or_default().to_string(),
+            );
+            (k, r.clone())
+        })
+        .collect()
+}
+
+fn check_against_table(v: &Value) {
+    let got = rows(v);
+    let want = table_bits();
+    assert_eq!(want.len(), 4, "four words in the table");
+    for (k, bits) in &want {
+        let r = got
+            .get(k)
+            .unwrap_or_else(|| panic!("{k:?} not in the census"));
+        let used = bits.len() as u64;
+        let used_32 = bits.iter().filter(|b| **b < 32).count() as u64;
+        assert_eq!(r["used"].as_u64(), Some(used), "{k:?} used");
+        assert_eq!(r["used_32"].as_u64(), Some(used_32), "{k:?} used on 32-bit");
+        let top = bits.iter().max().copied().unwrap_or(0);
+        let holes = (0..top).filter(|b| !bits.contains(b)).count() as u64;
+        assert_eq!(r["holes"].as_u64(), Some(holes), "{k:?} holes");
+    }
+    // Widths: unsigned long words are 32 bits on 32-bit kernels; fmode_t is unsigned int.
+    let w = |s: &str, word: &str| {
+        let r = &got[&(s.to_string(), word.to_string())];
+        (r["width"].as_u64(), r["width_32"].as_u64())
+    };
+    assert_eq!(w("vm_area_struct", "vm_flags"), (Some(64), Some(32)));
+    assert_eq!(w("mm_struct", "flags"), (Some(64), Some(32)));
+    assert_eq!(w("page", "flags"), (Some(64), Some(32)));
+    assert_eq!(w("file", "f_mode"), (Some(32), Some(32)));
+}
+
+#[test]
+fn census_of_the_shipped_6_1_layouts_matches_the_headers() {
+    let v = census_json(&[]);
+    check_against_table(&v);
+    let r = rows(&v);
+    let page = &r[&("page".to_string(), "flags".to_string())];
+    assert!(
+        page["note"]
+            .as_str()
+            .is_some_and(|n| n.contains("upper bound"))
+    );
+    let vm = &r[&("vm_area_struct".to_string(), "vm_flags".to_string())];
+    assert_eq!(vm["only_64bit"].as_array().map(Vec::len), Some(6));
+    assert_eq!(vm["rule"], "lock(mmap_lock, write)");
+}
+
+#[test]
+fn a_32_bit_config_drops_the_high_bits_and_narrows_long_words() {
+    let v = census_json(&["--config", "64BIT=n"]);
+    let r = rows(&v);
+    let vm = &r[&("vm_area_struct".to_string(), "vm_flags".to_string())];
+    assert_eq!(vm["width"].as_u64(), Some(32));
+    assert_eq!(vm["free"].as_u64(), Some(1), "bit 11 is the one free bit");
+    let text = bin().args(["census", "--config", "64BIT"]).assert().code(2);
+    let err = String::from_utf8_lossy(&text.get_output().stderr).into_owned();
+    assert!(err.contains("SYMBOL=y"), "{err}");
+}
+
+fn tree_6_1() -> PathBuf {
+    std::env::var_os("FLAGPLAN_LINUX_6_1").map_or_else(
+        || {
+            let home = std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .unwrap_or_default();
+            home.join(".cache/flagplan/linux-source-6.1")
+        },
+        PathBuf::from,
+    )
+}
+
+#[test]
+#[ignore = "needs the Linux 6.1 tree (FLAGPLAN_LINUX_6_1); run by scripts/test"]
+fn census_of_the_6_1_tree_matches_the_headers() {
+    let tree = tree_6_1();
+    let v = census_json(&[tree.to_str().expect("utf-8 path")]);
+    check_against_table(&v);
+    assert_eq!(
+        v["rows"].as_array().map(Vec::len),
+        Some(9),
+        "5 task_struct words + 4"
+    );
+}
