@@ -147,3 +147,16 @@ fn census_of_the_6_1_tree_matches_the_headers() {
         "5 task_struct words + 4"
     );
 }
+
+#[test]
+fn the_named_holes_of_task_struct_flags_are_free_on_every_kernel() {
+    // 6.1's PF__HOLE__* defines mark six unused bits of the 32-bit `flags`: free on 64-bit and
+    // 32-bit kernels alike, and all below the highest used bit.
+    let v = census_json(&[]);
+    let r = rows(&v);
+    let flags = &r[&("task_struct".to_string(), "flags".to_string())];
+    assert_eq!(flags["used"].as_u64(), Some(26), "{flags}");
+    assert_eq!(flags["free"].as_u64(), Some(6), "{flags}");
+    assert_eq!(flags["used_32"].as_u64(), Some(26), "{flags}");
+    assert_eq!(flags["holes"].as_u64(), Some(6), "{flags}");
+}

@@ -147,15 +147,17 @@ fn row(from: &str, layout: &Layout, word: &Word, config: &Config) -> Row {
         w.width = w32;
     }
     let occ = occupancy::of_word(&l, &w, &members);
-    let top = occ.cells.iter().rposition(|c| *c != Cell::Free);
+    // A named hole (`PF__HOLE__*`) is a free bit, like an unnamed one.
+    let is_free = |c: &Cell| matches!(c, Cell::Free | Cell::Hole);
+    let top = occ.cells.iter().rposition(|c| !is_free(c));
     let holes = top.map_or(0, |t| {
-        occ.cells[..t].iter().filter(|c| **c == Cell::Free).count() as u32
+        occ.cells[..t].iter().filter(|c| is_free(c)).count() as u32
     });
     let used_32 = occ
         .cells
         .iter()
         .take(w32 as usize)
-        .filter(|c| **c != Cell::Free)
+        .filter(|c| !is_free(c))
         .count() as u32;
     let flags: Vec<&crate::model::Flag> = members.iter().map(|&i| &l.flags[i]).collect();
     let only_64bit = flags
