@@ -23,7 +23,7 @@ fn word<'a>(r: &'a Report, name: &str) -> &'a check::Occupancy {
 }
 
 #[test]
-fn linux_6_1_is_clean_with_its_three_waivers_visible() {
+fn linux_6_1_is_clean_with_its_five_waivers_visible() {
     let r = check_path("layouts/linux-6.1-task_struct.toml");
     assert_eq!(r.count(Severity::Error), 0, "{:#?}", r.findings);
     assert_eq!(r.count(Severity::Warning), 0);
@@ -39,6 +39,10 @@ fn linux_6_1_is_clean_with_its_three_waivers_visible() {
             ("sched_reset_on_fork".to_string(), RuleId::LockNotHeld),
             ("sched_migrated".to_string(), RuleId::LockNotHeld),
             ("sched_remote_wakeup".to_string(), RuleId::RemoteWriter),
+            // The #MC handler leaves these set for its task_work: waived because no
+            // task-context writer shares their __u64 unit.
+            ("mce_ripv".to_string(), RuleId::UnbalancedIrqWriter),
+            ("mce_whole_page".to_string(), RuleId::UnbalancedIrqWriter),
         ]
     );
     // 26 PF_* flags and 6 holes (PF__HOLE__*): the holes are free bits with a name.
