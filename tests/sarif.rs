@@ -111,7 +111,7 @@ fn a_builtin_layout_is_one_run_notification_not_results() {
     assert_eq!(notes.len(), 1, "{notes:?}");
     let text = notes[0]["message"]["text"].as_str().expect("text");
     assert!(text.contains("builtin:linux-6.1"), "{text}");
-    assert!(text.contains("34 notes"), "{text}");
+    assert!(text.contains("37 notes"), "{text}");
 }
 
 #[test]
