@@ -2,6 +2,8 @@
 //! hand-checked table tests/data/linux-6.1-flagwords.tsv (read from the headers by hand).
 
 use std::collections::{BTreeMap, BTreeSet};
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
@@ -123,16 +125,9 @@ fn a_32_bit_config_drops_the_high_bits_and_narrows_long_words() {
     assert!(err.contains("SYMBOL=y"), "{err}");
 }
 
+/// The 6.1 tree; a missing one fails the test (see tests/common).
 fn tree_6_1() -> PathBuf {
-    std::env::var_os("FLAGPLAN_LINUX_6_1").map_or_else(
-        || {
-            let home = std::env::var_os("HOME")
-                .map(PathBuf::from)
-                .unwrap_or_default();
-            home.join(".cache/flagplan/linux-source-6.1")
-        },
-        PathBuf::from,
-    )
+    common::linux_6_1()
 }
 
 #[test]

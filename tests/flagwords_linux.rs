@@ -4,21 +4,16 @@
 //! with flagplan). Needs the 6.1 tree (FLAGPLAN_LINUX_6_1); `scripts/test` runs it.
 
 use std::collections::{BTreeMap, BTreeSet};
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use flagplan::guard::Guard;
 use flagplan::import::{self, Imported, cmd};
 
+/// The 6.1 tree; a missing one fails the test (see tests/common).
 fn tree_6_1() -> PathBuf {
-    std::env::var_os("FLAGPLAN_LINUX_6_1").map_or_else(
-        || {
-            let home = std::env::var_os("HOME")
-                .map(PathBuf::from)
-                .unwrap_or_default();
-            home.join(".cache/flagplan/linux-source-6.1")
-        },
-        PathBuf::from,
-    )
+    common::linux_6_1()
 }
 
 /// One row of the table.

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 /// The reason every 6.1-tree test is ignored by default.
+#[allow(dead_code)]
 pub const NEEDS_6_1: &str = "needs a Linux tree: set FLAGPLAN_LINUX_6_1";
 
 /// The Linux 6.1 tree named by FLAGPLAN_LINUX_6_1; panics when it is not there.
