@@ -630,11 +630,16 @@ pub fn c_type_width(ctype: &str) -> Option<u32> {
     let norm: Vec<&str> = ctype.split_whitespace().collect();
     let norm = norm.join(" ");
     Some(match norm.as_str() {
-        "u8" | "s8" | "char" | "unsigned char" | "signed char" | "bool" | "_Bool" => 8,
-        "u16" | "s16" | "short" | "unsigned short" | "short int" | "unsigned short int" => 16,
-        "u32" | "s32" | "int" | "unsigned" | "unsigned int" | "signed" | "signed int" => 32,
+        "u8" | "s8" | "__u8" | "__s8" | "char" | "unsigned char" | "signed char" | "bool"
+        | "_Bool" => 8,
+        "u16" | "s16" | "__u16" | "__s16" | "short" | "unsigned short" | "short int"
+        | "unsigned short int" => 16,
+        "u32" | "s32" | "__u32" | "__s32" | "int" | "unsigned" | "unsigned int" | "signed"
+        | "signed int" => 32,
         "u64"
         | "s64"
+        | "__u64"
+        | "__s64"
         | "long"
         | "unsigned long"
         | "long int"

@@ -77,6 +77,13 @@ rules! {
         example: "[[flag.writer]]\ncontext = \"current-irq\"\nbalanced = false",
         fix: "Save and restore the flag around the interrupt-context section and mark the writer `balanced = true`, or move the flag to an `atomic` word.",
     },
+    IrqSharedUnit => {
+        id: "irq-shared-unit", severity: Error,
+        summary: "a `current` word holds both a flag an interrupt handler leaves changed and a flag the task writes",
+        explain: "An interrupt handler that changes a bit of a `current` word and does not restore it (the machine-check handler sets `mce_ripv` and leaves it for task work) is safe only while no bit of that storage unit is written in task context: if the interrupt lands between the task's load and store of the unit, the task writes back the old value and the handler's change is lost. Such a unit may hold only flags written by that handler.",
+        example: "[[proposal]]\nmove = \"in_memstall\"\nto = \"mce_bits\"   # mce_ripv: current-irq, balanced = false",
+        fix: "Keep task-written flags out of the unit (another word, or a separate storage unit with `unsigned :0;`), or make the handler's write atomic.",
+    },
     LockNotHeld => {
         id: "lock-not-held", severity: Error,
         summary: "a writer of a `lock(NAME)` word does not hold NAME",

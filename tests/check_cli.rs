@@ -457,3 +457,70 @@ fn a_plan_amends_facts_and_they_are_judged_at_the_plans_line() {
     );
     assert!(err.contains("did you mean `in_execve`?"), "{err}");
 }
+
+/// `check --format json` errors and warnings, unwaived: (rule, message).
+fn unwaived(path: &std::path::Path) -> Vec<(String, String)> {
+    let out = flagplan()
+        .arg("check")
+        .arg(path)
+        .args(["--format", "json"])
+        .output()
+        .expect("runs");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["waived"].is_null() && f["severity"] != "note")
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap_or_default().to_string(),
+                f["message"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_remote_writer_of_an_existing_member_names_the_neighbours_at_risk() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let plan = dir.path().join("plan.toml");
+    std::fs::write(
+        &plan,
+        format!(
+            "format = 1\nbase = {:?}\n[[amend]]\nflag = \"in_execve\"\n[[amend.writer]]\ncontext = \"remote\"\n",
+            example("rules/base.toml").display().to_string()
+        ),
+    )
+    .expect("write");
+    let found = unwaived(&plan);
+    let remote: Vec<_> = found.iter().filter(|(r, _)| r == "remote-writer").collect();
+    assert_eq!(remote.len(), 1, "{found:?}");
+    assert!(
+        remote[0].1.contains("a lost update corrupts in_memstall"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_task_written_flag_may_not_join_a_unit_an_irq_handler_leaves_changed() {
+    // The unit has room: only the rule can refuse the move.
+    let found = unwaived(&example("rules/irq-shared-unit.toml"));
+    let rules: Vec<&str> = found.iter().map(|(r, _)| r.as_str()).collect();
+    assert_eq!(rules, ["irq-shared-unit"], "{found:?}");
+    assert!(found[0].1.contains("`in_memstall`") && found[0].1.contains("`mce_ripv`"));
+    // suggest gives the same reason for the same move, on the layout before the move.
+    let text = std::fs::read_to_string(example("rules/irq-shared-unit.toml")).expect("read");
+    let before = text.split("[[proposal]]").next().unwrap_or_default();
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("layout.toml");
+    std::fs::write(&path, before).expect("write");
+    let out = flagplan()
+        .arg("suggest")
+        .arg(&path)
+        .args(["--flag", "in_memstall", "--format", "json"])
+        .output()
+        .expect("runs");
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(s.contains("irq-shared-unit"), "{s}");
+}

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use crate::check::finding::Finding;
 use crate::check::plan::WordIndex;
 use crate::guard::worst_case_sum;
-use crate::model::{Flag, Kind, Layout, Loc, LockAliases, Origin, Word, WordRule, Writer};
+use crate::model::{Context, Flag, Kind, Layout, Loc, LockAliases, Origin, Word, WordRule, Writer};
 use crate::rules::RuleId;
 
 /// Every finding about `layout` itself. `proposal_locs[n]` locates proposal `n`, so that
@@ -27,7 +27,7 @@ pub fn lint(layout: &Layout, index: &WordIndex, proposal_locs: &[Loc]) -> Vec<Fi
     unknown_locks(layout, &locks, &mut out);
 
     let words: HashMap<&str, &Word> = layout.words.iter().map(|w| (w.name.as_str(), w)).collect();
-    for f in &layout.flags {
+    for (idx, f) in layout.flags.iter().enumerate() {
         let name = f.current_name();
         for (ctx, loc) in &f.unknown_contexts {
             let help = crate::layout::best_match(
@@ -66,11 +66,22 @@ pub fn lint(layout: &Layout, index: &WordIndex, proposal_locs: &[Loc]) -> Vec<Fi
         if f.reserved || f.hole {
             continue;
         }
+        let others = || {
+            index
+                .members(&word.name)
+                .iter()
+                .filter(move |&&i| i != idx)
+                .map(|&i| &layout.flags[i])
+        };
         for w in &f.writers {
-            if let Some((rule, message)) = writer_break(name, w, word, &locks) {
+            if let Some((rule, mut message)) = writer_break(name, w, word, &locks) {
                 let loc = if f.is_moved() {
                     where_(f)
                 } else {
+                    // A moved flag's neighbours are named once, by the `shared-word` note.
+                    if let Some(at_risk) = neighbours_phrase(others(), &word.rule) {
+                        message.push_str(&format!("; a lost update corrupts {at_risk}"));
+                    }
                     w.loc.clone()
                 };
                 out.push(
@@ -82,6 +93,18 @@ pub fn lint(layout: &Layout, index: &WordIndex, proposal_locs: &[Loc]) -> Vec<Fi
                         .evidence(w.evidence.iter().cloned()),
                 );
             }
+        }
+        // An existing conflict is reported once, at the task-written member; a moved flag always.
+        let task_written = f.writers.iter().any(|w| is_task_context(w.context));
+        if (task_written || f.is_moved())
+            && let Some((rule, message)) = irq_sharing_break(f, word, others())
+        {
+            out.push(
+                Finding::new(rule, message)
+                    .flag(name)
+                    .word(word.name.clone())
+                    .at(&where_(f)),
+            );
         }
         if f.read_remote {
             out.push(
@@ -186,6 +209,93 @@ pub fn writer_break(
         ),
     };
     Some((rule, message))
+}
+
+/// The neighbours a lost update of a non-atomic word corrupts: the other members that hold a
+/// bit, at most twelve named. `None` for an atomic word or a word with no other member.
+pub fn neighbours_phrase<'a>(
+    others: impl IntoIterator<Item = &'a Flag>,
+    rule: &WordRule,
+) -> Option<String> {
+    if rule.is_atomic() {
+        return None;
+    }
+    let names: Vec<&str> = others
+        .into_iter()
+        .filter(|n| !n.reserved && !n.hole)
+        .map(Flag::current_name)
+        .collect();
+    if names.is_empty() {
+        return None;
+    }
+    let shown = names
+        .iter()
+        .take(12)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    Some(match names.len().saturating_sub(12) {
+        0 => shown,
+        more => format!("{shown} and {more} more"),
+    })
+}
+
+/// `irq-shared-unit`: in a `current` word, a flag an interrupt handler changes without
+/// restoring it must not share the word with a flag written in task context. Judges `f` against
+/// the word's other members, in either role; shared by `check` and `suggest`.
+pub fn irq_sharing_break<'a>(
+    f: &Flag,
+    word: &Word,
+    others: impl IntoIterator<Item = &'a Flag>,
+) -> Option<(RuleId, String)> {
+    if word.rule != WordRule::Current || f.reserved || f.hole {
+        return None;
+    }
+    fn task(g: &Flag) -> Option<&Writer> {
+        g.writers.iter().find(|w| is_task_context(w.context))
+    }
+    fn irq(g: &Flag) -> Option<&Writer> {
+        g.writers
+            .iter()
+            .find(|w| w.context == Context::CurrentIrq && !w.balanced)
+    }
+    let name = f.current_name();
+    for o in others {
+        if o.reserved || o.hole || o.current_name() == name {
+            continue;
+        }
+        if let (Some(w), Some(_)) = (task(f), irq(o)) {
+            return Some((
+                RuleId::IrqSharedUnit,
+                format!(
+                    "`{name}` is written by a {} in `{}`, whose `{}` an interrupt handler sets without restoring it: the handler's change is lost inside the task's read-modify-write",
+                    w.describe(),
+                    word.name,
+                    o.current_name()
+                ),
+            ));
+        }
+        if let (Some(_), Some(w)) = (irq(f), task(o)) {
+            return Some((
+                RuleId::IrqSharedUnit,
+                format!(
+                    "`{name}` is set by an interrupt handler without restoring it, in `{}`, whose `{}` is written by a {}: the handler's change is lost inside that read-modify-write",
+                    word.name,
+                    o.current_name(),
+                    w.describe()
+                ),
+            ));
+        }
+    }
+    None
+}
+
+/// A write made by a task (not an interrupt handler, not before publication).
+fn is_task_context(c: Context) -> bool {
+    matches!(
+        c,
+        Context::Current | Context::Remote | Context::RemoteStopped
+    )
 }
 
 /// `unknown-lock` warnings: lock names (in writers and `lock(NAME)` rules) that a layout

@@ -554,6 +554,17 @@ impl Planner {
                 );
             }
         }
+        let others = self
+            .index
+            .members(&word.name)
+            .iter()
+            .filter(|&&i| Some(i) != idx)
+            .map(|&i| &self.layout.flags[i]);
+        if let Some((rule, msg)) = crate::check::lint::irq_sharing_break(flag, word, others)
+            && seen.insert(rule)
+        {
+            out.push(mk(rule, msg));
+        }
         if idx.is_some() && flag.abi && seen.insert(RuleId::AbiPinned) {
             out.push(mk(
                 RuleId::AbiPinned,
@@ -638,45 +649,27 @@ impl Planner {
                 .at(loc),
             );
         }
-        if !word.rule.is_atomic() {
-            let neighbours: Vec<&str> = self
-                .index
-                .members(&word.name)
-                .iter()
-                .filter(|&&i| {
-                    let n = &self.layout.flags[i];
-                    i != idx && !n.reserved && !n.hole
-                })
-                .map(|&i| self.layout.flags[i].current_name())
-                .collect();
-            if !neighbours.is_empty() {
-                let shown = neighbours
-                    .iter()
-                    .take(12)
-                    .copied()
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let more = neighbours.len().saturating_sub(12);
-                let more = if more > 0 {
-                    format!(" and {more} more")
-                } else {
-                    String::new()
-                };
-                out.push(
-                    Finding::new(
-                        RuleId::SharedWord,
-                        format!(
-                            "`{}` lands in `{}` (rule {}); its writers must obey that rule or they corrupt {shown}{more}",
-                            f.current_name(),
-                            word.name,
-                            word.rule
-                        ),
-                    )
-                    .flag(f.name.clone())
-                    .word(word.name.clone())
-                    .at(loc),
-                );
-            }
+        let others = self
+            .index
+            .members(&word.name)
+            .iter()
+            .filter(|&&i| i != idx)
+            .map(|&i| &self.layout.flags[i]);
+        if let Some(at_risk) = crate::check::lint::neighbours_phrase(others, &word.rule) {
+            out.push(
+                Finding::new(
+                    RuleId::SharedWord,
+                    format!(
+                        "`{}` lands in `{}` (rule {}); its writers must obey that rule or they corrupt {at_risk}",
+                        f.current_name(),
+                        word.name,
+                        word.rule
+                    ),
+                )
+                .flag(f.name.clone())
+                .word(word.name.clone())
+                .at(loc),
+            );
         }
         out
     }

@@ -422,6 +422,8 @@ impl Cx<'_> {
     fn word(&self, w: &Spanned<raw::RawWord>) -> Result<Word> {
         let r = w.get_ref();
         let type_width = match &r.ctype {
+            // A type the table does not know is fine when `width` says how wide it is.
+            Some(t) if r.width.is_some() => c_type_width(t.get_ref()),
             Some(t) => Some(c_type_width(t.get_ref()).ok_or_else(|| {
                 self.err(
                     t.span(),

@@ -205,6 +205,22 @@ impl Analysis {
                 }
             }
         }
+        let staying = || {
+            self.planner
+                .index
+                .members(&word.name)
+                .iter()
+                .filter(|i| !unit.flags.contains(i))
+                .map(|&i| &layout.flags[i])
+        };
+        for &i in &unit.flags {
+            if let Some((rule, msg)) =
+                crate::check::lint::irq_sharing_break(&layout.flags[i], word, staying())
+                && seen.insert(rule)
+            {
+                out.push(Block::new(rule, msg));
+            }
+        }
         // A flag entering a bitfield gets a member name (PF_X -> x); it must be new.
         // (The name `check` gives: plan::default_member_name, for a non-bitfield source.)
         for &i in &unit.flags {
