@@ -464,3 +464,178 @@ fn tests_of_a_copied_flags_word_are_reads_of_its_task() {
     assert_eq!(reads[0].group, vec!["PF_A", "PF_B"]);
     assert!(ev.groups.iter().any(|g| g.flags == ["PF_A", "PF_B"]));
 }
+
+/// Scan `files` against a layout of another structure's flag word (`mm_struct`, `page`, ...).
+fn scan_object(layout: &str, files: &[(&str, &str)]) -> Evidence {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (p, text) in files {
+        let path = dir.path().join(p);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, text).expect("write");
+    }
+    let loaded = layout::parse_str("test.toml", layout).expect("layout");
+    scan::scan(
+        &loaded.layout,
+        "test.toml",
+        dir.path(),
+        scan::ScanOptions::default(),
+    )
+    .expect("scan")
+}
+
+fn object_layout(structure: &str, word: &str, kind: &str, rule: &str, flags: &[&str]) -> String {
+    let mut s = format!(
+        "format = 1\nstruct = \"{structure}\"\n[[word]]\nname = \"{word}\"\ntype = \"unsigned long\"\nkind = \"{kind}\"\nrule = \"{rule}\"\n"
+    );
+    for (i, f) in flags.iter().enumerate() {
+        let pos = if kind == "mask" {
+            format!("mask = {:#x}", 1u64 << i)
+        } else {
+            format!("bit = {i}")
+        };
+        s.push_str(&format!(
+            "[[flag]]\nname = \"{f}\"\nword = \"{word}\"\n{pos}\n"
+        ));
+    }
+    s
+}
+
+#[test]
+fn mm_flags_bitops_on_typed_mm_receivers_atomic_or_not() {
+    let l = object_layout(
+        "mm_struct",
+        "flags",
+        "bitnum",
+        "atomic",
+        &["MMF_A", "MMF_B"],
+    );
+    let ev = scan_object(
+        &l,
+        &[(
+            "kernel/t.c",
+            "void f(struct mm_struct *mm)\n{\n\tset_bit(MMF_A, &mm->flags);\n\t__set_bit(MMF_B, &mm->flags);\n}\nvoid g(struct task_struct *t)\n{\n\tclear_bit(MMF_A, &t->mm->flags);\n\tif (test_bit(MMF_B, &current->mm->flags))\n\t\treturn;\n}\nvoid h(struct mm_struct *mm) { f(mm); }\n",
+        )],
+    );
+    let a = writes(&ev, "MMF_A");
+    assert_eq!(a.len(), 2, "{a:#?}");
+    assert!(a.iter().all(|x| x.confidence == "high"), "{a:#?}");
+    assert!(a.iter().all(|x| x.atomic == Some(true)), "{a:#?}");
+    // `t->mm` is an mm, and another task's: not current.
+    assert_eq!(a[1].receiver, "t->mm");
+    assert_eq!(a[1].context, ScanContext::Remote);
+    let b = writes(&ev, "MMF_B");
+    assert_eq!(b.len(), 1, "{b:#?}");
+    assert_eq!(
+        b[0].atomic,
+        Some(false),
+        "__set_bit is a plain read-modify-write"
+    );
+    // `current->mm` is not `current`: the mm is shared by every thread of the process.
+    let read: Vec<_> = ev
+        .accesses
+        .iter()
+        .filter(|x| x.flag == "MMF_B" && !x.is_write())
+        .collect();
+    assert_eq!(read.len(), 1, "{read:#?}");
+    assert_ne!(read[0].context, ScanContext::Current);
+}
+
+#[test]
+fn page_flag_accessors_come_from_the_trees_page_flags_h() {
+    let page_flags = "#define PAGEFLAG(uname, lname, policy) TESTPAGEFLAG(uname, lname, policy) SETPAGEFLAG(uname, lname, policy) CLEARPAGEFLAG(uname, lname, policy)\n#define __PAGEFLAG(uname, lname, policy) TESTPAGEFLAG(uname, lname, policy) __SETPAGEFLAG(uname, lname, policy) __CLEARPAGEFLAG(uname, lname, policy)\n__PAGEFLAG(Locked, locked, PF_NO_TAIL)\nPAGEFLAG(Dirty, dirty, PF_HEAD) TESTSCFLAG(Dirty, dirty, PF_HEAD)\nPAGEFLAG(Private2, private_2, PF_ANY)\n";
+    let l = object_layout(
+        "page",
+        "flags",
+        "bitnum",
+        "atomic",
+        &["PG_locked", "PG_dirty", "PG_private_2"],
+    );
+    let ev = scan_object(
+        &l,
+        &[
+            ("include/linux/page-flags.h", page_flags),
+            (
+                "kernel/t.c",
+                "void f(struct page *page, struct folio *folio)\n{\n\tSetPageDirty(page);\n\tfolio_clear_dirty(folio);\n\tif (TestClearPageDirty(page))\n\t\t__SetPageLocked(page);\n\t__folio_clear_locked(folio);\n\tSetPagePrivate2(page);\n\tif (PageDirty(page))\n\t\treturn;\n}\n",
+            ),
+        ],
+    );
+    let dirty = writes(&ev, "PG_dirty");
+    let ops: Vec<&str> = dirty.iter().map(|a| a.op.as_str()).collect();
+    assert_eq!(
+        ops,
+        ["SetPageDirty", "folio_clear_dirty", "TestClearPageDirty"],
+        "{dirty:#?}"
+    );
+    assert!(dirty.iter().all(|a| a.atomic == Some(true)));
+    assert!(dirty[0].via[0].starts_with("include/linux/page-flags.h:4"));
+    let locked = writes(&ev, "PG_locked");
+    assert_eq!(locked.len(), 2, "{locked:#?}");
+    assert!(locked.iter().all(|a| a.atomic == Some(false)));
+    assert_eq!(writes(&ev, "PG_private_2").len(), 1);
+    // `PageDirty()` is a read.
+    assert!(
+        ev.accesses
+            .iter()
+            .any(|a| a.flag == "PG_dirty" && !a.is_write() && a.op == "PageDirty")
+    );
+}
+
+#[test]
+fn vm_flags_and_f_mode_stores_on_typed_receivers() {
+    let l = object_layout(
+        "vm_area_struct",
+        "vm_flags",
+        "mask",
+        "lock(mmap_lock, write)",
+        &["VM_A", "VM_B"],
+    );
+    let ev = scan_object(
+        &l,
+        &[(
+            "drivers/t.c",
+            "static int t_mmap(struct file *file, struct vm_area_struct *vma)\n{\n\tvma->vm_flags |= VM_A | VM_B;\n\treturn 0;\n}\nvoid g(struct vm_fault *vmf)\n{\n\tvmf->vma->vm_flags &= ~VM_B;\n}\n",
+        )],
+    );
+    let a: Vec<_> = ev
+        .accesses
+        .iter()
+        .filter(|a| a.flag == "VM_A" && a.is_write())
+        .collect();
+    assert_eq!(a.len(), 1, "{a:#?}");
+    assert_eq!(a[0].group, ["VM_A", "VM_B"]);
+    let b: Vec<_> = ev
+        .accesses
+        .iter()
+        .filter(|a| a.flag == "VM_B" && a.is_write())
+        .collect();
+    assert_eq!(b.len(), 2, "{b:#?}");
+    assert!(b.iter().all(|x| x.confidence == "high"), "{b:#?}");
+    assert_eq!(b[1].receiver, "vmf->vma");
+
+    let l = object_layout("file", "f_mode", "mask", "unpublished", &["FMODE_A"]);
+    let ev = scan_object(
+        &l,
+        &[(
+            "fs/t.c",
+            "int t_open(struct inode *inode, struct file *filp)\n{\n\tfilp->f_mode |= FMODE_A;\n\treturn 0;\n}\n",
+        )],
+    );
+    let a: Vec<_> = ev
+        .accesses
+        .iter()
+        .filter(|a| a.flag == "FMODE_A" && a.is_write())
+        .collect();
+    assert_eq!(a.len(), 1, "{a:#?}");
+    assert_eq!(a[0].confidence, "high", "{a:#?}");
+}
+
+#[test]
+fn a_task_layout_does_not_take_other_structs_for_tasks() {
+    // `struct mm_struct *mm` has `flags` too; in a task_struct layout it is not a task.
+    let ev = with_sched(
+        "void f(struct mm_struct *mm, struct task_struct *p)\n{\n\tmm->flags |= PF_A;\n\tp->flags |= PF_B;\n}\n",
+    );
+    assert!(writes(&ev, "PF_A").is_empty(), "{:#?}", writes(&ev, "PF_A"));
+    assert_eq!(writes(&ev, "PF_B").len(), 1);
+}

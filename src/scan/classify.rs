@@ -158,7 +158,6 @@ const WRAPPERS: &[&str] = &[
     "data_race",
     "WARN_ON_FUNCTION_MISMATCH",
 ];
-const TASK_MEMBERS: &[&str] = &["curr", "group_leader", "real_parent", "parent", "donor"];
 
 type MaskMap = HashMap<String, (Vec<String>, Vec<usize>)>;
 
@@ -237,7 +236,7 @@ pub fn scan_file(src: &[u8], names: &Names, header: bool) -> FileScan {
         file_statics: HashSet::new(),
         header,
     };
-    let units = parse::units(src, &toks);
+    let units = parse::units(src, &toks, &names.object);
     cx.file_statics = units
         .iter()
         .filter(|u| u.kind == UnitKind::Function && u.is_static && !u.is_inline)
@@ -455,7 +454,7 @@ impl<'a> Ctx<'a> {
                 && (self.names.get(self.t(i)).is_some() || self.file_masks.contains_key(self.t(i)))
         });
         let locals = if u.kind == UnitKind::Function {
-            parse::locals(self.src, self.toks, body.clone())
+            parse::locals(self.src, self.toks, body.clone(), &self.names.object)
         } else {
             HashMap::new()
         };
@@ -736,18 +735,20 @@ impl<'a> Ctx<'a> {
         }
         // Casts to the task type.
         let expr = self.expr_text(s, e);
-        if parse::is_current_expr(self.src, &self.toks[s..e]) {
+        let task = self.names.object.is_task;
+        if task && parse::is_current_expr(self.src, &self.toks[s..e]) {
             return Some(Recv::Current { alias: None });
         }
         if e == s + 1 && self.toks[s].kind == TokKind::Ident {
             let name = self.t(s);
             if let Some(l) = locals.get(name) {
-                if l.assigned && l.only_current {
+                if task && l.assigned && l.only_current {
                     return Some(Recv::Current {
                         alias: Some(format!("{name} = current")),
                     });
                 }
-                if l.ty == VarType::Task
+                if task
+                    && l.ty == VarType::Task
                     && let Some(rhs) = self.assigns.get(name)
                 {
                     let before: Vec<&(usize, String)> =
@@ -782,20 +783,23 @@ impl<'a> Ctx<'a> {
                     }),
                 };
             }
-            if name == "init_task" {
+            if task && name == "init_task" {
                 return Some(Recv::Task { expr });
             }
             return Some(Recv::Untyped { expr });
         }
-        if parse::this_cpu_curr(&expr, &self.assigns, s) {
+        if task && parse::this_cpu_curr(&expr, &self.assigns, s) {
             return Some(Recv::Current {
                 alias: Some(format!("{expr} of this CPU's runqueue")),
             });
         }
-        if e >= s + 3 && self.t(e - 2) == "->" && TASK_MEMBERS.contains(&self.t(e - 1)) {
+        if e >= s + 3
+            && self.t(e - 2) == "->"
+            && self.names.object.members.iter().any(|m| m == self.t(e - 1))
+        {
             return Some(Recv::Task { expr });
         }
-        if self.t(s) == "&" && self.t(s + 1) == "init_task" {
+        if task && self.t(s) == "&" && self.t(s + 1) == "init_task" {
             return Some(Recv::Task { expr });
         }
         Some(Recv::Untyped { expr })

@@ -77,6 +77,9 @@ pub struct Access {
     /// The context of each caller path (a helper called on `current` by one caller and on a
     /// stopped child by another has both); `context` is the weakest of them.
     pub paths: Vec<ScanContext>,
+    /// For a write of a bit-number word: an atomic bitop (`set_bit()`, `SetPageX()`), or a
+    /// plain read-modify-write (`__set_bit()`, `__SetPageX()`, `__folio_set_x()`).
+    pub atomic: Option<bool>,
 }
 
 impl Access {
@@ -179,7 +182,13 @@ pub fn resolve(
         other_struct += fs.other_struct;
         for a in &fs.accesses {
             let word = word_of.get(a.flag.as_str()).copied().unwrap_or("");
-            let acc = access(&r, file, a, word);
+            let mut acc = access(&r, file, a, word);
+            if a.write && names.bitnum_words.iter().any(|w| w == word) {
+                acc.atomic = Some(!a.op.starts_with("__"));
+            }
+            if !names.object.is_task {
+                shared_object(&mut acc, &names.object);
+            }
             if a.write && acc.context != ScanContext::Current {
                 let alone = access(&bare, file, a, word);
                 for (i, q) in layout.quiescent.iter().enumerate() {
@@ -283,6 +292,25 @@ pub fn resolve(
             .collect(),
         root_warning: None,
     }
+}
+
+/// Outside `task_struct` there is no `current` object: a typed receiver whose callers do not
+/// decide it (an mm, a VMA, a page, a file) is one that other tasks may reach: `remote`.
+fn shared_object(acc: &mut Access, obj: &super::names::Object) {
+    if acc.context != ScanContext::Unknown
+        || !matches!(acc.receiver_kind, Recv::Param { typed: true, .. })
+    {
+        return;
+    }
+    acc.context = ScanContext::Remote;
+    acc.confidence = "high";
+    acc.paths = vec![ScanContext::Remote];
+    acc.chain.retain(|c| !c.starts_with("unknown receiver"));
+    acc.chain.push(format!(
+        "`{}` is a `struct {} *` parameter: other tasks may reach the object",
+        acc.receiver,
+        obj.structs.join("`/`struct ")
+    ));
 }
 
 /// One raw access resolved to its context.
@@ -396,5 +424,6 @@ fn access(r: &Resolver, file: &str, a: &RawAccess, word: &str) -> Access {
         via: a.via.clone(),
         chain,
         paths: leaves,
+        atomic: None,
     }
 }

@@ -54,6 +54,10 @@ pub fn names_for(layout: &Layout, root: &Path, opts: ScanOptions) -> Result<Name
     if let Ok(text) = crate::fsutil::read_file(&sched) {
         names.add_task_pfa("include/linux/sched.h", &text);
     }
+    let page_flags = root.join("include/linux/page-flags.h");
+    if let Ok(text) = crate::fsutil::read_file(&page_flags) {
+        names.add_page_flags("include/linux/page-flags.h", &text);
+    }
     let mut dirs = Vec::new();
     let inc = root.join("include");
     if inc.is_dir() {

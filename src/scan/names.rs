@@ -43,9 +43,62 @@ pub enum Name {
     Helper(usize),
 }
 
+/// The structure whose flag words the layout plans, as the scan types receivers.
+#[derive(Clone, Debug)]
+pub struct Object {
+    /// Struct tags whose pointers are receivers (`task_struct`; `page` and `folio`).
+    pub structs: Vec<String>,
+    /// Members that hold such a pointer (`rq->curr`, `tsk->mm`, `vma->vm_file`).
+    pub members: Vec<String>,
+    /// `task_struct`: `current` is an object, and contexts are about the running task.
+    pub is_task: bool,
+}
+
+impl Object {
+    /// What the scan knows of the structures the shipped layouts plan; any other struct is
+    /// typed by its tag alone.
+    pub fn for_struct(name: &str) -> Object {
+        let (structs, members): (&[&str], &[&str]) = match name {
+            "task_struct" => (
+                &["task_struct"],
+                &["curr", "group_leader", "real_parent", "parent", "donor"],
+            ),
+            "mm_struct" => (&["mm_struct"], &["mm", "active_mm", "vm_mm", "oom_mm"]),
+            "vm_area_struct" => (&["vm_area_struct"], &["vma", "vm_next", "vm_prev"]),
+            // Folio helpers write the same word as page helpers.
+            "page" | "folio" => (&["page", "folio"], &["page", "folio"]),
+            "file" => (&["file"], &["file", "vm_file", "ki_filp"]),
+            other => {
+                return Object {
+                    structs: vec![other.to_string()],
+                    members: Vec::new(),
+                    is_task: false,
+                };
+            }
+        };
+        Object {
+            structs: structs.iter().map(|s| s.to_string()).collect(),
+            members: members.iter().map(|s| s.to_string()).collect(),
+            is_task: name == "task_struct",
+        }
+    }
+
+    pub fn is_struct(&self, tag: &str) -> bool {
+        self.structs.iter().any(|s| s == tag)
+    }
+}
+
+impl Default for Object {
+    fn default() -> Object {
+        Object::for_struct("task_struct")
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Names {
     pub flags: Vec<FlagName>,
+    /// The structure the layout's words belong to.
+    pub object: Object,
     pub helpers: Vec<Helper>,
     pub mask_words: Vec<String>,
     pub bitnum_words: Vec<String>,
@@ -54,7 +107,10 @@ pub struct Names {
 
 impl Names {
     pub fn from_layout(layout: &Layout) -> Names {
-        let mut n = Names::default();
+        let mut n = Names {
+            object: Object::for_struct(&layout.struct_name),
+            ..Names::default()
+        };
         for w in &layout.words {
             match w.kind {
                 Kind::Mask => n.mask_words.push(w.name.clone()),
@@ -168,4 +224,123 @@ impl Names {
         }
         added
     }
+
+    /// Read the `PAGEFLAG(Uname, lname, policy)` families of `include/linux/page-flags.h`: each
+    /// instantiation generates `SetPageUname(page)`, `folio_set_lname(folio)` and so on, accesses
+    /// of `PG_lname` on argument 1 (the `__` variants are non-atomic). Never listed by hand.
+    pub fn add_page_flags(&mut self, file: &str, src: &[u8]) -> usize {
+        let toks = tokenize(src);
+        let mut added = 0;
+        let mut lines = 1u32;
+        let mut last = 0usize;
+        for (i, t) in toks.iter().enumerate() {
+            let Some(family) = page_family(text(src, t)) else {
+                continue;
+            };
+            // Skip the family's own `#define` and anything that is not `F(Upper, lower, ...)`.
+            if i > 0 && toks[i - 1].is(src, "define") {
+                continue;
+            }
+            let (Some(p), Some(a), Some(c), Some(b)) = (
+                toks.get(i + 1),
+                toks.get(i + 2),
+                toks.get(i + 3),
+                toks.get(i + 4),
+            ) else {
+                continue;
+            };
+            if !p.is(src, "(")
+                || a.kind != TokKind::Ident
+                || !c.is(src, ",")
+                || b.kind != TokKind::Ident
+            {
+                continue;
+            }
+            let (upper, lower) = (text(src, a), text(src, b));
+            let flag = format!("PG_{lower}");
+            if !matches!(self.map.get(&flag), Some(Name::Flag(_))) {
+                continue;
+            }
+            let start = t.start as usize;
+            lines += memchr::memchr_iter(b'\n', &src[last..start]).count() as u32;
+            last = start;
+            for g in family {
+                for name in [g.page.replace('%', upper), g.folio.replace('%', lower)] {
+                    if self.add_helper(Helper {
+                        name,
+                        recv: HelperRecv::Param(0),
+                        flags: vec![flag.clone()],
+                        mask_param: None,
+                        write: g.write,
+                        def: format!("{file}:{lines}"),
+                        how: "PAGEFLAG",
+                    }) {
+                        added += 1;
+                    }
+                }
+            }
+        }
+        added
+    }
+}
+
+/// One accessor pair a page-flag family generates: `%` stands for the family's upper-case name in
+/// the page accessor and for its lower-case name in the folio accessor.
+struct PageGen {
+    page: &'static str,
+    folio: &'static str,
+    write: bool,
+}
+
+const TEST: PageGen = PageGen {
+    page: "Page%",
+    folio: "folio_test_%",
+    write: false,
+};
+const SET: PageGen = PageGen {
+    page: "SetPage%",
+    folio: "folio_set_%",
+    write: true,
+};
+const CLEAR: PageGen = PageGen {
+    page: "ClearPage%",
+    folio: "folio_clear_%",
+    write: true,
+};
+const NA_SET: PageGen = PageGen {
+    page: "__SetPage%",
+    folio: "__folio_set_%",
+    write: true,
+};
+const NA_CLEAR: PageGen = PageGen {
+    page: "__ClearPage%",
+    folio: "__folio_clear_%",
+    write: true,
+};
+const TEST_SET: PageGen = PageGen {
+    page: "TestSetPage%",
+    folio: "folio_test_set_%",
+    write: true,
+};
+const TEST_CLEAR: PageGen = PageGen {
+    page: "TestClearPage%",
+    folio: "folio_test_clear_%",
+    write: true,
+};
+
+/// The accessors a `page-flags.h` family macro generates (the `_FALSE`/`_NOOP` stubs none).
+fn page_family(name: &str) -> Option<&'static [PageGen]> {
+    Some(match name {
+        "TESTPAGEFLAG" => &[TEST],
+        "SETPAGEFLAG" => &[SET],
+        "CLEARPAGEFLAG" => &[CLEAR],
+        "__SETPAGEFLAG" => &[NA_SET],
+        "__CLEARPAGEFLAG" => &[NA_CLEAR],
+        "TESTSETFLAG" => &[TEST_SET],
+        "TESTCLEARFLAG" => &[TEST_CLEAR],
+        "PAGEFLAG" => &[TEST, SET, CLEAR],
+        "__PAGEFLAG" => &[TEST, NA_SET, NA_CLEAR],
+        "TESTSCFLAG" => &[TEST_SET, TEST_CLEAR],
+        _ => return None,
+    })
 }

@@ -4,11 +4,12 @@
 use std::collections::HashMap;
 
 use super::lexer::{TokKind, Token};
+use super::names::Object;
 
 /// What a parameter or local is known to be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum VarType {
-    /// `struct task_struct *`.
+    /// A pointer to the layout's structure (`struct task_struct *`, `struct mm_struct *`).
     Task,
     /// A pointer to (or value of) some other struct, or a scalar.
     Other,
@@ -126,7 +127,7 @@ const ATTRS: &[&str] = &[
 ];
 
 /// Split the units of a file: every function definition and every macro definition.
-pub fn units(src: &[u8], toks: &[Token]) -> Vec<Unit> {
+pub fn units(src: &[u8], toks: &[Token], obj: &Object) -> Vec<Unit> {
     let mut out = Vec::new();
     let n = toks.len();
     let mut i = 0;
@@ -147,7 +148,7 @@ pub fn units(src: &[u8], toks: &[Token]) -> Vec<Unit> {
             TokKind::Punct if t.is(src, ";") || t.is(src, "}") => stmt_start = i + 1,
             TokKind::Punct if t.is(src, "{") => {
                 let close = block_end(src, toks, i);
-                if let Some(u) = function_unit(src, toks, stmt_start, i, close) {
+                if let Some(u) = function_unit(src, toks, stmt_start, i, close, obj) {
                     out.push(u);
                 }
                 i = close + 1;
@@ -191,6 +192,7 @@ fn function_unit(
     start: usize,
     open: usize,
     close: usize,
+    obj: &Object,
 ) -> Option<Unit> {
     let mut j = open.checked_sub(1)?;
     loop {
@@ -216,7 +218,7 @@ fn function_unit(
         let head: Vec<&str> = toks[start..name_i].iter().map(|t| text(src, t)).collect();
         let params = split_args(src, toks, po + 1, j)
             .into_iter()
-            .filter_map(|r| c_param(src, &toks[r]))
+            .filter_map(|r| c_param(src, &toks[r], obj))
             .collect::<Vec<_>>();
         let mut uname = name.to_string();
         let mut defined_by = None;
@@ -309,7 +311,7 @@ pub fn split_args(
     out
 }
 
-fn c_param(src: &[u8], toks: &[Token]) -> Option<Param> {
+fn c_param(src: &[u8], toks: &[Token], obj: &Object) -> Option<Param> {
     let words: Vec<&str> = toks.iter().map(|t| text(src, t)).collect();
     // Function-pointer parameters: `void (*fn)(...)` name the inner identifier.
     let name = if let Some(p) = words.iter().position(|w| *w == "(") {
@@ -321,7 +323,7 @@ fn c_param(src: &[u8], toks: &[Token]) -> Option<Param> {
         return None;
     }
     let stars = words.iter().filter(|w| **w == "*").count();
-    let ty = if words.contains(&"task_struct") && stars == 1 && !words.contains(&"(") {
+    let ty = if words.iter().any(|w| obj.is_struct(w)) && stars == 1 && !words.contains(&"(") {
         VarType::Task
     } else {
         VarType::Other
@@ -344,7 +346,12 @@ const QUALIFIERS: &[&str] = &[
 
 /// The locals of a function body: `struct task_struct *` (and aliases of `current`) and
 /// pointers to other structs.
-pub fn locals(src: &[u8], toks: &[Token], body: std::ops::Range<usize>) -> HashMap<String, Local> {
+pub fn locals(
+    src: &[u8],
+    toks: &[Token],
+    body: std::ops::Range<usize>,
+    obj: &Object,
+) -> HashMap<String, Local> {
     let mut out: HashMap<String, Local> = HashMap::new();
     let end = body.end;
     let mut i = body.start;
@@ -354,7 +361,7 @@ pub fn locals(src: &[u8], toks: &[Token], body: std::ops::Range<usize>) -> HashM
             && let Some(tn) = toks.get(i + 1).filter(|t| t.kind == TokKind::Ident)
         {
             // A declaration only when a declarator follows (not a cast or sizeof).
-            let is_task = tn.is(src, "task_struct");
+            let is_task = obj.is_struct(text(src, tn));
             let prev_ok = i == body.start
                 || matches!(
                     text(src, &toks[i - 1]),
