@@ -355,3 +355,57 @@ fn heldout_table_with_and_without_hand_facts() {
     let without = heldout(false).expect("held-out table");
     println!("{with:?}\n{without:?}");
 }
+
+/// The write of `flag` at `site` (`file:line`) in `ev`, if the scan found it.
+fn write_at<'a>(ev: &'a Evidence, flag: &str, site: &str) -> Option<&'a scan::Access> {
+    ev.accesses
+        .iter()
+        .find(|a| a.flag == flag && a.is_write() && a.site() == site)
+}
+
+#[test]
+#[ignore = "needs the Linux 6.1 tree (FLAGPLAN_LINUX_6_1); run by scripts/test"]
+fn other_flag_words_are_scanned_with_typed_receivers() {
+    let tree = linux_tree();
+    let scan_builtin = |name: &str| {
+        let l = layout::load(&Input::Builtin(name.into())).expect("builtin");
+        scan::scan(&l.layout, name, &tree, scan::ScanOptions::default()).expect("scan")
+    };
+    // Each site read by hand in the 6.1 tree.
+    let mm = scan_builtin("linux-6.1-mm_struct");
+    let oom = write_at(&mm, "MMF_OOM_SKIP", "mm/oom_kill.c:641")
+        .expect("set_bit(MMF_OOM_SKIP, &mm->flags)");
+    assert_eq!(
+        (oom.confidence, oom.atomic),
+        ("high", Some(true)),
+        "{oom:#?}"
+    );
+    let page = scan_builtin("linux-6.1-page");
+    let locked =
+        write_at(&page, "PG_locked", "mm/filemap.c:961").expect("__folio_set_locked(folio)");
+    assert_eq!(locked.atomic, Some(false), "{locked:#?}");
+    assert!(
+        locked
+            .via
+            .iter()
+            .any(|v| v.starts_with("include/linux/page-flags.h:"))
+    );
+    let vma = scan_builtin("linux-6.1-vm_area_struct");
+    let dontexpand = write_at(&vma, "VM_DONTEXPAND", "mm/vmalloc.c:3733")
+        .expect("vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP");
+    assert_eq!(dontexpand.confidence, "high");
+    assert_eq!(dontexpand.group, ["VM_DONTDUMP", "VM_DONTEXPAND"]);
+    let file = scan_builtin("linux-6.1-file");
+    let nowait =
+        write_at(&file, "FMODE_NOWAIT", "fs/eventfd.c:450").expect("file->f_mode |= FMODE_NOWAIT");
+    assert_eq!(nowait.confidence, "high");
+    // Every word has typed writes, not only low-confidence guesses.
+    for (name, ev) in [("mm", &mm), ("page", &page), ("vma", &vma), ("file", &file)] {
+        let typed = ev
+            .accesses
+            .iter()
+            .filter(|a| a.is_write() && a.confidence == "high")
+            .count();
+        assert!(typed >= 20, "{name}: {typed} typed writes");
+    }
+}
