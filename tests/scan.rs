@@ -639,3 +639,101 @@ fn a_task_layout_does_not_take_other_structs_for_tasks() {
     assert!(writes(&ev, "PF_A").is_empty(), "{:#?}", writes(&ev, "PF_A"));
     assert_eq!(writes(&ev, "PF_B").len(), 1);
 }
+
+#[test]
+fn vm_flags_accessors_of_newer_trees_and_the_mmap_lock() {
+    let mm_h = "static inline void vm_flags_set(struct vm_area_struct *vma,\n\t\t\t\tvm_flags_t flags)\n{\n\tvma_start_write(vma);\n\tACCESS_PRIVATE(vma, __vm_flags) |= flags;\n}\nstatic inline void vm_flags_mod(struct vm_area_struct *vma,\n\t\t\t\tvm_flags_t set, vm_flags_t clear)\n{\n\tvma_start_write(vma);\n\t__vm_flags_mod(vma, set, clear);\n}\n";
+    let l = object_layout(
+        "vm_area_struct",
+        "vm_flags",
+        "mask",
+        "lock(mmap_lock, write)",
+        &["VM_A", "VM_B"],
+    );
+    let ev = scan_object(
+        &l,
+        &[
+            ("include/linux/mm.h", mm_h),
+            (
+                "mm/t.c",
+                "void f(struct vm_area_struct *vma)\n{\n\tvm_flags_set(vma, VM_A);\n\tvm_flags_mod(vma, VM_A, VM_B);\n}\nvoid g(struct mm_struct *mm, struct vm_area_struct *vma)\n{\n\tmmap_read_lock(mm);\n\tvma->vm_flags |= VM_B;\n\tmmap_read_unlock(mm);\n\tvma->vm_flags |= VM_A;\n}\n",
+            ),
+        ],
+    );
+    let w = |flag: &str| -> Vec<&scan::Access> {
+        ev.accesses
+            .iter()
+            .filter(|a| a.flag == flag && a.is_write() && a.file == "mm/t.c")
+            .collect()
+    };
+    let a = w("VM_A");
+    assert_eq!(a.len(), 3, "{a:#?}");
+    assert_eq!(
+        (a[0].op.as_str(), a[1].op.as_str()),
+        ("vm_flags_set", "vm_flags_mod")
+    );
+    // vm_flags_set() asserts the mmap lock for write (vma_start_write()).
+    assert!(a[0].locks.iter().any(|l| l.lock == "mmap_lock"), "{a:#?}");
+    // After mmap_read_unlock() nothing is held.
+    assert!(a[2].locks.is_empty(), "{a:#?}");
+    let b = w("VM_B");
+    assert_eq!(b.len(), 2, "the clear mask of vm_flags_mod() too: {b:#?}");
+    let read = b
+        .iter()
+        .find(|x| x.line == 9)
+        .expect("the store under mmap_read_lock()");
+    assert_eq!(read.locks.len(), 1, "{read:#?}");
+    assert_eq!(
+        (read.locks[0].lock.as_str(), read.locks[0].via.as_str()),
+        ("mm->mmap_lock", "mmap_read_lock")
+    );
+}
+
+#[test]
+fn a_move_into_a_write_locked_word_is_refuted_by_a_store_under_the_read_lock() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let layout = "format = 1\nstruct = \"vm_area_struct\"\n[[word]]\nname = \"vm_flags\"\ntype = \"unsigned long\"\nkind = \"mask\"\nrule = \"lock(mmap_lock, write)\"\n[[word]]\nname = \"vm_bits\"\ntype = \"unsigned long\"\nkind = \"bitnum\"\nrule = \"atomic\"\n[[flag]]\nname = \"VM_A\"\nword = \"vm_flags\"\nmask = 0x1\n[[flag.writer]]\ncontext = \"remote\"\nlock = \"mmap_lock\"\n[[flag]]\nname = \"VMB_C\"\nword = \"vm_bits\"\nbit = 0\n[[flag.writer]]\ncontext = \"remote\"\nlock = \"mmap_lock\"\n";
+    std::fs::write(dir.path().join("layout.toml"), layout).expect("write");
+    std::fs::write(
+        dir.path().join("plan.toml"),
+        "format = 1\nbase = \"layout.toml\"\n[[proposal]]\nmove = \"VMB_C\"\nto = \"vm_flags\"\n",
+    )
+    .expect("write");
+    let check = |mode: &str| {
+        let src = dir.path().join(format!("linux-{mode}"));
+        std::fs::create_dir_all(src.join("include/linux")).expect("mkdir");
+        std::fs::create_dir_all(src.join("mm")).expect("mkdir");
+        std::fs::write(src.join("include/linux/sched.h"), "\n").expect("write");
+        std::fs::write(
+            src.join("mm/t.c"),
+            format!("void f(struct mm_struct *mm, struct vm_area_struct *vma)\n{{\n\tmmap_write_lock(mm);\n\tvma->vm_flags |= VM_A;\n\tmmap_write_unlock(mm);\n\tmmap_{mode}_lock(mm);\n\tset_bit(VMB_C, &vma->vm_bits);\n\tmmap_{mode}_unlock(mm);\n}}\n"),
+        )
+        .expect("write");
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_flagplan"))
+            .current_dir(dir.path())
+            .args(["check", "plan.toml", "--src"])
+            .arg(&src)
+            .args(["--format", "json"])
+            .output()
+            .expect("runs");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        (
+            out.status.code(),
+            v["findings"].as_array().cloned().unwrap_or_default(),
+        )
+    };
+    let (code, findings) = check("read");
+    assert_eq!(code, Some(1), "{findings:#?}");
+    let refuted = findings
+        .iter()
+        .find(|f| f["rule"] == "evidence-rejects-move")
+        .expect("evidence-rejects-move");
+    let ev = refuted["evidence"].to_string();
+    assert!(
+        ev.contains("mm/t.c:7") && ev.contains("holding mm->mmap_lock"),
+        "{ev}"
+    );
+    // The same store under the write lock admits the move.
+    let (code, findings) = check("write");
+    assert_eq!(code, Some(0), "{findings:#?}");
+}

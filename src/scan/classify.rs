@@ -1527,7 +1527,10 @@ impl<'a> Ctx<'a> {
         if let Some(mp) = helper.mask_param
             && let Some(r) = args.get(mp)
         {
-            flags.extend(self.flags_in(r.start, r.end, masks, &mut used));
+            let last = if helper.mask_rest { args.len() } else { mp + 1 };
+            for r in args.iter().take(last).skip(mp) {
+                flags.extend(self.flags_in(r.start, r.end, masks, &mut used));
+            }
             if flags.is_empty() {
                 // Inside another helper passing its own mask parameter along: that one is a helper too.
                 if let Some(p) =
@@ -1560,7 +1563,13 @@ impl<'a> Ctx<'a> {
         group.sort();
         group.dedup();
         let via = vec![helper.def.clone()];
+        let asserted = helper.asserts.map(|l| HeldLock {
+            lock: l.to_string(),
+            via: format!("{name}() asserts it"),
+            line: self.pos(i).0,
+        });
         for f in &group {
+            let before = acc.len();
             self.push(
                 acc,
                 i,
@@ -1577,6 +1586,11 @@ impl<'a> Ctx<'a> {
                 },
                 via.clone(),
             );
+            if let Some(l) = &asserted {
+                for a in &mut acc[before..] {
+                    a.locks.push(l.clone());
+                }
+            }
         }
     }
 

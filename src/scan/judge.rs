@@ -56,8 +56,9 @@ pub fn lock_names(rule: &str, held: &str) -> bool {
     if rule.trim() == held.trim().trim_start_matches('&') {
         return true;
     }
-    // A task's `pi_lock` is named by member; `rq->lock` matches `env->src_rq->__lock`.
-    rm == hm && (rm == "pi_lock" || (!rb.is_empty() && last(hb).ends_with(last(rb))))
+    // A lock the rule names by member alone (`pi_lock`, `mmap_lock`) is that member of any
+    // object; `rq->lock` matches `env->src_rq->__lock`.
+    rm == hm && (rm == "pi_lock" || rb.is_empty() || last(hb).ends_with(last(rb)))
 }
 
 /// The writer an access stands for, as the word rules judge writers: the locks it holds as
@@ -65,11 +66,16 @@ pub fn lock_names(rule: &str, held: &str) -> bool {
 /// `lock(rq->lock)`); the layout's aliases resolve the rest.
 fn writer_of(a: &Access, ctx: Context, rule: &WordRule, loc: &crate::model::Loc) -> Writer {
     let mut locks: Vec<String> = a.locks.iter().map(|l| l.lock.clone()).collect();
-    // The scan does not see a read-write lock's mode: holding the lock admits the writer.
+    // A held lock that names the rule's lock stands for it; a read-write lock taken for read
+    // (`mmap_read_lock()`, `down_read()`) is held `, read`, which a `lock(NAME, write)` rule refuses.
     if let WordRule::Lock(name) | WordRule::LockWrite(name) = rule
-        && a.locks.iter().any(|l| lock_names(name, &l.lock))
+        && let Some(l) = a.locks.iter().find(|l| lock_names(name, &l.lock))
     {
-        locks.push(name.clone());
+        if matches!(rule, WordRule::LockWrite(_)) && super::locks::is_read_acquire(&l.via) {
+            locks.push(format!("{name}, read"));
+        } else {
+            locks.push(name.clone());
+        }
     }
     Writer {
         context: ctx,

@@ -112,6 +112,16 @@ fn acquires(
         | "lockdep_assert_rq_held" => vec![rq_lock_of(&arg(0)?)],
         "double_rq_lock" => vec![rq_lock_of(&arg(0)?), rq_lock_of(&arg(1)?)],
         "this_rq_lock_irq" => vec!["rq->__lock".to_string()],
+        // The mmap lock wrappers (include/linux/mmap_lock.h) take or assert `mm->mmap_lock`.
+        "mmap_write_lock"
+        | "mmap_write_lock_nested"
+        | "mmap_write_lock_killable"
+        | "mmap_write_trylock"
+        | "mmap_read_lock"
+        | "mmap_read_lock_killable"
+        | "mmap_read_trylock"
+        | "mmap_assert_write_locked"
+        | "mmap_assert_locked" => vec![format!("{}->mmap_lock", arg(0)?)],
         "lockdep_assert_held"
         | "lockdep_assert_held_write"
         | "lockdep_assert_held_read"
@@ -155,6 +165,10 @@ fn releases(src: &[u8], toks: &[Token], i: usize, args: &[std::ops::Range<usize>
             .map(|r| rq_lock_of(&r))
             .collect(),
         "rq_unlock_irq_this" => vec!["rq->__lock".to_string()],
+        "mmap_write_unlock" | "mmap_read_unlock" => arg(0)
+            .map(|m| format!("{m}->mmap_lock"))
+            .into_iter()
+            .collect(),
         _ if is_release(name) => arg(0).into_iter().collect(),
         _ => Vec::new(),
     }
@@ -288,4 +302,13 @@ pub fn held_at(spans: &[LockSpan], at: usize) -> Vec<HeldLock> {
     v.sort();
     v.dedup_by(|a, b| a.lock == b.lock);
     v
+}
+
+/// Does `via`, the call that took a lock, hold a read-write lock only for read?
+pub fn is_read_acquire(via: &str) -> bool {
+    via.starts_with("down_read")
+        || via.starts_with("read_lock")
+        || via.starts_with("mmap_read_")
+        || via == "mmap_assert_locked"
+        || via == "lockdep_assert_held_read"
 }

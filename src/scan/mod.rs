@@ -58,6 +58,9 @@ pub fn names_for(layout: &Layout, root: &Path, opts: ScanOptions) -> Result<Name
     if let Ok(text) = crate::fsutil::read_file(&page_flags) {
         names.add_page_flags("include/linux/page-flags.h", &text);
     }
+    if let Ok(text) = crate::fsutil::read_file(&root.join("include/linux/mm.h")) {
+        names.add_vm_flags("include/linux/mm.h", &text);
+    }
     let mut dirs = Vec::new();
     let inc = root.join("include");
     if inc.is_dir() {
@@ -113,6 +116,8 @@ pub fn names_for(layout: &Layout, root: &Path, opts: ScanOptions) -> Result<Name
                 recv: h.recv,
                 flags: h.flags,
                 mask_param: h.mask_param,
+                mask_rest: false,
+                asserts: None,
                 write: h.write,
                 def: format!("{file}:{}", h.line),
                 how: "body",

@@ -30,6 +30,10 @@ pub struct Helper {
     pub flags: Vec<String>,
     /// Argument index holding the mask (`current_restore_flags(orig, flags)`).
     pub mask_param: Option<usize>,
+    /// Every argument from `mask_param` on holds mask bits (`vm_flags_mod(vma, set, clear)`).
+    pub mask_rest: bool,
+    /// A lock the helper asserts (lockdep) before it writes: its writes hold it.
+    pub asserts: Option<&'static str>,
     pub write: bool,
     /// Where it is defined (`file:line`) or `layout`.
     pub def: String,
@@ -144,6 +148,8 @@ impl Names {
                 recv,
                 flags: a.flags.clone(),
                 mask_param: None,
+                mask_rest: false,
+                asserts: None,
                 write: a.write,
                 def: "layout".to_string(),
                 how: "layout",
@@ -215,6 +221,8 @@ impl Names {
                 recv: HelperRecv::Param(0),
                 flags: vec![flag],
                 mask_param: None,
+                mask_rest: false,
+                asserts: None,
                 write: !op.is_empty(),
                 def: format!("{file}:{lines}"),
                 how: "TASK_PFA",
@@ -271,6 +279,8 @@ impl Names {
                         recv: HelperRecv::Param(0),
                         flags: vec![flag.clone()],
                         mask_param: None,
+                        mask_rest: false,
+                        asserts: None,
                         write: g.write,
                         def: format!("{file}:{lines}"),
                         how: "PAGEFLAG",
@@ -278,6 +288,49 @@ impl Names {
                         added += 1;
                     }
                 }
+            }
+        }
+        added
+    }
+
+    /// The `vm_flags_*()` accessors of newer trees (`include/linux/mm.h`, v6.3 on), which write
+    /// `vma->vm_flags` through `ACCESS_PRIVATE()` where no body scan sees it. Added only when the
+    /// tree defines them and the layout plans `vm_flags`; the writers that call
+    /// `vma_start_write()` assert the mmap lock held for write.
+    pub fn add_vm_flags(&mut self, file: &str, src: &[u8]) -> usize {
+        if !self.object.is_struct("vm_area_struct")
+            || !self.mask_words.iter().any(|w| w == "vm_flags")
+        {
+            return 0;
+        }
+        let toks = tokenize(src);
+        let mut added = 0;
+        for (i, t) in toks.iter().enumerate() {
+            let name = text(src, t);
+            let Some(&(_, locked, rest)) = VM_FLAGS_HELPERS.iter().find(|(n, _, _)| *n == name)
+            else {
+                continue;
+            };
+            // The definition: `static inline void NAME(struct vm_area_struct *vma, ...)`.
+            if i < 1
+                || !toks[i - 1].is(src, "void")
+                || !toks.get(i + 1).is_some_and(|p| p.is(src, "("))
+            {
+                continue;
+            }
+            let line = 1 + memchr::memchr_iter(b'\n', &src[..t.start as usize]).count();
+            if self.add_helper(Helper {
+                name: name.to_string(),
+                recv: HelperRecv::Param(0),
+                flags: Vec::new(),
+                mask_param: Some(1),
+                mask_rest: rest,
+                asserts: locked.then_some("mmap_lock"),
+                write: true,
+                def: format!("{file}:{line}"),
+                how: "vm_flags",
+            }) {
+                added += 1;
             }
         }
         added
@@ -344,3 +397,15 @@ fn page_family(name: &str) -> Option<&'static [PageGen]> {
         _ => return None,
     })
 }
+
+/// The `vm_flags_*()` accessors: name, asserts the mmap lock for write, masks in every later
+/// argument.
+const VM_FLAGS_HELPERS: &[(&str, bool, bool)] = &[
+    ("vm_flags_init", false, false),
+    ("vm_flags_reset", true, false),
+    ("vm_flags_reset_once", true, false),
+    ("vm_flags_set", true, false),
+    ("vm_flags_clear", true, false),
+    ("__vm_flags_mod", false, true),
+    ("vm_flags_mod", true, true),
+];
