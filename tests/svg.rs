@@ -97,3 +97,38 @@ fn a_flag_with_an_error_is_outlined_in_red() {
     assert_eq!((edge.red(), edge.green(), edge.blue()), hex("#d01c1c"));
     assert_eq!(cell_colour(&p, 3, 32, 17), hex(fill(Cell::MovedIn)));
 }
+
+#[test]
+fn the_census_is_drawn_one_row_per_flag_word() {
+    let (code, json) = svg(&["census", "--format", "json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let rows = v["rows"].as_array().expect("rows");
+    let row_of = |st: &str, word: &str| {
+        rows.iter()
+            .position(|r| r["struct"] == st && r["word"] == word)
+            .expect("row")
+    };
+    let (code, text) = svg(&["census", "--format", "svg"]);
+    assert_eq!(code, 0);
+    let p = rasterize(&text);
+    // task_struct::flags on 6.1: bits 30 and 29 are the holes PF__HOLE__40000000/20000000,
+    // bit 31 is PF_SUSPEND_TASK.
+    let t = row_of("task_struct", "flags");
+    assert_eq!(cell_colour(&p, t, 32, 31), hex(fill(Cell::Used)));
+    assert_eq!(cell_colour(&p, t, 32, 30), hex(fill(Cell::Hole)));
+    assert_eq!(cell_colour(&p, t, 32, 29), hex(fill(Cell::Hole)));
+    // vm_flags is 64 bits wide and free at the top; mce_bits is reserved padding above bit 1.
+    let vm = row_of("vm_area_struct", "vm_flags");
+    assert_eq!(cell_colour(&p, vm, 64, 63), hex(fill(Cell::Free)));
+    assert_eq!(cell_colour(&p, vm, 64, 0), hex(fill(Cell::Used)));
+    let mce = row_of("task_struct", "mce_bits");
+    assert_eq!(cell_colour(&p, mce, 64, 40), hex(fill(Cell::Reserved)));
+    // Every word that is narrower on 32-bit kernels gets the dashed 32-bit line.
+    let narrower = rows
+        .iter()
+        .filter(|r| r["width_32"].as_u64() < r["width"].as_u64())
+        .count();
+    assert!(narrower >= 4);
+    assert_eq!(text.matches("stroke-dasharray").count(), narrower);
+}

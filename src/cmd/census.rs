@@ -1,4 +1,4 @@
-//! `flagplan census [TREE] [--config SYM=y|n]... [--format text|json]`.
+//! `flagplan census [TREE] [--config SYM=y|n]... [--format text|json|svg]`.
 
 use std::path::PathBuf;
 
@@ -12,6 +12,8 @@ use crate::error::{Error, Result};
 pub enum CensusFormat {
     Text,
     Json,
+    /// A picture: one row of cells per flag word.
+    Svg,
 }
 
 #[derive(Debug, Args)]
@@ -55,6 +57,7 @@ pub fn run(args: &CensusArgs) -> Result<Outcome> {
     let c = census::of_layouts(&layouts, &config);
     match args.format {
         CensusFormat::Text => print(&census::text(&c))?,
+        CensusFormat::Svg => print(&crate::render::svg::census(&c))?,
         CensusFormat::Json => print(&format!(
             "{}\n",
             serde_json::to_string_pretty(&c).map_err(|e| Error::Usage(e.to_string()))?

@@ -1,4 +1,5 @@
-//! A picture of the plan: each word as a row of 32 or 64 cells (used, reserved, free, moved in, moved out).
+//! Pictures: a plan as a row of 32 or 64 cells per word (used, reserved, free, moved in, moved
+//! out), and the census as one such row per flag word of the kernel.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -197,6 +198,111 @@ pub fn render(report: &Report, layout_name: &str) -> String {
         x + 18,
         ly + 11
     );
+    s.push_str("</svg>\n");
+    s
+}
+
+/// The cell a census map character stands for (`#` used, `r` reserved, `h` hole, `.` free).
+fn census_cell(ch: char) -> Option<Cell> {
+    Some(match ch {
+        '#' => Cell::Used,
+        'r' => Cell::Reserved,
+        'h' => Cell::Hole,
+        '.' => Cell::Free,
+        _ => return None,
+    })
+}
+
+/// The SVG document for a census: one row per flag word, fullest first as in the table, with the
+/// bits a 32-bit kernel does not have marked off.
+pub fn census(c: &crate::census::Census) -> String {
+    let max_width = c.rows.iter().map(|r| r.width).max().unwrap_or(32).max(32);
+    let width = LEFT + max_width * CELL + 20;
+    let height = TOP + c.rows.len() as u32 * ROW + 40;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="DejaVu Sans Mono, monospace" font-size="12">"#
+    );
+    let _ = writeln!(
+        s,
+        r##"<rect x="0" y="0" width="{width}" height="{height}" fill="#fafafa"/>"##
+    );
+    let _ = writeln!(
+        s,
+        r#"<text x="10" y="22" font-size="15" font-weight="bold">Flag word census ({})</text>"#,
+        esc(&c.config)
+    );
+    let _ = writeln!(
+        s,
+        r##"<text x="10" y="42" fill="#444">most significant bit on the left; the dashed line is the top of a 32-bit kernel's unsigned long</text>"##
+    );
+    for (row, r) in c.rows.iter().enumerate() {
+        let y = row_y(row);
+        let _ = writeln!(
+            s,
+            r#"<text x="10" y="{}" font-weight="bold">{}::{}</text>"#,
+            y + 13,
+            esc(&r.struct_name),
+            esc(&r.word)
+        );
+        let _ = writeln!(
+            s,
+            r##"<text x="10" y="{}" fill="#555" font-size="11">{} {}b used {} free {}/{}</text>"##,
+            y + 28,
+            esc(&r.rule),
+            r.width,
+            r.used,
+            r.free,
+            r.free_32()
+        );
+        let cells: Vec<Cell> = r.map.chars().filter_map(census_cell).collect();
+        for (i, cell) in cells.iter().enumerate() {
+            let Some(bit) = (r.width as usize).checked_sub(i + 1) else {
+                break;
+            };
+            let bit = bit as u32;
+            if bit % 8 == 7 || bit == r.width - 1 {
+                let _ = writeln!(
+                    s,
+                    r##"<text x="{}" y="{}" font-size="9" fill="#777">{bit}</text>"##,
+                    cell_x(r.width, bit) + 2,
+                    y - 3
+                );
+            }
+            let _ = writeln!(
+                s,
+                r##"<rect x="{}" y="{y}" width="{CELL}" height="{CELL}" fill="{}" stroke="#333333" stroke-width="1"><title>{}::{} bit {bit}: {}</title></rect>"##,
+                cell_x(r.width, bit),
+                fill(*cell),
+                esc(&r.struct_name),
+                esc(&r.word),
+                label(*cell)
+            );
+        }
+        if r.width_32 < r.width {
+            let x = cell_x(r.width, r.width_32 - 1);
+            let _ = writeln!(
+                s,
+                r##"<line x1="{x}" y1="{}" x2="{x}" y2="{}" stroke="#d01c1c" stroke-width="2" stroke-dasharray="4 3"/>"##,
+                y - 4,
+                y + CELL + 4
+            );
+        }
+    }
+    let ly = TOP + c.rows.len() as u32 * ROW + 6;
+    let mut x = 10;
+    for cell in [Cell::Used, Cell::Reserved, Cell::Free, Cell::Hole] {
+        let _ = writeln!(
+            s,
+            r##"<rect x="{x}" y="{ly}" width="14" height="14" fill="{}" stroke="#333333"/><text x="{}" y="{}">{}</text>"##,
+            fill(cell),
+            x + 18,
+            ly + 11,
+            label(cell)
+        );
+        x += 110;
+    }
     s.push_str("</svg>\n");
     s
 }
