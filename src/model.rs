@@ -268,6 +268,9 @@ pub struct Word {
     pub ctype: Option<String>,
     pub kind: Kind,
     pub rule: WordRule,
+    /// Bit numbers are an enum's positions: a config that leaves an enumerator out moves every
+    /// later one down.
+    pub enum_positions: bool,
     /// Where user space sees the word's raw value (e.g. field 9 of /proc/PID/stat), if it does.
     pub user_visible: Option<String>,
     pub doc: Option<String>,

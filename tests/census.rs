@@ -155,3 +155,24 @@ fn the_named_holes_of_task_struct_flags_are_free_on_every_kernel() {
     assert_eq!(flags["used_32"].as_u64(), Some(26), "{flags}");
     assert_eq!(flags["holes"].as_u64(), Some(6), "{flags}");
 }
+
+#[test]
+fn a_config_without_an_enumerator_moves_the_later_page_flags_down() {
+    // enum pageflags: PG_mlocked (bit 21) exists only with CONFIG_MMU. Without it PG_uncached
+    // is enumerator 21, not 22, and no hole is left behind (page-flags.h:100-141).
+    let worst = rows(&census_json(&[]));
+    let nommu = rows(&census_json(&["--config", "MMU=n"]));
+    let key = ("page".to_string(), "flags".to_string());
+    let (w, n) = (&worst[&key], &nommu[&key]);
+    assert_eq!(n["used"].as_u64(), w["used"].as_u64().map(|u| u - 1));
+    assert_eq!(n["holes"], 0, "{n}");
+    let map = n["map"].as_str().expect("map").replace(' ', "");
+    let used_top = map.len() - map.find('#').expect("a used bit");
+    assert_eq!(used_top as u64, n["used"].as_u64().expect("used"), "{map}");
+    // A word of defines keeps its bits: mm_struct::flags has no enum positions.
+    let mm = ("mm_struct".to_string(), "flags".to_string());
+    assert_eq!(
+        rows(&census_json(&["--config", "COREDUMP=n"]))[&mm]["map"],
+        worst[&mm]["map"]
+    );
+}

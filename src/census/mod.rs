@@ -134,8 +134,29 @@ pub fn width_32(word: &Word) -> u32 {
         .min(word.width)
 }
 
+/// In a word of enum positions, every enumerator the config leaves out moves the later ones
+/// down a bit (`enum pageflags` without `CONFIG_MMU` has no `PG_mlocked`: `PG_uncached` and the
+/// rest take one bit less). Unnamed symbols keep the worst case: nothing moves for them.
+fn shift_enum_positions(l: &mut Layout, word: &Word, config: &Config) {
+    let dropped: Vec<u32> = l
+        .flags
+        .iter()
+        .filter(|f| f.word == word.name && !config.admits(&f.guard))
+        .filter_map(|f| f.bit)
+        .collect();
+    for f in l.flags.iter_mut().filter(|f| f.word == word.name) {
+        if let Some(b) = f.bit {
+            let below = dropped.iter().filter(|&&d| d < b).count() as u32;
+            f.bit = Some(b - below);
+        }
+    }
+}
+
 fn row(from: &str, layout: &Layout, word: &Word, config: &Config) -> Row {
     let mut l = layout.clone();
+    if word.enum_positions {
+        shift_enum_positions(&mut l, word, config);
+    }
     l.flags
         .retain(|f| f.word != word.name || config.admits(&f.guard));
     let members: Vec<usize> = (0..l.flags.len())

@@ -36,6 +36,9 @@ pub fn to_table(imp: &Imported) -> Table {
         }
         t.insert("kind".into(), Value::String(w.kind.as_str().into()));
         t.insert("rule".into(), Value::String(w.guess.rule.to_string()));
+        if w.enum_positions {
+            t.insert("enum_positions".into(), Value::Boolean(true));
+        }
         if let Some(d) = &w.doc {
             t.insert("doc".into(), Value::String(d.clone()));
         }
@@ -101,6 +104,7 @@ const WORD_ORDER: &[&str] = &[
     "width",
     "kind",
     "rule",
+    "enum_positions",
     "user_visible",
     "doc",
     "source",

@@ -65,6 +65,8 @@ pub struct FamilyOut {
     pub skipped: Vec<ISkipped>,
     pub warnings: Vec<Warning>,
     pub kind: Option<Kind>,
+    /// The flags are an enum's enumerators: positions count the ones a config leaves in.
+    pub enum_positions: bool,
 }
 
 /// A define or enumerator of the family, evaluated.
@@ -81,6 +83,8 @@ struct Cand {
     mask_spelling: bool,
     /// The body names other defines of the family (`(1 << MMF_DUMP_ELF_HEADERS)`).
     refers_to_family: bool,
+    /// An enumerator, not a define.
+    enumerator: bool,
 }
 
 fn zero_reason(g: &Guard) -> String {
@@ -238,6 +242,7 @@ fn candidates(
                 doc: (!doc.is_empty()).then_some(doc),
                 mask_spelling: spelled_as_mask(&d.body),
                 refers_to_family: d.body.iter().any(|t| matches!(t, Tok::Ident(i) if ours(i))),
+                enumerator: false,
             });
         }
         for e in h.enumerators.iter().filter(|e| ours(&e.name)) {
@@ -252,6 +257,7 @@ fn candidates(
                 doc: e.doc.clone(),
                 mask_spelling: false,
                 refers_to_family: e.alias_of.is_some(),
+                enumerator: true,
             });
         }
     }
@@ -284,6 +290,7 @@ pub fn read(
     let cands = candidates(files, fam, longer, defs, &mut out);
     let kind = fam.kind.unwrap_or_else(|| decide_kind(&cands, width));
     out.kind = Some(kind);
+    out.enum_positions = cands.iter().any(|c| c.enumerator);
     let skip = |out: &mut FamilyOut, c: &Cand, reason: String| {
         out.skipped.push(ISkipped {
             name: c.name.clone(),

@@ -98,6 +98,8 @@ pub struct IWord {
     pub width_32: Option<u32>,
     /// Bitfield units: members in declaration order (indices into [`Imported::flags`]).
     pub members: Vec<usize>,
+    /// Bit numbers are an enum's positions (`enum pageflags`).
+    pub enum_positions: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -453,6 +455,7 @@ pub fn from_headers(
         let out = family::read(&files, fam, &longer, &defs, width);
         warnings.extend(out.warnings);
         let kind = out.kind.unwrap_or(Kind::Mask);
+        let enum_positions = out.enum_positions;
         if out.flags.is_empty() {
             let msg = format!(
                 "no `{}*` flag of `{}` in the headers read ({}); its defines may live in another header: give it too, or use --tree",
@@ -514,6 +517,7 @@ pub fn from_headers(
             at: member.name_at,
             width_32: width_32(&resolved),
             members: Vec::new(),
+            enum_positions,
         });
     }
     let header = files.remove(0).header;
@@ -671,6 +675,7 @@ pub fn from_headers(
             at,
             width_32: None,
             members,
+            enum_positions: false,
         });
     }
     if words.is_empty() {

@@ -486,6 +486,7 @@ impl Cx<'_> {
             ctype: r.ctype.as_ref().map(|t| t.get_ref().clone()),
             kind,
             rule,
+            enum_positions: r.enum_positions.unwrap_or(false),
             user_visible: r.user_visible.clone(),
             doc: r.doc.clone(),
             source: r.source.clone(),

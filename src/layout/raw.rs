@@ -147,6 +147,9 @@ pub struct RawWord {
     /// Serialization rule: atomic, current or lock(NAME).
     #[schemars(with = "String")]
     pub rule: Spanned<String>,
+    /// Bit numbers are an enum's positions (`enum pageflags`): an enumerator a config leaves
+    /// out moves every later one down a bit (`census --config`).
+    pub enum_positions: Option<bool>,
     /// Where user space sees the word's raw value, e.g. "field 9 of /proc/PID/stat": a move out
     /// of the word changes what it sees (`user-visible-value`).
     pub user_visible: Option<String>,
