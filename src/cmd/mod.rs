@@ -98,8 +98,9 @@ pub enum Command {
     Completions(completions::CompletionsArgs),
     /// Print the flagplan(1) man page, or write every page with --dir.
     Man(man::ManArgs),
-    /// Print the JSON Schema of layout and plan files (for taplo / Even Better TOML).
-    Schema,
+    /// Print the JSON Schema of layout and plan files, or of facts files (for taplo / Even
+    /// Better TOML).
+    Schema(schema::SchemaArgs),
 }
 
 /// What the command layer learnt about the terminal and the environment, passed down as values.
@@ -196,7 +197,7 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
         Command::Report(args) => report::run(args, term),
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args),
-        Command::Schema => schema::run(),
+        Command::Schema(args) => schema::run(args),
     }
 }
 
