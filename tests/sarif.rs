@@ -262,3 +262,50 @@ fn input_errors_are_machine_readable_documents() {
         "{v}"
     );
 }
+
+/// `check --sarif FILE`: one run gives CI its log format on stdout and the upload in FILE.
+#[test]
+fn one_run_writes_the_log_format_and_the_sarif_upload() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("flagplan.sarif");
+    let path = file.to_str().expect("utf-8 path");
+    let plan = "examples/spread-page-must-fail.toml";
+    let (code, short, err) = flagplan(&["check", plan, "--format", "short", "--sarif", path]);
+    assert_eq!(code, 1, "{err}");
+    assert!(short.contains("ERROR: remote-writer"), "{short}");
+    let written: Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).expect("written")).expect("json");
+    assert_valid_sarif(&written);
+    assert_results_land(&written);
+    // The same results as `--format sarif` alone.
+    let (alone_code, alone) = sarif(&[plan]);
+    assert_eq!(alone_code, code);
+    assert_eq!(written["runs"][0]["results"], alone["runs"][0]["results"]);
+
+    // An existing file is kept, and refused before any work: exit 2.
+    std::fs::write(&file, "keep").expect("write");
+    let (code, _, err) = flagplan(&["check", plan, "--sarif", path]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--force"), "{err}");
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), "keep");
+    let (code, _, err) = flagplan(&["check", plan, "--sarif", path, "--force"]);
+    assert_eq!(code, 1, "{err}");
+    assert_ne!(std::fs::read_to_string(&file).expect("read"), "keep");
+
+    // An input error still leaves a SARIF document that says what went wrong.
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "format = 1\nstruct = \"t\"\n[[word]\n").expect("write");
+    let (code, _, _) = flagplan(&[
+        "check",
+        bad.to_str().expect("utf-8"),
+        "--sarif",
+        path,
+        "--force",
+    ]);
+    assert_eq!(code, 2);
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).expect("written")).expect("json");
+    assert_valid_sarif(&doc);
+    let notes = &doc["runs"][0]["invocations"][0]["toolExecutionNotifications"];
+    assert!(notes.as_array().is_some_and(|n| !n.is_empty()), "{doc}");
+}

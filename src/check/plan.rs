@@ -375,7 +375,7 @@ impl Planner {
                 findings.push(unknown_word(&self.layout, i, p));
             } else if let Err(f) = self.apply(i, &p.op, &p.to, p.bit, p.member.as_deref(), &p.loc) {
                 // A refused proposal is still judged on every other rule.
-                findings.extend(self.other_reasons(i, p, f.rule));
+                findings.extend(self.other_reasons(i, &proposals, f.rule));
                 findings.push(*f);
             } else if let Some(idx) = self.index.flag(p.flag_name()) {
                 findings.extend(self.landing_notes(idx, &p.loc));
@@ -519,7 +519,10 @@ impl Planner {
     /// Every rule besides `refused_by` that proposal `n` breaks, for a proposal the planner
     /// refused: its writers against the destination's rule, an ABI pin, the room or bit, and a
     /// member name that is taken. `suggest` reports the same reasons for the same move.
-    fn other_reasons(&self, n: usize, p: &Proposal, refused_by: RuleId) -> Vec<Finding> {
+    /// Judged as if placed together with the rest of the plan: the flags other proposals bring
+    /// into the same word share it too (a group moves as one).
+    fn other_reasons(&self, n: usize, proposals: &[Proposal], refused_by: RuleId) -> Vec<Finding> {
+        let p = &proposals[n];
         let Some(word) = self.word(&p.to) else {
             return Vec::new();
         };
@@ -554,12 +557,24 @@ impl Planner {
                 );
             }
         }
-        let others = self
-            .index
-            .members(&word.name)
+        let members = self.index.members(&word.name);
+        let coming = proposals
+            .iter()
+            .enumerate()
+            .filter(|&(j, q)| j != n && q.to == p.to)
+            .filter_map(|(_, q)| match &q.op {
+                ProposalOp::Move { flag } => self
+                    .index
+                    .flag(flag)
+                    .filter(|i| !members.contains(i))
+                    .map(|i| &self.layout.flags[i]),
+                ProposalOp::Add { flag } => Some(&**flag),
+            });
+        let others = members
             .iter()
             .filter(|&&i| Some(i) != idx)
-            .map(|&i| &self.layout.flags[i]);
+            .map(|&i| &self.layout.flags[i])
+            .chain(coming);
         if let Some((rule, msg)) = crate::check::lint::irq_sharing_break(flag, word, others)
             && seen.insert(rule)
         {

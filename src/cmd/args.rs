@@ -63,10 +63,24 @@ pub struct OutputArg {
 }
 
 impl OutputArg {
-    /// `--force` means nothing without a file to write.
+    /// `--force` means nothing without a file to write; an existing file is refused before any
+    /// work is done, not after.
     pub fn check(&self) -> Result<()> {
-        if self.force && self.output.is_none() {
+        self.check_also(None)
+    }
+
+    /// [`OutputArg::check`] when the command writes `also` too (`check --sarif FILE`), which
+    /// `--force` also covers.
+    pub fn check_also(&self, also: Option<&Path>) -> Result<()> {
+        if self.force && self.output.is_none() && also.is_none() {
             return Err(Error::Usage("--force needs -o/--output FILE".into()));
+        }
+        for path in self.output.as_deref().into_iter().chain(also) {
+            if !self.force && std::fs::symlink_metadata(path).is_ok() {
+                return Err(Error::WouldClobber {
+                    path: path.display().to_string(),
+                });
+            }
         }
         Ok(())
     }

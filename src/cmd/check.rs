@@ -1,4 +1,5 @@
-//! `flagplan check [LAYOUT] [--header H] [--btf F] [--src DIR] [--format F] [-o FILE]`.
+//! `flagplan check [LAYOUT] [--header H] [--btf F] [--src DIR] [--format F] [-o FILE]
+//! [--sarif FILE]`.
 
 use std::path::{Path, PathBuf};
 
@@ -106,6 +107,10 @@ pub struct CheckArgs {
     pub src: Option<PathBuf>,
     #[command(flatten)]
     pub output: OutputArg,
+    /// Also write SARIF 2.1.0 of the same run to FILE, for code-scanning upload: CI judges (and
+    /// scans --src) once and gets both its log format and the upload. --force replaces FILE.
+    #[arg(long, value_name = "FILE")]
+    pub sarif: Option<PathBuf>,
 }
 
 /// A layout judged: the layout, its report and the name it was read under.
@@ -147,7 +152,7 @@ pub(super) fn judged(
 
 /// Run `flagplan check`: [`Outcome::Failure`] on errors (with `--deny`, on those findings too).
 pub fn run(args: &CheckArgs, term: Term) -> Result<Outcome> {
-    args.output.check()?;
+    args.output.check_also(args.sarif.as_deref())?;
     let root = std::env::current_dir().map_err(|e| Error::io(".", e))?;
     let judged = args.filter.filter(&root).and_then(|filter| {
         let mut j = judged(&args.layout, &args.drift, args.src.as_deref(), term)?;
@@ -169,6 +174,10 @@ pub fn run(args: &CheckArgs, term: Term) -> Result<Outcome> {
             };
             if let Some(doc) = doc.filter(|_| !args.quiet) {
                 args.output.write(&doc)?;
+            }
+            if let Some(path) = &args.sarif {
+                let doc = render::sarif::error_document(&e, &root);
+                crate::fsutil::write_atomic(path, doc.as_bytes(), args.output.force)?;
             }
             return Err(e);
         }
@@ -193,6 +202,10 @@ pub fn run(args: &CheckArgs, term: Term) -> Result<Outcome> {
     };
     if !args.quiet {
         args.output.write(&out)?;
+    }
+    if let Some(path) = &args.sarif {
+        let sarif = render::sarif::render(&report, &loaded.sources, &root);
+        crate::fsutil::write_atomic(path, sarif.as_bytes(), args.output.force)?;
     }
     Ok(Outcome::failed_if(report.count(Severity::Error) > 0))
 }

@@ -205,17 +205,20 @@ impl Analysis {
                 }
             }
         }
-        let staying = || {
+        // After the move a flag of the unit shares the word with its members and with the
+        // rest of its unit (a group moves together).
+        let sharing = || {
             self.planner
                 .index
                 .members(&word.name)
                 .iter()
                 .filter(|i| !unit.flags.contains(i))
+                .chain(&unit.flags)
                 .map(|&i| &layout.flags[i])
         };
         for &i in &unit.flags {
             if let Some((rule, msg)) =
-                crate::check::lint::irq_sharing_break(&layout.flags[i], word, staying())
+                crate::check::lint::irq_sharing_break(&layout.flags[i], word, sharing())
                 && seen.insert(rule)
             {
                 out.push(Block::new(rule, msg));
