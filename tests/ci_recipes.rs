@@ -1,6 +1,6 @@
 //! The CI recipes in examples/ci/: the GitHub workflow is parsed as YAML and every `flagplan`
-//! command in it is parsed by flagplan's own command line; the shell recipe is run by `.ci/run`
-//! against the 6.1 tree and here against a small tree of our own.
+//! command in it is parsed by flagplan's own command line; the shell recipe is read here and run
+//! by `.ci/run` against the 6.1 tree.
 
 use clap::Parser;
 use flagplan::cmd::Cli;
@@ -47,37 +47,32 @@ fn workflow_is_a_valid_github_workflow_shape() {
 }
 
 #[test]
-fn every_flagplan_command_in_the_workflow_parses() {
+fn the_workflow_judges_once_and_uploads_what_that_run_wrote() {
     let w = workflow();
-    let mut seen = 0;
-    let mut sarif_out = None;
+    let mut runs = Vec::new();
     for s in steps(&w) {
         let Some(run) = s.get("run").and_then(Value::as_str) else {
             continue;
         };
-        let cmd = run.split("||").next().expect("command");
-        let (cmd, redirect) = match cmd.split_once('>') {
-            Some((c, r)) => (c, Some(r.trim().to_string())),
-            None => (cmd, None),
-        };
-        let words: Vec<&str> = cmd.split_whitespace().collect();
+        let words: Vec<&str> = run.split_whitespace().collect();
         if words.first() != Some(&"flagplan") {
             continue;
         }
-        let cli = Cli::try_parse_from(&words).unwrap_or_else(|e| panic!("{cmd}: {e}"));
+        let cli = Cli::try_parse_from(&words).unwrap_or_else(|e| panic!("{run}: {e}"));
         let flagplan::cmd::Command::Check(args) = cli.command else {
-            panic!("workflow runs flagplan check: {cmd}")
+            panic!("workflow runs flagplan check: {run}")
         };
-        assert!(
-            args.drift.header.is_some() && args.src.is_some(),
-            "drift and evidence checks: {cmd}"
-        );
-        if args.format == flagplan::render::Format::Sarif {
-            sarif_out = redirect;
-        }
-        seen += 1;
+        runs.push(args);
     }
-    assert_eq!(seen, 2, "the check and the SARIF run");
+    // One flagplan run: the tree is scanned once per workflow run.
+    assert_eq!(runs.len(), 1, "one check, with --sarif for the upload");
+    let args = &runs[0];
+    assert!(
+        args.drift.header.is_some() && args.src.is_some(),
+        "drift and evidence checks"
+    );
+    assert_eq!(args.format, flagplan::render::Format::Github);
+    let sarif = args.sarif.as_ref().expect("--sarif FILE").to_str();
     let upload = steps(&w)
         .into_iter()
         .find(|s| {
@@ -86,5 +81,73 @@ fn every_flagplan_command_in_the_workflow_parses() {
                 .is_some_and(|u| u.starts_with("github/codeql-action/upload-sarif@"))
         })
         .expect("an upload-sarif step");
-    assert_eq!(upload["with"]["sarif_file"].as_str(), sarif_out.as_deref());
+    assert_eq!(upload["with"]["sarif_file"].as_str(), sarif);
+    assert_eq!(
+        upload["if"].as_str(),
+        Some("always()"),
+        "findings upload on failure too"
+    );
+}
+
+#[test]
+fn the_workflow_covers_the_whole_tree_and_caches_the_build() {
+    let w = workflow();
+    // Writers live in arch/, drivers/, block/, init/ and security/ too: no path filter may
+    // leave a push to them unchecked.
+    for event in ["push", "pull_request"] {
+        assert!(
+            w["on"].get(event).and_then(|e| e.get("paths")).is_none(),
+            "{event} has a paths filter"
+        );
+    }
+    let all = steps(&w);
+    let cache = all
+        .iter()
+        .find(|s| {
+            s.get("uses")
+                .and_then(Value::as_str)
+                .is_some_and(|u| u.starts_with("actions/cache@"))
+        })
+        .expect("a cache step");
+    let id = cache["id"].as_str().expect("the cache step has an id");
+    assert!(
+        cache["with"]["key"]
+            .as_str()
+            .is_some_and(|k| k.contains("FLAGPLAN_VERSION"))
+    );
+    let install = all
+        .iter()
+        .find(|s| {
+            s.get("run")
+                .and_then(Value::as_str)
+                .is_some_and(|r| r.starts_with("cargo install"))
+        })
+        .expect("an install step");
+    let cond = install["if"]
+        .as_str()
+        .expect("install only on a cache miss");
+    assert!(cond.contains(id) && cond.contains("cache-hit"), "{cond}");
+    let run = install["run"].as_str().unwrap_or_default();
+    assert!(run.contains("--locked"), "{run}");
+}
+
+#[test]
+fn the_shell_recipe_runs_flagplan_once_with_the_sarif_beside_it() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/ci/flagplan-ci.sh"
+    ))
+    .expect("recipe");
+    let code: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .collect();
+    let runs = code.iter().filter(|l| l.contains("\"$flagplan\" ")).count();
+    assert_eq!(runs, 1, "one flagplan run");
+    let joined = code.join("\n");
+    assert!(joined.contains("--sarif \"$sarif\""), "{joined}");
+    assert!(
+        joined.contains("--src \"$tree\""),
+        "the whole tree: {joined}"
+    );
 }
