@@ -27,3 +27,41 @@ fn readme_transcript_is_current() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The README is for users: short, the two commands, and each place a kernel developer meets
+/// flagplan (editor, shell, man, CI) shown as real output inside the transcript markers.
+#[test]
+fn readme_is_short_and_shows_each_habit_as_real_output() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).expect("README");
+    let lines = readme.lines().count();
+    assert!(
+        lines < 250,
+        "README has {lines} lines; move material to docs/"
+    );
+    assert!(readme.contains("cargo install --locked --path . && flagplan check "));
+    assert!(readme.contains("./scripts/test"));
+    let section = readme
+        .split("## In your editor, shell and CI")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("the editor/shell/CI section");
+    let inside = section
+        .split("<!-- transcript:start -->")
+        .nth(1)
+        .and_then(|s| s.split("<!-- transcript:end -->").next())
+        .expect("its commands are inside transcript markers");
+    for what in [
+        "--format short",
+        "completions fish",
+        "man --dir",
+        "examples/ci/flagplan-ci.sh",
+    ] {
+        assert!(
+            inside
+                .lines()
+                .any(|l| l.starts_with("$ ") && l.contains(what)),
+            "no transcript of `{what}`"
+        );
+    }
+}
