@@ -737,3 +737,132 @@ fn a_move_into_a_write_locked_word_is_refuted_by_a_store_under_the_read_lock() {
     let (code, findings) = check("write");
     assert_eq!(code, Some(0), "{findings:#?}");
 }
+
+/// Small functions of kernel/ and mm/ `.c` files that change a flag are helpers, as header
+/// inlines are: their call sites elsewhere are writes, with the locks the helper takes and a wait
+/// inside it; a static function of the file passes its store on to the exported one; a large
+/// function (`try_to_wake_up()`) stays code, judged at its store.
+#[test]
+fn small_functions_of_c_files_are_helpers_at_their_call_sites() {
+    let freezer = r#"
+static DEFINE_SPINLOCK(freezer_lock);
+bool set_freezable(void)
+{
+	might_sleep();
+	spin_lock_irq(&freezer_lock);
+	current->flags &= ~PF_A;
+	spin_unlock_irq(&freezer_lock);
+	return try_to_freeze();
+}
+"#;
+    let kthread = r#"
+static void __bind_mask(struct task_struct *p, const struct cpumask *mask, unsigned int state)
+{
+	unsigned long flags;
+
+	if (!wait_task_inactive(p, state)) {
+		WARN_ON(1);
+		return;
+	}
+	raw_spin_lock_irqsave(&p->pi_lock, flags);
+	do_set_cpus_allowed(p, mask);
+	p->flags |= PF_B;
+	raw_spin_unlock_irqrestore(&p->pi_lock, flags);
+}
+void kthread_bind(struct task_struct *p, unsigned int cpu)
+{
+	__bind_mask(p, cpumask_of(cpu), TASK_UNINTERRUPTIBLE);
+}
+static int big_waker(struct task_struct *p, unsigned int state, int wake_flags)
+{
+	unsigned long flags;
+	int cpu, success = 0;
+	preempt_disable();
+	raw_spin_lock_irqsave(&p->pi_lock, flags);
+	smp_mb__after_spinlock();
+	if (!ttwu_state_match(p, state, &success))
+		goto unlock;
+	cpu = select_task_rq(p, p->wake_cpu, wake_flags);
+	set_task_cpu(p, cpu);
+	p->in_iowait = 0;
+	ttwu_queue(p, cpu, wake_flags);
+unlock:
+	raw_spin_unlock_irqrestore(&p->pi_lock, flags);
+	preempt_enable();
+	return success;
+}
+int wake_it(struct task_struct *p)
+{
+	return big_waker(p, TASK_NORMAL, 0);
+}
+"#;
+    let driver = r#"
+static int worker(void *data)
+{
+	set_freezable();
+	while (!kthread_should_stop())
+		schedule();
+	return 0;
+}
+int start(void)
+{
+	struct task_struct *t;
+
+	t = kthread_create(worker, NULL, "w");
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	kthread_bind(t, 1);
+	wake_it(t);
+	return 0;
+}
+"#;
+    let ev = scan_tree(&[
+        ("include/linux/sched.h", SCHED_H),
+        ("kernel/freezer.c", freezer),
+        ("kernel/kthread.c", kthread),
+        ("drivers/d.c", driver),
+    ]);
+    let at = |flag: &str| -> Vec<&scan::Access> {
+        ev.accesses
+            .iter()
+            .filter(|a| a.flag == flag && a.is_write() && a.file == "drivers/d.c")
+            .collect()
+    };
+    let freeze = at("PF_A");
+    assert_eq!(freeze.len(), 1, "{freeze:#?}");
+    assert_eq!(freeze[0].line, 4);
+    assert_eq!(freeze[0].context, ScanContext::Current);
+    assert!(
+        freeze[0]
+            .via
+            .iter()
+            .any(|v| v.starts_with("kernel/freezer.c:"))
+    );
+    assert!(
+        freeze[0].locks.iter().any(|l| l.lock == "freezer_lock"),
+        "{:?}",
+        freeze[0].locks
+    );
+    let bind = at("PF_B");
+    assert_eq!(bind.len(), 1, "{bind:#?}");
+    assert_eq!(bind[0].line, 16);
+    assert_eq!(
+        bind[0].context,
+        ScanContext::RemoteStopped,
+        "{:#?}",
+        bind[0]
+    );
+    assert!(
+        bind[0].locks.iter().any(|l| l.lock == "p->pi_lock"),
+        "{:?}",
+        bind[0].locks
+    );
+    // The static function is not a helper outside its file, and the large one is code.
+    assert!(at("in_iowait").is_empty(), "{:#?}", at("in_iowait"));
+    let store = ev
+        .accesses
+        .iter()
+        .filter(|a| a.flag == "in_iowait" && a.is_write())
+        .count();
+    assert_eq!(store, 1, "the large function's store, at the store");
+}

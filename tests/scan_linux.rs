@@ -355,6 +355,14 @@ fn heldout_table_with_and_without_hand_facts() {
     };
     let without = heldout(false).expect("held-out table");
     println!("{with:?}\n{without:?}");
+    // 164/235 and 163/235 when measured blind; 220 and 219 since `.c` helpers, a cause this
+    // table showed (so it is no longer a blind measure; 6.12 is). Floors, not targets.
+    assert!(with.context_right >= 220, "{with:?}");
+    assert!(without.context_right >= 219, "{without:?}");
+    assert!(
+        with.precision() >= 0.96 && without.precision() >= 0.92,
+        "{with:?}"
+    );
 }
 
 /// The write of `flag` at `site` (`file:line`) in `ev`, if the scan found it.
@@ -496,20 +504,22 @@ fn independent_6_12(facts: bool) -> Figures {
 #[test]
 #[ignore = "needs the Linux 6.12 tree (FLAGPLAN_LINUX_6_12); run by scripts/test"]
 fn independent_6_12_table_with_and_without_facts() {
-    // First measured on 2026-12-07 (before any change made after seeing it): header import
-    // alone 46/90 context right, 50/53 non-current reported true; with the 6.1 facts 45/90 and
-    // 49/53 (two 6.1 quiescent facts turn 6.12's remote rows into remote-stopped).
+    // First measured on 2026-12-07, before any change: header import alone 46/90 context
+    // right, 50/53 non-current reported true; with the 6.1 facts 45/90 and 49/53 (two 6.1
+    // quiescent facts turn 6.12's remote rows into remote-stopped). After `.c` helpers
+    // (kthread_bind(), set_freezable(); a cause found on the 6.1 held-out table): 64/90 and
+    // 68/71 alone, 63/90 and 67/71 with the facts. The floors are the latest figures.
     let alone = independent_6_12(false);
     let with = independent_6_12(true);
     println!("{alone:?}\n{with:?}");
-    assert!(alone.context_right >= 46, "{alone:?}");
+    assert!(alone.context_right >= 64, "{alone:?}");
     assert!(
-        alone.reported_true >= 50 && alone.precision() >= 0.94,
+        alone.reported_true >= 68 && alone.precision() >= 0.95,
         "{alone:?}"
     );
-    assert!(with.context_right >= 45, "{with:?}");
+    assert!(with.context_right >= 63, "{with:?}");
     assert!(
-        with.reported_true >= 49 && with.precision() >= 0.92,
+        with.reported_true >= 67 && with.precision() >= 0.94,
         "{with:?}"
     );
 }

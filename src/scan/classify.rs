@@ -115,7 +115,18 @@ pub struct FoundHelper {
     pub mask_param: Option<usize>,
     pub write: bool,
     pub line: u32,
+    /// Locks held at its store, taken inside it.
+    pub locks: Vec<String>,
+    /// Why its target cannot run at the store (a wait inside it), whatever the caller passes.
+    pub stopped: Option<String>,
+    /// A `static` function of a `.c` file: a helper within that file only.
+    pub is_static: bool,
+    /// What its first store does.
+    pub kind: AccessKind,
 }
+
+/// Small functions of a `.c` file that change a flag: at most this many statements.
+pub const C_HELPER_MAX_STATEMENTS: usize = 8;
 
 #[derive(Debug, Default)]
 pub struct FileScan {
@@ -209,11 +220,72 @@ struct Ctx<'a> {
     guards: Vec<IrqGuard>,
     /// Static functions this file defines: they win over a same-named helper elsewhere.
     file_statics: HashSet<String>,
+    /// Every function this file defines.
+    file_functions: HashSet<String>,
     header: bool,
+    /// Reading a `.c` file for helpers: small functions writing a flag are helpers too.
+    c_helpers: bool,
 }
 
 /// Scan one file's text.
 pub fn scan_file(src: &[u8], names: &Names, header: bool) -> FileScan {
+    scan_mode(src, names, header, false)
+}
+
+/// Helpers defined in a `.c` file (`kernel/freezer.c`: `set_freezable()`; `kernel/kthread.c`:
+/// `kthread_bind()`): non-static functions of at most [`C_HELPER_MAX_STATEMENTS`] statements that
+/// write a flag of `current` or of a parameter, directly or through the file's own static
+/// functions that do (read as helpers within the file, then dropped). Their locks and a wait
+/// inside them go with them to the call sites.
+pub fn c_file_helpers(src: &[u8], names: &Names, file: &str) -> Vec<FoundHelper> {
+    let mut local: Option<Names> = None;
+    let mut found = Vec::new();
+    for _round in 0..4 {
+        let fs = scan_mode(src, local.as_ref().unwrap_or(names), false, true);
+        let mut grown = false;
+        for h in fs.helpers {
+            if !h.write || found.iter().any(|f: &FoundHelper| f.name == h.name) {
+                continue;
+            }
+            if h.is_static {
+                let table = local.get_or_insert_with(|| names.clone());
+                grown |= table.add_helper(h.to_helper(file));
+            }
+            found.push(h);
+        }
+        if !grown {
+            break;
+        }
+    }
+    found.retain(|h| !h.is_static);
+    found
+}
+
+impl FoundHelper {
+    /// The helper as the name table holds it, defined at `file`.
+    pub fn to_helper(&self, file: &str) -> crate::scan::names::Helper {
+        crate::scan::names::Helper {
+            name: self.name.clone(),
+            recv: self.recv,
+            flags: self.flags.clone(),
+            mask_param: self.mask_param,
+            mask_rest: false,
+            asserts: None,
+            inner_locks: self.locks.clone(),
+            stopped: self.stopped.clone(),
+            kind: file.ends_with(".c").then_some(self.kind),
+            write: self.write,
+            def: format!("{file}:{}", self.line),
+            how: if file.ends_with(".c") {
+                "c-body"
+            } else {
+                "body"
+            },
+        }
+    }
+}
+
+fn scan_mode(src: &[u8], names: &Names, header: bool, c_helpers: bool) -> FileScan {
     let toks = tokenize(src);
     let mut lines = Vec::new();
     lines.push(0u32);
@@ -234,12 +306,19 @@ pub fn scan_file(src: &[u8], names: &Names, header: bool) -> FileScan {
         stopped: Vec::new(),
         guards: Vec::new(),
         file_statics: HashSet::new(),
+        file_functions: HashSet::new(),
         header,
+        c_helpers,
     };
     let units = parse::units(src, &toks, &names.object);
     cx.file_statics = units
         .iter()
         .filter(|u| u.kind == UnitKind::Function && u.is_static && !u.is_inline)
+        .map(|u| u.name.clone())
+        .collect();
+    cx.file_functions = units
+        .iter()
+        .filter(|u| u.kind == UnitKind::Function)
         .map(|u| u.name.clone())
         .collect();
     let slots = contexts::table_slots(src, &toks, &|k| cx.line_of(k));
@@ -478,7 +557,9 @@ impl<'a> Ctx<'a> {
         if u.kind == UnitKind::Function {
             self.record_calls(u, &locals);
         }
-        let helper_unit = u.kind == UnitKind::Macro || (header && u.is_inline);
+        let helper_unit = u.kind == UnitKind::Macro
+            || (header && u.is_inline)
+            || (self.c_helpers && u.kind == UnitKind::Function && self.is_small_c_helper(u));
         if !has_hit {
             if helper_unit {
                 self.mask_param_helper(u, &locals);
@@ -604,16 +685,30 @@ impl<'a> Ctx<'a> {
     }
 
     fn find_helpers(&mut self, u: &Unit, acc: &[RawAccess]) {
-        #[allow(clippy::type_complexity)]
-        let mut by_recv: HashMap<(HelperRecv, bool), (Vec<String>, Option<usize>, u32)> =
-            HashMap::new();
+        /// What one receiver of a unit gets: flags, a mask parameter, the first store's line,
+        /// the locks and the wait around that store.
+        struct Seen {
+            flags: Vec<String>,
+            mask_param: Option<usize>,
+            line: u32,
+            locks: Vec<String>,
+            stopped: Option<String>,
+            kind: AccessKind,
+        }
+        let mut by_recv: HashMap<(HelperRecv, bool), Seen> = HashMap::new();
         // Read helpers: only small, direct tests of a parameter (`tsk_used_math(p)`); a reader
         // of current (`copy_to_user` testing PF_KTHREAD deep inside) would flood the evidence.
         let statements = u.body.clone().filter(|&k| self.t(k) == ";").count();
+        // A `.c` function is a helper for the stores it makes on every call (`kthread_bind()`),
+        // not for one behind a test (`kthread_unpark()` rebinds only per-CPU threads).
+        let c_function = self.c_helpers && u.kind == UnitKind::Function;
         for a in acc {
             if !a.write
                 && (matches!(a.recv, Recv::Current { .. }) || !a.via.is_empty() || statements > 2)
             {
+                continue;
+            }
+            if c_function && !self.unconditional(u, a.tok) {
                 continue;
             }
             let recv = match &a.recv {
@@ -621,33 +716,75 @@ impl<'a> Ctx<'a> {
                 Recv::Param { index, .. } => HelperRecv::Param(*index),
                 _ => continue,
             };
-            let e = by_recv
-                .entry((recv, a.write))
-                .or_insert((Vec::new(), None, a.line));
+            let e = by_recv.entry((recv, a.write)).or_insert_with(|| Seen {
+                flags: Vec::new(),
+                mask_param: None,
+                line: a.line,
+                locks: a.locks.iter().map(|l| l.lock.clone()).collect(),
+                stopped: a.stopped.clone(),
+                kind: a.kind,
+            });
             if a.flag.is_empty() {
                 continue;
             }
             if let Some(mp) = a.op.strip_prefix("mask-param:") {
-                e.1 = mp.parse().ok();
-            } else if !e.0.contains(&a.flag) {
-                e.0.push(a.flag.clone());
+                e.mask_param = mp.parse().ok();
+            } else if !e.flags.contains(&a.flag) {
+                e.flags.push(a.flag.clone());
             }
         }
         let mut keys: Vec<_> = by_recv.into_iter().collect();
         keys.sort_by_key(|((r, w), _)| (!*w, format!("{r:?}")));
         // One helper per unit: its writes win over its reads.
-        if let Some(((recv, write), (flags, mask_param, line))) = keys.into_iter().next()
-            && (!flags.is_empty() || mask_param.is_some())
+        if let Some(((recv, write), seen)) = keys.into_iter().next()
+            && (!seen.flags.is_empty() || seen.mask_param.is_some())
         {
             self.out.helpers.push(FoundHelper {
                 name: u.name.clone(),
                 recv,
-                flags,
-                mask_param,
+                flags: seen.flags,
+                mask_param: seen.mask_param,
                 write,
-                line,
+                line: seen.line,
+                locks: seen.locks,
+                stopped: seen.stopped,
+                is_static: u.is_static && !u.is_inline && u.kind == UnitKind::Function,
+                kind: seen.kind,
             });
         }
+    }
+
+    /// Token `i` sits in a statement of the function's outermost block that no `if`, loop,
+    /// `switch` or `case` governs: it runs on every call that gets that far.
+    fn unconditional(&self, u: &Unit, i: usize) -> bool {
+        let mut depth = 0i32;
+        let mut start = u.body.start;
+        for k in u.body.start..i.min(u.body.end) {
+            match self.t(k) {
+                "{" => depth += 1,
+                "}" => depth -= 1,
+                _ => {}
+            }
+            if matches!(self.t(k), ";" | "{" | "}") {
+                start = k + 1;
+            }
+        }
+        // Skip a label (`unlock:`) before the statement.
+        while start + 1 < i && self.toks[start].kind == TokKind::Ident && self.t(start + 1) == ":" {
+            start += 2;
+        }
+        depth == 0
+            && !matches!(
+                self.t(start),
+                "if" | "else" | "for" | "while" | "do" | "switch" | "case" | "default"
+            )
+    }
+
+    /// A function of a `.c` file small enough to be an accessor (`set_freezable()`: five
+    /// statements), not code whose callers would all become writers (`try_to_wake_up()`).
+    fn is_small_c_helper(&self, u: &Unit) -> bool {
+        !u.is_inline
+            && u.body.clone().filter(|&k| self.t(k) == ";").count() <= C_HELPER_MAX_STATEMENTS
     }
 
     /// Statement bounds around token `i` inside `u`: after the previous `;{}` to the next one.
@@ -1335,6 +1472,13 @@ impl<'a> Ctx<'a> {
                     mask_param: Some(mp),
                     write: true,
                     line,
+                    locks: locks::held_at(&self.lock_spans, a)
+                        .into_iter()
+                        .map(|l| l.lock)
+                        .collect(),
+                    stopped: None,
+                    is_static: u.is_static && !u.is_inline && u.kind == UnitKind::Function,
+                    kind: AccessKind::Assign,
                 });
                 return;
             }
@@ -1494,8 +1638,12 @@ impl<'a> Ctx<'a> {
         }
         let helper = &self.names.helpers[h];
         let name = helper.name.clone();
-        if !self.header && self.file_statics.contains(&name) {
+        if !self.header && !self.c_helpers && self.file_statics.contains(&name) {
             return; // this file's own static function of that name, read as a function
+        }
+        if helper.how == "c-body" && !self.c_helpers && self.file_functions.contains(&name) {
+            // Defined in this file: its callers here are resolved as a function's are.
+            return;
         }
         if matches!(self.t(i.wrapping_sub(1)), "->" | "." | "goto") || self.t(i + 1) == ":" {
             return; // a struct member or a label of the same name
@@ -1586,9 +1734,25 @@ impl<'a> Ctx<'a> {
                 },
                 via.clone(),
             );
-            if let Some(l) = &asserted {
-                for a in &mut acc[before..] {
+            for a in &mut acc[before..] {
+                if let Some(k) = helper.kind {
+                    a.kind = k;
+                }
+                if let Some(l) = &asserted {
                     a.locks.push(l.clone());
+                }
+                for l in &helper.inner_locks {
+                    a.locks.push(HeldLock {
+                        lock: l.clone(),
+                        via: format!("{name}() takes it"),
+                        line: a.line,
+                    });
+                }
+                if a.stopped.is_none()
+                    && !matches!(a.recv, Recv::Current { .. })
+                    && let Some(why) = &helper.stopped
+                {
+                    a.stopped = Some(format!("{name}(): {why}"));
                 }
             }
         }

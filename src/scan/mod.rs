@@ -36,7 +36,7 @@ pub use evidence::{Access, Evidence, ScanContext};
 pub use judge::lock_names;
 
 use classify::{FileScan, scan_file};
-use names::{Helper, HelperRecv, Names};
+use names::{HelperRecv, Names};
 
 /// How a scan reports on itself while it runs (decided by the command layer).
 #[derive(Clone, Copy, Debug, Default)]
@@ -110,23 +110,51 @@ pub fn names_for(layout: &Layout, root: &Path, opts: ScanOptions) -> Result<Name
         found.sort_by(|a, b| (&a.0, a.1.line, &a.1.name).cmp(&(&b.0, b.1.line, &b.1.name)));
         search.clear();
         for (file, h) in found {
-            let name = h.name.clone();
-            if names.add_helper(Helper {
-                name: h.name,
-                recv: h.recv,
-                flags: h.flags,
-                mask_param: h.mask_param,
-                mask_rest: false,
-                asserts: None,
-                write: h.write,
-                def: format!("{file}:{}", h.line),
-                how: "body",
-            }) {
-                search.push(name);
+            if names.add_helper(h.to_helper(&file)) {
+                search.push(h.name);
             }
         }
     }
+    add_c_helpers(&mut names, root, opts)?;
     Ok(names)
+}
+
+/// Where helpers defined in `.c` files are looked for: the core API that the rest of the tree
+/// calls (`kernel/freezer.c`: `set_freezable()`, `kernel/kthread.c`: `kthread_bind()`).
+const C_HELPER_DIRS: &[&str] = &["kernel", "mm"];
+
+/// Add the small `.c` functions that write a flag ([`classify::c_file_helpers`]).
+fn add_c_helpers(names: &mut Names, root: &Path, opts: ScanOptions) -> Result<()> {
+    let dirs: Vec<PathBuf> = C_HELPER_DIRS
+        .iter()
+        .map(|d| root.join(d))
+        .filter(|p| p.is_dir())
+        .collect();
+    if dirs.is_empty() {
+        return Ok(());
+    }
+    let ac = walk::Matcher::new(&names.patterns())?;
+    let stats = walk::WalkStats::default();
+    let found: Mutex<Vec<(String, classify::FoundHelper)>> = Mutex::new(Vec::new());
+    let current = &*names;
+    walk::walk(root, &dirs, &ac, &stats, None, |hit, text| {
+        if hit.header {
+            return;
+        }
+        let helpers = classify::c_file_helpers(text, current, &hit.rel);
+        if let Ok(mut g) = found.lock() {
+            g.extend(helpers.into_iter().map(|h| (hit.rel.clone(), h)));
+        }
+    })?;
+    let mut found = found.into_inner().unwrap_or_default();
+    found.sort_by(|a, b| (&a.0, a.1.line, &a.1.name).cmp(&(&b.0, b.1.line, &b.1.name)));
+    if opts.timing {
+        eprintln!("c helpers: {}", found.len());
+    }
+    for (file, h) in found {
+        names.add_helper(h.to_helper(&file));
+    }
+    Ok(())
 }
 
 /// Scan the tree at `root` for every access to every flag of `layout`.

@@ -34,6 +34,14 @@ pub struct Helper {
     pub mask_rest: bool,
     /// A lock the helper asserts (lockdep) before it writes: its writes hold it.
     pub asserts: Option<&'static str>,
+    /// Locks the helper itself takes around its store (`set_freezable()`: `freezer_lock`).
+    pub inner_locks: Vec<String>,
+    /// Why the helper's target cannot run at its store, whatever the caller passes
+    /// (`kthread_bind()` waits in `wait_task_inactive()` first).
+    pub stopped: Option<String>,
+    /// What its store does, where its name does not say (`set_freezable()` clears
+    /// `PF_NOFREEZE`); `None`: read from the name.
+    pub kind: Option<super::balance::AccessKind>,
     pub write: bool,
     /// Where it is defined (`file:line`) or `layout`.
     pub def: String,
@@ -150,6 +158,9 @@ impl Names {
                 mask_param: None,
                 mask_rest: false,
                 asserts: None,
+                inner_locks: Vec::new(),
+                stopped: None,
+                kind: None,
                 write: a.write,
                 def: "layout".to_string(),
                 how: "layout",
@@ -223,6 +234,9 @@ impl Names {
                 mask_param: None,
                 mask_rest: false,
                 asserts: None,
+                inner_locks: Vec::new(),
+                stopped: None,
+                kind: None,
                 write: !op.is_empty(),
                 def: format!("{file}:{lines}"),
                 how: "TASK_PFA",
@@ -281,6 +295,9 @@ impl Names {
                         mask_param: None,
                         mask_rest: false,
                         asserts: None,
+                        inner_locks: Vec::new(),
+                        stopped: None,
+                        kind: None,
                         write: g.write,
                         def: format!("{file}:{lines}"),
                         how: "PAGEFLAG",
@@ -326,6 +343,9 @@ impl Names {
                 mask_param: Some(1),
                 mask_rest: rest,
                 asserts: locked.then_some("mmap_lock"),
+                inner_locks: Vec::new(),
+                stopped: None,
+                kind: None,
                 write: true,
                 def: format!("{file}:{line}"),
                 how: "vm_flags",
