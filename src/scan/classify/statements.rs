@@ -1,0 +1,169 @@
+//! Statements and control: statement bounds, `switch`/`case` guards, irq entry roots, balance.
+
+use super::*;
+
+impl<'a> Ctx<'a> {
+    /// Functions that are interrupt entries by their name or by the macro that defines them.
+    pub(super) fn entry_roots(&self, units: &[Unit]) -> Vec<IrqRoot> {
+        let mut out = Vec::new();
+        for u in units.iter().filter(|u| u.kind == UnitKind::Function) {
+            let why = match &u.defined_by {
+                Some(m) => contexts::idtentry_is_irq(m).map(|w| format!("{w} ({m})")),
+                None => contexts::entry_by_name(&u.name).map(str::to_string),
+            };
+            if let Some(why) = why {
+                out.push(IrqRoot {
+                    function: u.name.clone(),
+                    line: self.line_of(u.name_tok),
+                    why,
+                });
+            }
+        }
+        out
+    }
+
+    /// Balance of every write on current among the writes of one function.
+    pub(super) fn balances(&self, u: &Unit, acc: &mut [RawAccess]) {
+        let returns: Vec<(usize, u32)> = u
+            .body
+            .clone()
+            .filter(|&k| self.t(k) == "return")
+            .map(|k| (k, self.line_of(k)))
+            .collect();
+        let writes: Vec<WriteAt> = acc
+            .iter()
+            .map(|a| WriteAt {
+                flag: &a.flag,
+                kind: a.kind,
+                tok: a.tok,
+                on_current: a.write && matches!(a.recv, Recv::Current { .. }),
+            })
+            .collect();
+        let restores = crate::scan::balance::restores_by_flag(&writes);
+        let out: Vec<Option<Balance>> = writes
+            .iter()
+            .map(|w| {
+                crate::scan::balance::balance(w, &restores, &returns, &u.name, &|k| self.line_of(k))
+            })
+            .collect();
+        for (a, b) in acc.iter_mut().zip(out) {
+            a.balance = b;
+        }
+    }
+
+    /// Statement bounds around token `i` inside `u`: after the previous `;{}` to the next one.
+    pub(super) fn stmt(&self, u: &Unit, i: usize) -> (usize, usize) {
+        if let Some((s, e)) = self.memo.borrow().stmt
+            && s <= i
+            && i < e
+            && s >= u.body.start
+            && e <= u.body.end
+        {
+            return (s, e);
+        }
+        let r = self.stmt_scan(u, i);
+        self.memo.borrow_mut().stmt = Some(r);
+        r
+    }
+
+    pub(super) fn stmt_scan(&self, u: &Unit, i: usize) -> (usize, usize) {
+        let is_b = |j: usize| matches!(self.t(j), ";" | "{" | "}");
+        let mut s = i;
+        while s > u.body.start && !is_b(s - 1) {
+            s -= 1;
+        }
+        let mut e = i;
+        while e < u.body.end && !is_b(e) {
+            e += 1;
+        }
+        (s, e)
+    }
+
+    /// `case LABEL:` of a `switch (param)` around token `at`, nearest first.
+    pub(super) fn case_guard(&self, u: &Unit, at: usize) -> Option<(usize, String)> {
+        let (s, _) = self.stmt(u, at);
+        if let Some((k, g)) = &self.memo.borrow().guard
+            && *k == s
+        {
+            return g.clone();
+        }
+        let g = self.case_guard_scan(u, at);
+        let g = g.filter(|(_, l)| l != "default");
+        self.memo.borrow_mut().guard = Some((s, g.clone()));
+        g
+    }
+
+    pub(super) fn case_guard_scan(&self, u: &Unit, at: usize) -> Option<(usize, String)> {
+        let mut memo = self.memo.borrow_mut();
+        if memo
+            .switches
+            .as_ref()
+            .is_none_or(|(k, _)| *k != u.body.start)
+        {
+            memo.switches = Some((u.body.start, self.switches(u)));
+        }
+        let (_, sw) = memo.switches.as_ref()?;
+        // The innermost switch on a parameter around `at`, and the last label before it.
+        let inner = sw
+            .iter()
+            .filter(|w| w.open < at && at < w.close)
+            .max_by_key(|w| w.open)?;
+        let param = inner.param?;
+        let k = inner.labels.partition_point(|(p, _)| *p < at);
+        let (_, label) = inner.labels.get(k.checked_sub(1)?)?;
+        Some((param, label.clone()))
+    }
+
+    /// Every `switch (x) { ... }` of a unit with its `case` labels, in one pass.
+    pub(super) fn switches(&self, u: &Unit) -> Vec<Switch> {
+        let mut out: Vec<Switch> = Vec::new();
+        let mut stack: Vec<(usize, usize)> = Vec::new(); // (index in out, brace depth of its body)
+        let mut depth = 0usize;
+        let mut i = u.body.start;
+        while i < u.body.end {
+            match self.t(i) {
+                "switch" if self.t(i + 1) == "(" => {
+                    if let Some(close) = parse::matching(self.src, self.toks, i + 1, u.body.end)
+                        && self.t(close + 1) == "{"
+                        && let Some(end) =
+                            parse::matching(self.src, self.toks, close + 1, u.body.end)
+                    {
+                        let param = (close == i + 3)
+                            .then(|| u.params.iter().position(|p| p.name == self.t(i + 2)))
+                            .flatten();
+                        out.push(Switch {
+                            open: close + 1,
+                            close: end,
+                            param,
+                            labels: Vec::new(),
+                        });
+                        depth += 1;
+                        stack.push((out.len() - 1, depth));
+                        i = close + 2;
+                        continue;
+                    }
+                }
+                "{" => depth += 1,
+                "}" => {
+                    if stack.last().is_some_and(|&(_, d)| d == depth) {
+                        stack.pop();
+                    }
+                    depth = depth.saturating_sub(1);
+                }
+                "case" => {
+                    if let Some(&(w, _)) = stack.last() {
+                        out[w].labels.push((i, self.t(i + 1).to_string()));
+                    }
+                }
+                "default" if self.t(i + 1) == ":" => {
+                    if let Some(&(w, _)) = stack.last() {
+                        out[w].labels.push((i, "default".to_string()));
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        out
+    }
+}
