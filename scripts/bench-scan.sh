@@ -19,20 +19,20 @@ awk '/^\[\[flag\]\]/{f=1;next} f&&/^name = /{gsub(/"/,"",$3); if ($3 !~ /HOLE/) 
 echo "$(wc -l < "$NAMES") names; tree $TREE"
 cd "$TREE"
 rg -F -w -f "$NAMES" --type c . > /dev/null || true
-"$BIN" scan . --layout "$LAYOUT" --format json --no-progress > /dev/null
+"$BIN" scan "$LAYOUT" --src . --format json --no-progress > /dev/null
 if command -v hyperfine >/dev/null 2>&1; then
     hyperfine --runs "${RUNS:-3}" --warmup 1 -i \
         "rg -F -w -f $NAMES --type c ." \
-        "$BIN scan . --layout $LAYOUT --format json --no-progress"
+        "$BIN scan $LAYOUT --src . --format json --no-progress"
 else
     t() { s=$(date +%s.%N); "$@" > /dev/null || true; e=$(date +%s.%N); awk "BEGIN{print $e - $s}"; }
     RG=$(t rg -F -w -f "$NAMES" --type c .)
-    FP=$(t "$BIN" scan . --layout "$LAYOUT" --format json --no-progress)
+    FP=$(t "$BIN" scan "$LAYOUT" --src . --format json --no-progress)
     echo "rg:            ${RG}s"
     echo "flagplan scan: ${FP}s"
     echo "ratio:         $(awk "BEGIN{printf \"%.2f\", $FP / $RG}")x"
 fi
-/usr/bin/time -v "$BIN" scan . --layout "$LAYOUT" --format json --no-progress 2>&1 >/dev/null \
+/usr/bin/time -v "$BIN" scan "$LAYOUT" --src . --format json --no-progress 2>&1 >/dev/null \
     | grep -E "Maximum resident|Elapsed" || true
 if [ "${BENCH_COCCI:-0}" = 1 ] && command -v spatch >/dev/null 2>&1; then
     # Coccinelle doing the same matching (accesses to PF_* flags through ->flags) on kernel/

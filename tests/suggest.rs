@@ -668,3 +668,62 @@ fn free_already_met_by_holes_writes_nothing_and_succeeds() {
     );
     assert!(!dir.path().join("p.toml").exists());
 }
+
+/// `--free` on an `unsigned long` word counts what a 32-bit kernel has too: `mm->flags` has 42
+/// free bits on 64-bit kernels but 10 below bit 32 (as the census says), and asking for more
+/// than those says that the rest must be 64-bit only.
+#[test]
+fn free_bits_of_a_long_word_are_counted_on_32_bit_kernels_too() {
+    let dir = std::env::temp_dir();
+    let (code, out, err) = run(flagplan(&dir).args([
+        "suggest",
+        "--builtin",
+        "linux-6.1-mm_struct",
+        "--free",
+        "12",
+        "--from",
+        "flags",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("42 already free (10 below bit 32 on 32-bit kernels)"),
+        "{out}"
+    );
+    assert!(out.contains("high-bit-not-guarded"), "{out}");
+    let (_, out, _) = run(flagplan(&dir).args([
+        "suggest",
+        "--builtin",
+        "linux-6.1-mm_struct",
+        "--free",
+        "4",
+        "--from",
+        "flags",
+    ]));
+    assert!(!out.contains("note: a 32-bit kernel"), "{out}");
+    // task_struct::flags is an unsigned int: the same on every kernel.
+    let (_, out, _) = run(flagplan(&dir).args([
+        "suggest",
+        "--builtin",
+        "linux-6.1",
+        "--free",
+        "4",
+        "--from",
+        "flags",
+    ]));
+    assert!(!out.contains("32-bit"), "{out}");
+    let (_, v) = json(flagplan(&dir).args([
+        "suggest",
+        "--builtin",
+        "linux-6.1-mm_struct",
+        "--free",
+        "12",
+        "--from",
+        "flags",
+    ]));
+    let narrow = v
+        .pointer("/plan/on_32bit")
+        .or_else(|| v.pointer("/on_32bit"))
+        .unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(narrow["free"], 10);
+    assert_eq!(narrow["width"], 32);
+}

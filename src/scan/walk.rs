@@ -137,6 +137,10 @@ where
             buf.clear();
             match std::fs::File::open(path).and_then(|mut f| {
                 use std::io::Read;
+                // Room for the whole file at once: growing by doubling would hold up to three
+                // times a 24 MB register header (amdgpu's asic_reg) per thread at the peak.
+                let len = f.metadata().map_or(0, |m| m.len());
+                buf.reserve_exact(usize::try_from(len).unwrap_or(0).saturating_add(1));
                 f.read_to_end(&mut buf)
             }) {
                 Ok(_) => {}

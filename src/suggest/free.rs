@@ -107,6 +107,36 @@ pub struct FreePlan {
     pub reserved: Vec<String>,
     /// Holes in the word: free already, counted in `free_before`.
     pub holes: Vec<String>,
+    /// For a word narrower on 32-bit kernels (`unsigned long`): its width there and the bits
+    /// free below it before the moves. Bits above it exist only on 64-bit kernels.
+    pub on_32bit: Option<Narrow>,
+}
+
+/// A word's room on 32-bit kernels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Narrow {
+    pub width: u32,
+    pub free: u32,
+}
+
+/// The free bits of `word` below its 32-bit width, when that width is smaller.
+fn narrow(layout: &crate::model::Layout, word: &crate::model::Word) -> Option<Narrow> {
+    let width = crate::census::width_32(word);
+    if width >= word.width || word.kind == Kind::Bitfield {
+        return None;
+    }
+    let used: BTreeSet<u32> = layout
+        .flags
+        .iter()
+        .filter(|f| f.word == word.name && !f.hole)
+        .filter_map(|f| f.bit.map(|b| (b, f.width.max(1))))
+        .flat_map(|(b, n)| b..b + n)
+        .filter(|&b| b < width)
+        .collect();
+    Some(Narrow {
+        width,
+        free: width - used.len() as u32,
+    })
 }
 
 /// A candidate unit for the search.
@@ -577,5 +607,6 @@ pub fn solve(a: &Analysis, w: usize, n: u32) -> crate::error::Result<FreePlan> {
         held,
         reserved: named(|f| f.reserved),
         holes: named(|f| f.hole),
+        on_32bit: narrow(layout, word),
     })
 }

@@ -189,13 +189,22 @@ pub fn free_text(p: &FreePlan) -> String {
     } else {
         format!("moves free {} more, {} free after", p.freed, p.free_after)
     };
+    let narrow = p.on_32bit.map_or(String::new(), |n| {
+        format!(" ({} below bit {} on 32-bit kernels)", n.free, n.width)
+    });
     let mut s = format!(
-        "free {} bit{} of `{}`: {} already free{holes}; {verdict}\n",
+        "free {} bit{} of `{}`: {} already free{narrow}{holes}; {verdict}\n",
         p.requested,
         plural(p.requested),
         p.word,
         p.free_before,
     );
+    if let Some(n) = p.on_32bit.filter(|n| n.free < p.requested) {
+        s.push_str(&format!(
+            "note: a 32-bit kernel has {} of them: a flag at bit {} or above must be 64-bit only (guard it, see `flagplan explain high-bit-not-guarded`)\n",
+            n.free, n.width
+        ));
+    }
     s.push_str(&format!(
         "cost: {} flag{} moved, {} evidence site{} to rewrite, {} move{} into atomic where a plain word was legal, {} kind change{}{}\n",
         p.cost.flags,
