@@ -40,8 +40,8 @@ pub struct ParamResolution {
     pub chain: Vec<String>,
 }
 
-pub struct Resolver<'a> {
-    quiescent: &'a [Quiescent],
+/// The calls, statics, interrupt roots and table slots of the scanned files, by name.
+struct Index<'a> {
     /// callee → (file of the caller, call)
     calls: HashMap<&'a str, Vec<(&'a str, &'a Call)>>,
     /// (static function, file defining it)
@@ -50,25 +50,26 @@ pub struct Resolver<'a> {
     roots: HashMap<&'a str, Vec<(&'a str, &'a IrqRoot)>>,
     /// function name → (file, slot)
     slots: HashMap<&'a str, Vec<(&'a str, &'a TableSlot)>>,
+}
+
+pub struct Resolver<'a> {
+    quiescent: &'a [Quiescent],
+    /// Shared by a resolver and its [`Resolver::without_quiescent`] twin.
+    index: std::rc::Rc<Index<'a>>,
     irq_memo: RefCell<HashMap<FnId, Option<IrqPath>>>,
 }
 
 impl<'a> Resolver<'a> {
     pub fn new(files: &'a [(String, FileScan)], quiescent: &'a [Quiescent]) -> Resolver<'a> {
-        let mut r = Resolver {
-            quiescent,
+        let mut r = Index {
             calls: HashMap::new(),
             statics: HashSet::new(),
             roots: HashMap::new(),
             slots: HashMap::new(),
-            irq_memo: RefCell::new(HashMap::new()),
         };
         for (file, fs) in files {
             for c in &fs.calls {
-                r.calls
-                    .entry(c.callee.as_str())
-                    .or_default()
-                    .push((file, c));
+                r.calls.entry(&*c.callee).or_default().push((file, c));
             }
             for (name, st) in &fs.functions {
                 if *st {
@@ -88,13 +89,27 @@ impl<'a> Resolver<'a> {
                     .push((file, s));
             }
         }
-        r
+        Resolver {
+            quiescent,
+            index: std::rc::Rc::new(r),
+            irq_memo: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// The same index without the layout's `[[quiescent]]` facts (to tell which facts the
+    /// inference makes redundant), built once, not twice.
+    pub fn without_quiescent(&self) -> Resolver<'a> {
+        Resolver {
+            quiescent: &[],
+            index: std::rc::Rc::clone(&self.index),
+            irq_memo: RefCell::new(HashMap::new()),
+        }
     }
 
     /// Does a registration or definition in `from` name the function `name` of `file`? A static
     /// function is only named from its own file.
     fn names_it(&self, name: &str, file: &str, from: &str) -> bool {
-        from == file || !self.statics.contains(&(name, file))
+        from == file || !self.index.statics.contains(&(name, file))
     }
 
     pub fn quiescent(&self, function: &str, file: &str) -> Option<&'a Quiescent> {
@@ -104,7 +119,8 @@ impl<'a> Resolver<'a> {
     }
 
     fn slot(&self, function: &str, file: &str) -> Option<&'a TableSlot> {
-        self.slots
+        self.index
+            .slots
             .get(function)?
             .iter()
             .find(|(f, _)| self.names_it(function, file, f))
@@ -115,7 +131,8 @@ impl<'a> Resolver<'a> {
     }
 
     fn root(&self, function: &str, file: &str) -> Option<(&'a str, &'a IrqRoot)> {
-        self.roots
+        self.index
+            .roots
             .get(function)?
             .iter()
             .find(|(f, _)| self.names_it(function, file, f))
@@ -124,12 +141,13 @@ impl<'a> Resolver<'a> {
 
     /// The calls of `function` (defined in `file`) that can reach it.
     fn callers(&self, function: &str, file: &str) -> Vec<(&'a str, &'a Call)> {
-        let is_static = self.statics.contains(&(function, file));
-        self.calls
+        let is_static = self.index.statics.contains(&(function, file));
+        self.index
+            .calls
             .get(function)
             .map(|v| {
                 v.iter()
-                    .filter(|(f, c)| (!is_static || *f == file) && c.caller != function)
+                    .filter(|(f, c)| (!is_static || *f == file) && &*c.caller != function)
                     .copied()
                     .collect()
             })
@@ -180,7 +198,7 @@ impl<'a> Resolver<'a> {
                 continue;
             }
             for (cf, c) in self.callers(k.name, k.file) {
-                let ck = self.caller_key(c.caller.as_str(), cf);
+                let ck = self.caller_key(&c.caller, cf);
                 if seen.insert(ck.clone()) {
                     from.insert(ck.clone(), (k.clone(), c.line));
                     queue.push_back((ck, depth + 1));

@@ -167,7 +167,7 @@ pub fn resolve(
     bytes_scanned: u64,
 ) -> Evidence {
     let r = Resolver::new(&col.files, &layout.quiescent);
-    let bare = Resolver::new(&col.files, &[]);
+    let bare = r.without_quiescent();
     let word_of: HashMap<&str, &str> = names
         .flags
         .iter()

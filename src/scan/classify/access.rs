@@ -76,12 +76,15 @@ pub enum Arg {
 
 #[derive(Clone, Debug)]
 pub struct Call {
-    pub callee: String,
-    pub caller: String,
+    /// Interned per file: one allocation per distinct name, not per call.
+    pub callee: std::sync::Arc<str>,
+    /// Shared by every call of one function.
+    pub caller: std::sync::Arc<str>,
     pub line: u32,
-    pub args: Vec<Arg>,
+    /// The arguments up to the last one that says something about a task.
+    pub args: Box<[Arg]>,
     /// Locks the caller holds at the call.
-    pub locks: Vec<HeldLock>,
+    pub locks: Box<[HeldLock]>,
 }
 
 impl Call {

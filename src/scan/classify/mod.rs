@@ -114,6 +114,8 @@ struct Ctx<'a> {
     file_statics: HashSet<String>,
     /// Every function this file defines.
     file_functions: HashSet<String>,
+    /// Callee and caller names of the recorded calls, one copy each.
+    names_seen: HashSet<std::sync::Arc<str>>,
     header: bool,
     /// Reading a `.c` file for helpers: small functions writing a flag are helpers too.
     c_helpers: bool,
@@ -146,6 +148,7 @@ fn scan_mode(src: &[u8], names: &Names, header: bool, c_helpers: bool) -> FileSc
         guards: Vec::new(),
         file_statics: HashSet::new(),
         file_functions: HashSet::new(),
+        names_seen: HashSet::new(),
         header,
         c_helpers,
     };
@@ -205,7 +208,12 @@ fn scan_mode(src: &[u8], names: &Names, header: bool, c_helpers: bool) -> FileSc
             );
         }
     }
-    cx.out
+    // Kept until the walk ends (the call graph spans files): no room to spare.
+    let mut out = cx.out;
+    out.calls.shrink_to_fit();
+    out.accesses.shrink_to_fit();
+    out.functions.shrink_to_fit();
+    out
 }
 
 impl<'a> Ctx<'a> {

@@ -160,6 +160,7 @@ impl<'a> Ctx<'a> {
 
     /// Calls whose arguments include a task: kept to decide "every caller passes current".
     pub(super) fn record_calls(&mut self, u: &Unit, locals: &HashMap<String, Local>) {
+        let mut caller: Option<std::sync::Arc<str>> = None;
         let mut i = u.body.start;
         while i + 1 < u.body.end {
             if self.toks[i].kind == TokKind::Ident
@@ -197,16 +198,35 @@ impl<'a> Ctx<'a> {
                             a => a,
                         })
                         .collect();
+                    // Trailing arguments that say nothing about a task are not kept (a call
+                    // reads `args.get(k)`, and a missing one means the same): most calls keep none.
+                    let mut args = args;
+                    while matches!(args.last(), Some(Arg::Other)) {
+                        args.pop();
+                    }
+                    let callee = self.intern(self.t(i));
+                    let caller =
+                        std::sync::Arc::clone(caller.get_or_insert_with(|| self.intern(&u.name)));
                     self.out.calls.push(Call {
-                        callee: self.t(i).to_string(),
-                        caller: u.name.clone(),
+                        callee,
+                        caller,
                         line: self.line_of(i),
-                        args,
-                        locks: locks::held_at(&self.lock_spans, i),
+                        args: args.into_boxed_slice(),
+                        locks: locks::held_at(&self.lock_spans, i).into_boxed_slice(),
                     });
                 }
             }
             i += 1;
         }
+    }
+
+    /// One shared copy of a name per file.
+    fn intern(&mut self, name: &str) -> std::sync::Arc<str> {
+        if let Some(n) = self.names_seen.get(name) {
+            return std::sync::Arc::clone(n);
+        }
+        let n: std::sync::Arc<str> = std::sync::Arc::from(name);
+        self.names_seen.insert(std::sync::Arc::clone(&n));
+        n
     }
 }
