@@ -211,6 +211,7 @@ pub fn scan(
     }
     let mut files = files.into_inner().unwrap_or_default();
     files.sort_by(|a, b| a.0.cmp(&b.0));
+    keep_followable_calls(&mut files);
     let col = evidence::Collected { files };
     let mut ev = evidence::resolve(
         layout,
@@ -223,6 +224,19 @@ pub fn scan(
     );
     ev.root_warning = root_warning;
     Ok(ev)
+}
+
+/// Callers are followed only into functions the scanned files define: a call of anything else
+/// (`kfree()`, `printk()`) is never looked up, so it is dropped before the call index is built.
+fn keep_followable_calls(files: &mut [(String, FileScan)]) {
+    let defined: std::collections::HashSet<String> = files
+        .iter()
+        .flat_map(|(_, fs)| fs.functions.iter().map(|(name, _)| name.clone()))
+        .collect();
+    for (_, fs) in files.iter_mut() {
+        fs.calls.retain(|c| defined.contains(&*c.callee));
+        fs.calls.shrink_to_fit();
+    }
 }
 
 /// Where a scan of a directory reads helpers from and what it walks.

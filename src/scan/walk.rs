@@ -23,32 +23,115 @@ pub struct WalkStats {
 
 /// One pass for all names: Teddy (SIMD, as ripgrep uses for `-F -f`) when the set allows it,
 /// else an Aho-Corasick DFA.
-pub enum Matcher {
+pub struct Matcher {
+    search: Search,
+    /// The longest pattern, in bytes: how far chunks of a large file overlap.
+    longest: usize,
+}
+
+enum Search {
     Packed(aho_corasick::packed::Searcher),
     Ac(AhoCorasick),
 }
 
 impl Matcher {
     pub fn new(patterns: &[String]) -> Result<Matcher> {
+        let longest = patterns.iter().map(String::len).max().unwrap_or(0);
         if let Some(s) = aho_corasick::packed::Config::new()
             .match_kind(aho_corasick::packed::MatchKind::LeftmostLongest)
             .builder()
             .extend(patterns)
             .build()
         {
-            return Ok(Matcher::Packed(s));
+            return Ok(Matcher {
+                search: Search::Packed(s),
+                longest,
+            });
         }
-        matcher(patterns).map(Matcher::Ac)
+        matcher(patterns).map(|ac| Matcher {
+            search: Search::Ac(ac),
+            longest,
+        })
     }
 
     /// Does `text` hold one of the patterns as a whole word?
     pub fn has_word_hit(&self, text: &[u8]) -> bool {
-        match self {
-            Matcher::Packed(s) => s.find_iter(text).any(|m| bounded(text, m.start(), m.end())),
-            Matcher::Ac(ac) => has_word_hit(ac, text),
+        match &self.search {
+            Search::Packed(s) => s.find_iter(text).any(|m| bounded(text, m.start(), m.end())),
+            Search::Ac(ac) => has_word_hit(ac, text),
+        }
+    }
+
+    /// [`Matcher::has_word_hit`] over a file read in chunks of `chunk` bytes into `buf`, so a
+    /// large file without a hit (amdgpu's 24 MB register headers) is never held whole. Chunks
+    /// overlap by the longest pattern and one byte each side, so a word across a boundary is
+    /// seen whole, with the bytes that bound it.
+    fn has_word_hit_chunked(
+        &self,
+        f: &mut impl std::io::Read,
+        buf: &mut Vec<u8>,
+        chunk: usize,
+    ) -> std::io::Result<bool> {
+        let keep = self.longest + 1;
+        buf.clear();
+        loop {
+            let start = buf.len();
+            buf.resize(start + chunk, 0);
+            let n = read_full(f, &mut buf[start..])?;
+            buf.truncate(start + n);
+            let at_end = n < chunk;
+            // A match ending at the last byte of a chunk waits for the next byte unless the file ends.
+            let window = if at_end {
+                &buf[..]
+            } else {
+                &buf[..buf.len().saturating_sub(1)]
+            };
+            if self.has_word_hit_in(window, &buf[..]) {
+                return Ok(true);
+            }
+            if at_end {
+                return Ok(false);
+            }
+            let tail = buf.len().saturating_sub(keep);
+            buf.drain(..tail);
+        }
+    }
+
+    /// A whole-word hit inside `window`, judging its bounds on `text` (which extends it). A
+    /// match at the very start of a later chunk lacks the byte before it and may pass here; it
+    /// was judged whole in the previous chunk, and a hit here only means the file is read whole
+    /// and searched again.
+    fn has_word_hit_in(&self, window: &[u8], text: &[u8]) -> bool {
+        match &self.search {
+            Search::Packed(p) => p
+                .find_iter(window)
+                .any(|m| bounded(text, m.start(), m.end())),
+            Search::Ac(ac) => ac
+                .find_iter(window)
+                .any(|m| bounded(text, m.start(), m.end())),
         }
     }
 }
+
+/// Fill `buf` from `f` unless the file ends first; the bytes read.
+fn read_full(f: &mut impl std::io::Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// The chunk size of that search.
+const CHUNK: usize = 1 << 20;
+
+/// Files larger than this are searched in chunks first and read whole only on a hit.
+const CHUNKED_OVER: u64 = 4 << 20;
 
 fn bounded(text: &[u8], s: usize, e: usize) -> bool {
     let before = s.checked_sub(1).map(|i| text[i]);
@@ -135,15 +218,24 @@ where
                 _ => return WalkState::Continue,
             };
             buf.clear();
-            match std::fs::File::open(path).and_then(|mut f| {
-                use std::io::Read;
-                // Room for the whole file at once: growing by doubling would hold up to three
-                // times a 24 MB register header (amdgpu's asic_reg) per thread at the peak.
+            let read = std::fs::File::open(path).and_then(|mut f| {
+                use std::io::{Read, Seek};
                 let len = f.metadata().map_or(0, |m| m.len());
+                if len > CHUNKED_OVER {
+                    if !ac.has_word_hit_chunked(&mut f, &mut buf, CHUNK)? {
+                        return Ok(Some(len));
+                    }
+                    f.rewind()?;
+                    buf.clear();
+                }
+                // Room for the whole file at once: growing by doubling would hold up to three
+                // times its size at the peak.
                 buf.reserve_exact(usize::try_from(len).unwrap_or(0).saturating_add(1));
-                f.read_to_end(&mut buf)
-            }) {
-                Ok(_) => {}
+                f.read_to_end(&mut buf)?;
+                Ok(None)
+            });
+            let skipped = match read {
+                Ok(skipped) => skipped,
                 Err(e) => {
                     if let Ok(mut g) = first_err.lock()
                         && g.is_none()
@@ -152,13 +244,15 @@ where
                     }
                     return WalkState::Continue;
                 }
-            }
+            };
             stats.files.fetch_add(1, Ordering::Relaxed);
-            stats.bytes.fetch_add(buf.len() as u64, Ordering::Relaxed);
+            stats
+                .bytes
+                .fetch_add(skipped.unwrap_or(buf.len() as u64), Ordering::Relaxed);
             if let Some(p) = progress {
                 p.inc(1);
             }
-            if ac.has_word_hit(&buf) {
+            if skipped.is_none() && ac.has_word_hit(&buf) {
                 let rel = path
                     .strip_prefix(root)
                     .unwrap_or(path)
@@ -177,5 +271,56 @@ where
     match first_err.into_inner() {
         Ok(Some(e)) => Err(e),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunked(patterns: &[&str], text: &str, chunk: usize) -> bool {
+        let pats: Vec<String> = patterns.iter().map(|p| p.to_string()).collect();
+        let m = Matcher::new(&pats).expect("matcher");
+        let mut buf = Vec::new();
+        m.has_word_hit_chunked(&mut std::io::Cursor::new(text.as_bytes()), &mut buf, chunk)
+            .expect("reads")
+    }
+
+    #[test]
+    fn chunked_search_agrees_with_the_whole_text_at_every_boundary() {
+        let many: Vec<String> = (0..100).map(|i| format!("HELPER_{i}")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).chain(["PF_A"]).collect();
+        for patterns in [&["PF_A", "frozen"][..], &many[..]] {
+            let pats: Vec<String> = patterns.iter().map(|p| p.to_string()).collect();
+            let whole = Matcher::new(&pats).expect("matcher");
+            for text in [
+                "int x; p->flags |= PF_A; y",
+                "int PF_AB; xPF_A; frozen_x",
+                "abc frozen",
+                "PF_A",
+                "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzPF_A",
+                "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzz PF_A_B",
+                "",
+            ] {
+                let want = whole.has_word_hit(text.as_bytes());
+                for chunk in 1..=text.len().max(1) + 2 {
+                    // A chunked hit may be a false alarm (then the file is read whole), never a miss.
+                    let got = chunked(patterns, text, chunk);
+                    assert!(!want || got, "missed in {text:?} with chunks of {chunk}");
+                    if !text.contains("PF_A") && !text.contains("frozen") {
+                        assert!(!got, "{text:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn chunked_search_does_not_take_a_longer_word_across_a_boundary() {
+        // `PF_AB` split as `PF_A|B`: the byte after the candidate is in the next chunk.
+        for chunk in 1..12 {
+            assert!(!chunked(&["PF_A"], "x = PF_AB;", chunk), "chunk {chunk}");
+            assert!(chunked(&["PF_A"], "x = PF_A;", chunk), "chunk {chunk}");
+        }
     }
 }
