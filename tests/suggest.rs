@@ -675,51 +675,32 @@ fn free_already_met_by_holes_writes_nothing_and_succeeds() {
 #[test]
 fn free_bits_of_a_long_word_are_counted_on_32_bit_kernels_too() {
     let dir = std::env::temp_dir();
-    let (code, out, err) = run(flagplan(&dir).args([
-        "suggest",
-        "--builtin",
-        "linux-6.1-mm_struct",
-        "--free",
-        "12",
-        "--from",
-        "flags",
-    ]));
+    let free = |layout: &str, n: &str| {
+        let mut c = flagplan(&dir);
+        c.args([
+            "suggest",
+            "--builtin",
+            layout,
+            "--free",
+            n,
+            "--from",
+            "flags",
+        ]);
+        c
+    };
+    let (code, out, err) = run(&mut free("linux-6.1-mm_struct", "12"));
     assert_eq!(code, 0, "{err}");
     assert!(
         out.contains("42 already free (10 below bit 32 on 32-bit kernels)"),
         "{out}"
     );
     assert!(out.contains("high-bit-not-guarded"), "{out}");
-    let (_, out, _) = run(flagplan(&dir).args([
-        "suggest",
-        "--builtin",
-        "linux-6.1-mm_struct",
-        "--free",
-        "4",
-        "--from",
-        "flags",
-    ]));
+    let (_, out, _) = run(&mut free("linux-6.1-mm_struct", "4"));
     assert!(!out.contains("note: a 32-bit kernel"), "{out}");
     // task_struct::flags is an unsigned int: the same on every kernel.
-    let (_, out, _) = run(flagplan(&dir).args([
-        "suggest",
-        "--builtin",
-        "linux-6.1",
-        "--free",
-        "4",
-        "--from",
-        "flags",
-    ]));
+    let (_, out, _) = run(&mut free("linux-6.1", "4"));
     assert!(!out.contains("32-bit"), "{out}");
-    let (_, v) = json(flagplan(&dir).args([
-        "suggest",
-        "--builtin",
-        "linux-6.1-mm_struct",
-        "--free",
-        "12",
-        "--from",
-        "flags",
-    ]));
+    let (_, v) = json(&mut free("linux-6.1-mm_struct", "12"));
     let narrow = v
         .pointer("/plan/on_32bit")
         .or_else(|| v.pointer("/on_32bit"))
