@@ -234,7 +234,16 @@ fn layout_6_1(with_facts: bool) -> Layout {
     l
 }
 
-fn scan_6_1(with_facts: bool) -> Evidence {
+/// The scan of the 6.1 tree with and without the hand facts, made once per test binary and
+/// shared by the tuning, held-out and quiescent tests (a whole-tree scan is slow in a debug build).
+fn scan_6_1(with_facts: bool) -> &'static Evidence {
+    static WITH: std::sync::OnceLock<Evidence> = std::sync::OnceLock::new();
+    static WITHOUT: std::sync::OnceLock<Evidence> = std::sync::OnceLock::new();
+    let cell = if with_facts { &WITH } else { &WITHOUT };
+    cell.get_or_init(|| scan_6_1_now(with_facts))
+}
+
+fn scan_6_1_now(with_facts: bool) -> Evidence {
     let tree = linux_tree();
     let ev = scan::scan(
         &layout_6_1(with_facts),
@@ -254,7 +263,7 @@ fn scan_6_1(with_facts: bool) -> Evidence {
 fn tuning(with_facts: bool) -> Figures {
     let rows = table("linux-6.1-remote-writes.tsv", TUNING_DIRS).expect("tuning table");
     assert!(rows.len() >= 37, "tuning table shrank: {}", rows.len());
-    let f = measure(&scan_6_1(with_facts), &rows, TUNING_DIRS);
+    let f = measure(scan_6_1(with_facts), &rows, TUNING_DIRS);
     f.print(if with_facts {
         "linux 6.1 tuning table, with facts"
     } else {
@@ -338,7 +347,7 @@ fn task_pfa_helpers_are_read_from_the_tree() {
 
 fn heldout(with_facts: bool) -> Option<Figures> {
     let rows = table("linux-6.1-heldout-writes.tsv", HELDOUT_DIRS)?;
-    let f = measure(&scan_6_1(with_facts), &rows, HELDOUT_DIRS);
+    let f = measure(scan_6_1(with_facts), &rows, HELDOUT_DIRS);
     f.print(if with_facts {
         "linux 6.1 held-out table, with facts"
     } else {
