@@ -75,13 +75,7 @@ impl Matcher {
 
     /// Does `text` hold one of the patterns as a whole word?
     pub fn has_word_hit(&self, text: &[u8]) -> bool {
-        match &self.search {
-            Search::Packed(s) => s.find_iter(text).any(|m| bounded(text, m.start(), m.end())),
-            Search::Groups(g) => g
-                .iter()
-                .any(|s| s.find_iter(text).any(|m| bounded(text, m.start(), m.end()))),
-            Search::Ac(ac) => has_word_hit(ac, text),
-        }
+        self.has_word_hit_in(text, text)
     }
 
     /// [`Matcher::has_word_hit`] over a file read in chunks of `chunk` bytes into `buf`, so a
@@ -175,18 +169,6 @@ pub fn matcher(patterns: &[String]) -> Result<AhoCorasick> {
 
 fn is_word(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
-}
-
-/// Does `text` hold one of the patterns as a whole word?
-pub fn has_word_hit(ac: &AhoCorasick, text: &[u8]) -> bool {
-    for m in ac.find_iter(text) {
-        let before = m.start().checked_sub(1).map(|i| text[i]);
-        let after = text.get(m.end()).copied();
-        if !before.is_some_and(is_word) && !after.is_some_and(is_word) {
-            return true;
-        }
-    }
-    false
 }
 
 /// Walk `dirs` (each under `root`) in parallel; call `on_hit(rel, header, bytes)` for every C file
