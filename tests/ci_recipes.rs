@@ -22,6 +22,18 @@ fn steps(w: &Value) -> Vec<&Value> {
         .collect()
 }
 
+/// The first step whose `key` (`uses` or `run`) starts with `prefix`.
+fn step<'a>(w: &'a Value, key: &str, prefix: &str) -> &'a Value {
+    steps(w)
+        .into_iter()
+        .find(|s| {
+            s.get(key)
+                .and_then(Value::as_str)
+                .is_some_and(|v| v.starts_with(prefix))
+        })
+        .unwrap_or_else(|| panic!("no step with {key}: {prefix}..."))
+}
+
 #[test]
 fn workflow_is_a_valid_github_workflow_shape() {
     let w = workflow();
@@ -73,14 +85,7 @@ fn the_workflow_judges_once_and_uploads_what_that_run_wrote() {
     );
     assert_eq!(args.format, flagplan::render::Format::Github);
     let sarif = args.sarif.as_ref().expect("--sarif FILE").to_str();
-    let upload = steps(&w)
-        .into_iter()
-        .find(|s| {
-            s.get("uses")
-                .and_then(Value::as_str)
-                .is_some_and(|u| u.starts_with("github/codeql-action/upload-sarif@"))
-        })
-        .expect("an upload-sarif step");
+    let upload = step(&w, "uses", "github/codeql-action/upload-sarif@");
     assert_eq!(upload["with"]["sarif_file"].as_str(), sarif);
     assert_eq!(
         upload["if"].as_str(),
@@ -100,29 +105,14 @@ fn the_workflow_covers_the_whole_tree_and_caches_the_build() {
             "{event} has a paths filter"
         );
     }
-    let all = steps(&w);
-    let cache = all
-        .iter()
-        .find(|s| {
-            s.get("uses")
-                .and_then(Value::as_str)
-                .is_some_and(|u| u.starts_with("actions/cache@"))
-        })
-        .expect("a cache step");
+    let cache = step(&w, "uses", "actions/cache@");
     let id = cache["id"].as_str().expect("the cache step has an id");
     assert!(
         cache["with"]["key"]
             .as_str()
             .is_some_and(|k| k.contains("FLAGPLAN_VERSION"))
     );
-    let install = all
-        .iter()
-        .find(|s| {
-            s.get("run")
-                .and_then(Value::as_str)
-                .is_some_and(|r| r.starts_with("cargo install"))
-        })
-        .expect("an install step");
+    let install = step(&w, "run", "cargo install");
     let cond = install["if"]
         .as_str()
         .expect("install only on a cache miss");
