@@ -58,6 +58,16 @@ fn is_acquire(name: &str) -> bool {
     })
 }
 
+/// Can a call of `name` take, assert or release a lock? A cheap test on the name alone, so
+/// that the arguments of every other call (most of a function body) are never split. Every
+/// name [`acquires`] and [`releases`] know has `lock`, `guard`, `down_` or `up_` in it.
+fn may_name_lock(name: &[u8]) -> bool {
+    memchr::memmem::find(name, b"lock").is_some()
+        || memchr::memmem::find(name, b"guard").is_some()
+        || name.starts_with(b"down_")
+        || name.starts_with(b"up_")
+}
+
 fn is_release(name: &str) -> bool {
     [
         "spin_unlock",
@@ -219,7 +229,10 @@ pub fn spans(
     let mut out: Vec<LockSpan> = Vec::new();
     let mut i = body.start;
     while i + 1 < body.end {
-        if toks[i].kind != TokKind::Ident || !toks[i + 1].is(src, "(") {
+        if toks[i].kind != TokKind::Ident
+            || !toks[i + 1].is(src, "(")
+            || !may_name_lock(toks[i].text(src))
+        {
             i += 1;
             continue;
         }
@@ -274,10 +287,15 @@ pub fn spans(
                     to,
                 });
             }
-        } else if !early_exit(src, toks, &body, close) {
+        } else {
+            let released = releases(src, toks, i, &args);
             // A release on an early-exit branch (`unlock; return -EINVAL;`) does not end the
             // lock for the code after the branch.
-            for lock in releases(src, toks, i, &args) {
+            if released.is_empty() || early_exit(src, toks, &body, close) {
+                i += 1;
+                continue;
+            }
+            for lock in released {
                 if let Some(s) = out
                     .iter_mut()
                     .rev()
@@ -311,4 +329,59 @@ pub fn is_read_acquire(via: &str) -> bool {
         || via.starts_with("mmap_read_")
         || via == "mmap_assert_locked"
         || via == "lockdep_assert_held_read"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_lock_call_passes_the_name_prefilter() {
+        let mut names: Vec<String> = Vec::new();
+        for b in LOCK_BASES {
+            for s in LOCK_SUFFIXES {
+                names.push(format!("{b}{s}"));
+            }
+        }
+        for b in [
+            "spin_unlock",
+            "raw_spin_unlock",
+            "mutex_unlock",
+            "read_unlock",
+            "write_unlock",
+        ] {
+            for s in ["", "_irq", "_irqrestore", "_bh"] {
+                names.push(format!("{b}{s}"));
+            }
+        }
+        let named = "guard scoped_guard up_read up_write task_rq_lock task_rq_unlock rq_lock \
+            rq_lock_irq rq_lock_irqsave raw_spin_rq_lock raw_spin_rq_lock_irq \
+            raw_spin_rq_lock_nested lockdep_assert_rq_held double_rq_lock this_rq_lock_irq \
+            mmap_write_lock mmap_write_lock_nested mmap_write_lock_killable mmap_write_trylock \
+            mmap_read_lock mmap_read_lock_killable mmap_read_trylock mmap_assert_write_locked \
+            mmap_assert_locked lockdep_assert_held lockdep_assert_held_write \
+            lockdep_assert_held_read assert_spin_locked assert_raw_spin_locked rq_unlock \
+            rq_unlock_irq rq_unlock_irqrestore raw_spin_rq_unlock raw_spin_rq_unlock_irq \
+            double_rq_unlock rq_unlock_irq_this mmap_write_unlock mmap_read_unlock";
+        names.extend(named.split_whitespace().map(str::to_string));
+        for n in &names {
+            assert!(may_name_lock(n.as_bytes()), "{n} is filtered out");
+        }
+        for n in ["kfree", "printk", "wake_up_process", "set_task_cpu"] {
+            assert!(!may_name_lock(n.as_bytes()), "{n}");
+        }
+    }
+
+    #[test]
+    fn a_release_on_an_early_exit_branch_keeps_the_lock() {
+        let src = b"void f(void) { spin_lock(&l); if (x) { spin_unlock(&l); return; } y = 1; spin_unlock(&l); }";
+        let toks = crate::scan::lexer::tokenize(src);
+        let open = toks.iter().position(|t| t.is(src, "{")).unwrap_or(0);
+        let close = parse::matching(src, &toks, open, toks.len()).unwrap_or(toks.len());
+        let s = spans(src, &toks, open + 1..close, &|_| 1);
+        assert_eq!(s.len(), 1);
+        let y = toks.iter().position(|t| t.is(src, "y")).unwrap_or(0);
+        assert_eq!(held_at(&s, y).len(), 1, "y = 1 runs with l held");
+        assert!(held_at(&s, close - 1).is_empty());
+    }
 }

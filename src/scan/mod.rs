@@ -84,6 +84,7 @@ pub fn names_for(layout: &Layout, root: &Path, opts: ScanOptions) -> Result<Name
         if search.is_empty() {
             break;
         }
+        let t_round = std::time::Instant::now();
         let ac = walk::Matcher::new(&search)?;
         let stats = walk::WalkStats::default();
         let found: Mutex<Vec<(String, classify::FoundHelper)>> = Mutex::new(Vec::new());
@@ -102,9 +103,10 @@ pub fn names_for(layout: &Layout, root: &Path, opts: ScanOptions) -> Result<Name
         let mut found = found.into_inner().unwrap_or_default();
         if opts.timing {
             eprintln!(
-                "helper round {_round}: {} names searched, {} helper bodies",
+                "helper round {_round}: {} names searched, {} helper bodies, {:?}",
                 search.len(),
-                found.len()
+                found.len(),
+                t_round.elapsed()
             );
         }
         found.sort_by(|a, b| (&a.0, a.1.line, &a.1.name).cmp(&(&b.0, b.1.line, &b.1.name)));
@@ -133,6 +135,7 @@ fn add_c_helpers(names: &mut Names, root: &Path, opts: ScanOptions) -> Result<()
     if dirs.is_empty() {
         return Ok(());
     }
+    let t_c = std::time::Instant::now();
     let ac = walk::Matcher::new(&names.patterns())?;
     let stats = walk::WalkStats::default();
     let found: Mutex<Vec<(String, classify::FoundHelper)>> = Mutex::new(Vec::new());
@@ -149,7 +152,7 @@ fn add_c_helpers(names: &mut Names, root: &Path, opts: ScanOptions) -> Result<()
     let mut found = found.into_inner().unwrap_or_default();
     found.sort_by(|a, b| (&a.0, a.1.line, &a.1.name).cmp(&(&b.0, b.1.line, &b.1.name)));
     if opts.timing {
-        eprintln!("c helpers: {}", found.len());
+        eprintln!("c helpers: {}, {:?}", found.len(), t_c.elapsed());
     }
     for (file, h) in found {
         names.add_helper(h.to_helper(&file));
@@ -184,6 +187,9 @@ pub fn scan(
             t0.elapsed(),
             names.patterns().len()
         );
+    }
+    if std::env::var_os("FLAGPLAN_PATTERNS").is_some() {
+        eprintln!("{}", names.patterns().join("\n"));
     }
     let ac = walk::Matcher::new(&names.patterns())?;
     let stats = walk::WalkStats::default();
