@@ -205,6 +205,39 @@ fn helpers_found_from_bodies_and_declared_in_the_layout() {
 }
 
 #[test]
+fn helpers_calling_helpers_across_headers_are_found_four_deep() {
+    // Each round finds the helper that calls the one the round before found; the later rounds
+    // re-read only the headers that call a new name (a macro continuation line included).
+    let ev = scan_tree(&[
+        ("include/linux/sched.h", SCHED_H),
+        (
+            "include/linux/one.h",
+            "static inline unsigned int one(void) { return save_b(); }\n",
+        ),
+        (
+            "include/linux/two.h",
+            "#define two() \\\n\tone \\\n\t()\nstatic inline int unrelated(void) { return 0; }\n",
+        ),
+        (
+            "arch/x86/include/asm/three.h",
+            "static inline unsigned int three(void) { return two(); }\n",
+        ),
+        (
+            "include/linux/named.h",
+            "/* three is named here but not called */ static int (*fp)(void) = three;\n",
+        ),
+        (
+            "kernel/t.c",
+            "void f(void)\n{\n\tthree();\n\tone();\n\tunrelated();\n}\n",
+        ),
+    ]);
+    let b = writes(&ev, "PF_B");
+    let ops: Vec<&str> = b.iter().map(|a| a.op.as_str()).collect();
+    assert_eq!(ops, ["three", "one"], "{b:#?}");
+    assert!(b.iter().all(|a| a.context == ScanContext::Current));
+}
+
+#[test]
 fn parameter_that_every_caller_passes_current() {
     let ev = with_sched(
         "static void zap(struct task_struct *tsk)\n{\n\ttsk->flags |= PF_A;\n}\nvoid a(void) { zap(current); }\nvoid b(void) { struct task_struct *me = current; zap(me); }\n",

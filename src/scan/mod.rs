@@ -16,6 +16,7 @@ pub mod calls;
 pub mod classify;
 pub mod contexts;
 pub mod evidence;
+pub(crate) mod idents;
 pub(crate) mod judge;
 pub mod lexer;
 pub mod locks;
@@ -79,46 +80,124 @@ pub fn names_for(layout: &Layout, root: &Path, opts: ScanOptions) -> Result<Name
         // Not a kernel tree layout: look for helpers in every header of the tree.
         dirs.push(root.to_path_buf());
     }
-    let mut search: Vec<String> = names.patterns();
-    for _round in 0..4 {
-        if search.is_empty() {
+    let (headers, mut new) = first_helper_round(&mut names, root, &dirs, opts)?;
+    for round in 1..HELPER_ROUNDS {
+        if new.is_empty() {
             break;
         }
-        let t_round = std::time::Instant::now();
-        let ac = walk::Matcher::new(&search)?;
-        let stats = walk::WalkStats::default();
-        let found: Mutex<Vec<(String, classify::FoundHelper)>> = Mutex::new(Vec::new());
-        let current = &names;
-        walk::walk(root, &dirs, &ac, &stats, None, |hit, text| {
-            if !hit.header {
-                return;
-            }
-            let fs = scan_file(text, current, true);
-            if let Ok(mut g) = found.lock() {
-                for h in fs.helpers {
-                    g.push((hit.rel.clone(), h));
-                }
-            }
-        })?;
-        let mut found = found.into_inner().unwrap_or_default();
-        if opts.timing {
-            eprintln!(
-                "helper round {_round}: {} names searched, {} helper bodies, {:?}",
-                search.len(),
-                found.len(),
-                t_round.elapsed()
-            );
-        }
-        found.sort_by(|a, b| (&a.0, a.1.line, &a.1.name).cmp(&(&b.0, b.1.line, &b.1.name)));
-        search.clear();
-        for (file, h) in found {
-            if names.add_helper(h.to_helper(&file)) {
-                search.push(h.name);
-            }
-        }
+        new = later_helper_round(&mut names, root, &headers, &new, round, opts)?;
     }
     add_c_helpers(&mut names, root, opts)?;
     Ok(names)
+}
+
+/// Rounds of helper discovery: a helper calling a helper calling a helper … four deep.
+const HELPER_ROUNDS: usize = 4;
+
+/// A header read by the first round: its path under the root, the identifiers it holds.
+struct Header {
+    rel: String,
+    calls: idents::CalledNames,
+}
+
+type FoundHelpers = Mutex<Vec<(String, classify::FoundHelper)>>;
+
+/// Add found helpers in a stable order; the names that are new.
+fn add_found(names: &mut Names, mut found: Vec<(String, classify::FoundHelper)>) -> Vec<String> {
+    found.sort_by(|a, b| (&a.0, a.1.line, &a.1.name).cmp(&(&b.0, b.1.line, &b.1.name)));
+    let mut new = Vec::new();
+    for (file, h) in found {
+        if names.add_helper(h.to_helper(&file)) {
+            new.push(h.name);
+        }
+    }
+    new
+}
+
+/// Round 0: every header under `dirs`; helpers from the ones that name a flag or a known
+/// helper. Returns every header with its identifiers, for the later rounds, and the new names.
+fn first_helper_round(
+    names: &mut Names,
+    root: &Path,
+    dirs: &[PathBuf],
+    opts: ScanOptions,
+) -> Result<(Vec<Header>, Vec<String>)> {
+    let t_round = std::time::Instant::now();
+    let ac = walk::Matcher::new(&names.patterns())?;
+    let stats = walk::WalkStats::default();
+    let found: FoundHelpers = Mutex::new(Vec::new());
+    let files: Mutex<Vec<Header>> = Mutex::new(Vec::new());
+    let current = &*names;
+    walk::walk_every(root, dirs, &ac, &stats, |hit, text| {
+        if !hit.header {
+            return;
+        }
+        if hit.matched {
+            let fs = scan_file(text, current, true);
+            if let Ok(mut g) = found.lock() {
+                g.extend(fs.helpers.into_iter().map(|h| (hit.rel.clone(), h)));
+            }
+        }
+        let calls = idents::CalledNames::of(text);
+        if let Ok(mut g) = files.lock() {
+            g.push(Header {
+                rel: hit.rel,
+                calls,
+            });
+        }
+    })?;
+    let mut files = files.into_inner().unwrap_or_default();
+    files.sort_by(|a, b| a.rel.cmp(&b.rel));
+    let searched = names.patterns().len();
+    let new = add_found(names, found.into_inner().unwrap_or_default());
+    if opts.timing {
+        eprintln!(
+            "helper round 0: {searched} names searched in {} headers, {} new helpers, {:?}",
+            files.len(),
+            new.len(),
+            t_round.elapsed()
+        );
+    }
+    Ok((files, new))
+}
+
+/// A later round: only the headers that may name one of `new`, the helpers the round before
+/// added, are read again. Returns the names this round adds.
+fn later_helper_round(
+    names: &mut Names,
+    root: &Path,
+    headers: &[Header],
+    new: &[String],
+    round: usize,
+    opts: ScanOptions,
+) -> Result<Vec<String>> {
+    let t_round = std::time::Instant::now();
+    let ac = walk::Matcher::new(new)?;
+    let mut found = Vec::new();
+    let candidates: Vec<&Header> = headers
+        .iter()
+        .filter(|h| new.iter().any(|n| h.calls.may_call(n)))
+        .collect();
+    for h in &candidates {
+        let path = root.join(&h.rel);
+        let text = crate::fsutil::read_file(&path)?;
+        if !ac.has_word_hit(&text) {
+            continue;
+        }
+        let fs = scan_file(&text, names, true);
+        found.extend(fs.helpers.into_iter().map(|fh| (h.rel.clone(), fh)));
+    }
+    let added = add_found(names, found);
+    if opts.timing {
+        eprintln!(
+            "helper round {round}: {} names searched, {} headers read, {} new helpers, {:?}",
+            new.len(),
+            candidates.len(),
+            added.len(),
+            t_round.elapsed()
+        );
+    }
+    Ok(added)
 }
 
 /// Where helpers defined in `.c` files are looked for: the core API that the rest of the tree
@@ -136,7 +215,7 @@ fn add_c_helpers(names: &mut Names, root: &Path, opts: ScanOptions) -> Result<()
         return Ok(());
     }
     let t_c = std::time::Instant::now();
-    let ac = walk::Matcher::new(&names.patterns())?;
+    let ac = walk::Matcher::new(&names.write_patterns())?;
     let stats = walk::WalkStats::default();
     let found: Mutex<Vec<(String, classify::FoundHelper)>> = Mutex::new(Vec::new());
     let current = &*names;
@@ -187,9 +266,6 @@ pub fn scan(
             t0.elapsed(),
             names.patterns().len()
         );
-    }
-    if std::env::var_os("FLAGPLAN_PATTERNS").is_some() {
-        eprintln!("{}", names.patterns().join("\n"));
     }
     let ac = walk::Matcher::new(&names.patterns())?;
     let stats = walk::WalkStats::default();

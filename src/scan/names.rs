@@ -190,6 +190,22 @@ impl Names {
         v
     }
 
+    /// The names through which code can write a flag: every flag, and the helpers that write.
+    /// A function that only calls read helpers (`signal_pending()`, `frozen()`) writes nothing.
+    pub fn write_patterns(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .map
+            .iter()
+            .filter(|(_, n)| match n {
+                Name::Flag(_) => true,
+                Name::Helper(h) => self.helpers[*h].write,
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        v.sort();
+        v
+    }
+
     /// Read `TASK_PFA_TEST/SET/CLEAR(NAME, func)` instantiations from a header's text.
     pub fn add_task_pfa(&mut self, file: &str, src: &[u8]) -> usize {
         let toks = tokenize(src);

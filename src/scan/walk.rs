@@ -9,10 +9,12 @@ use aho_corasick::{AhoCorasick, MatchKind};
 
 use crate::error::{Error, Result};
 
-/// A file with at least one whole-word hit, and its text.
+/// A file the walk hands on, and whether it has a whole-word hit.
 pub struct Hit {
     pub rel: String,
     pub header: bool,
+    /// At least one name occurs as a whole word (always true for [`walk`]).
+    pub matched: bool,
 }
 
 #[derive(Default)]
@@ -171,7 +173,7 @@ fn is_word(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
 
-/// Walk `dirs` (each under `root`) in parallel; call `on_hit(rel, header, bytes)` for every C file
+/// Walk `dirs` (each under `root`) in parallel; call `on_hit(hit, bytes)` for every C file
 /// with a hit. `on_hit` runs on the walker threads; file texts are dropped after it returns.
 pub fn walk<F>(
     root: &Path,
@@ -179,6 +181,36 @@ pub fn walk<F>(
     ac: &Matcher,
     stats: &WalkStats,
     progress: Option<&indicatif::ProgressBar>,
+    on_hit: F,
+) -> Result<()>
+where
+    F: Fn(Hit, &[u8]) + Sync,
+{
+    walk_files(root, dirs, ac, stats, progress, false, on_hit)
+}
+
+/// [`walk`] calling `on_file` for every C file, with [`Hit::matched`] telling the hits apart.
+/// Every file is read whole.
+pub fn walk_every<F>(
+    root: &Path,
+    dirs: &[PathBuf],
+    ac: &Matcher,
+    stats: &WalkStats,
+    on_file: F,
+) -> Result<()>
+where
+    F: Fn(Hit, &[u8]) + Sync,
+{
+    walk_files(root, dirs, ac, stats, None, true, on_file)
+}
+
+fn walk_files<F>(
+    root: &Path,
+    dirs: &[PathBuf],
+    ac: &Matcher,
+    stats: &WalkStats,
+    progress: Option<&indicatif::ProgressBar>,
+    every: bool,
     on_hit: F,
 ) -> Result<()>
 where
@@ -229,7 +261,7 @@ where
             let read = std::fs::File::open(path).and_then(|mut f| {
                 use std::io::{Read, Seek};
                 let len = f.metadata().map_or(0, |m| m.len());
-                if len > CHUNKED_OVER {
+                if len > CHUNKED_OVER && !every {
                     if !ac.has_word_hit_chunked(&mut f, &mut buf, CHUNK)? {
                         return Ok(Some(len));
                     }
@@ -260,13 +292,21 @@ where
             if let Some(p) = progress {
                 p.inc(1);
             }
-            if skipped.is_none() && ac.has_word_hit(&buf) {
+            let matched = skipped.is_none() && ac.has_word_hit(&buf);
+            if matched || every {
                 let rel = path
                     .strip_prefix(root)
                     .unwrap_or(path)
                     .to_string_lossy()
                     .into_owned();
-                on_hit(Hit { rel, header }, &buf);
+                on_hit(
+                    Hit {
+                        rel,
+                        header,
+                        matched,
+                    },
+                    &buf,
+                );
             }
             // Do not keep a huge buffer alive for the next small file.
             if buf.capacity() > 4 << 20 {

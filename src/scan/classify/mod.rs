@@ -163,11 +163,14 @@ fn scan_mode(src: &[u8], names: &Names, header: bool, c_helpers: bool) -> FileSc
         .filter(|u| u.kind == UnitKind::Function)
         .map(|u| u.name.clone())
         .collect();
-    let slots = contexts::table_slots(src, &toks, &|k| cx.line_of(k));
-    let mut roots = contexts::registrations(src, &toks, 0..toks.len(), &|k| cx.line_of(k));
-    roots.extend(cx.entry_roots(&units));
-    cx.out.slots = slots;
-    cx.out.irq_roots = roots;
+    if !c_helpers {
+        // Function tables and irq entry points: for the call graph, not for helpers.
+        let slots = contexts::table_slots(src, &toks, &|k| cx.line_of(k));
+        let mut roots = contexts::registrations(src, &toks, 0..toks.len(), &|k| cx.line_of(k));
+        roots.extend(cx.entry_roots(&units));
+        cx.out.slots = slots;
+        cx.out.irq_roots = roots;
+    }
     // `#define PR_IO_FLUSHER (PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE)`: a mask named by a macro.
     let file_masks = cx.mask_macros(&units);
     cx.file_masks = file_masks.clone();
@@ -263,6 +266,12 @@ impl<'a> Ctx<'a> {
                 || self.file_masks.contains_key(&u.name))
         {
             return;
+        }
+        if self.c_helpers
+            && !(u.kind == UnitKind::Macro
+                || (u.kind == UnitKind::Function && self.is_small_c_helper(u)))
+        {
+            return; // looking for `.c` helpers: only a macro or a small function can be one
         }
         let body = u.body.clone();
         let has_hit = (body.clone()).any(|i| {
