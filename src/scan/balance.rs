@@ -2,7 +2,7 @@
 //! function puts back on every return path what it changed (`memalloc_*_save()`/`_restore()`,
 //! `current_restore_flags(old, PF_X)`, `old = current->flags; ... current->flags = old`).
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use serde::Serialize;
 

@@ -3,7 +3,9 @@
 //! the `[[quiescent]]` overrides of the layout.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
+
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use crate::model::Quiescent;
 
@@ -176,7 +178,7 @@ impl<'a> Resolver<'a> {
         // the call that reaches it.
         let start = self.caller_key(function, file);
         let mut from: HashMap<FnKey, (FnKey, u32)> = HashMap::new();
-        let mut seen: HashSet<FnKey> = HashSet::from([start.clone()]);
+        let mut seen: HashSet<FnKey> = [start.clone()].into_iter().collect();
         let mut queue = VecDeque::from([(start, 0usize)]);
         while let Some((k, depth)) = queue.pop_front() {
             if let Some((rf, root)) = self.root(k.name, k.file) {

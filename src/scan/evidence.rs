@@ -2,7 +2,9 @@
 //! (quiescent functions, callers that pass `current`), the helpers used, the groups, and the
 //! occurrences that could not be classified.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use foldhash::HashMap;
 
 use serde::Serialize;
 

@@ -27,8 +27,8 @@ pub(crate) mod update;
 pub(crate) mod walk;
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result};
 use crate::model::Layout;
@@ -293,7 +293,16 @@ pub fn scan(
     }
     let mut files = files.into_inner().unwrap_or_default();
     files.sort_by(|a, b| a.0.cmp(&b.0));
+    let calls_found: usize = files.iter().map(|f| f.1.calls.len()).sum();
     keep_followable_calls(&mut files);
+    if timing {
+        let kept: usize = files.iter().map(|f| f.1.calls.len()).sum();
+        eprintln!(
+            "calls: {kept} of {calls_found} kept ({} files), {:?}",
+            files.len(),
+            t0.elapsed()
+        );
+    }
     let col = evidence::Collected { files };
     let mut ev = evidence::resolve(
         layout,
@@ -305,20 +314,38 @@ pub fn scan(
         stats.bytes.load(Ordering::Relaxed),
     );
     ev.root_warning = root_warning;
+    if timing {
+        eprintln!("resolve: {:?}", t0.elapsed());
+    }
     Ok(ev)
 }
 
 /// Callers are followed only into functions the scanned files define: a call of anything else
 /// (`kfree()`, `printk()`) is never looked up, so it is dropped before the call index is built.
 fn keep_followable_calls(files: &mut [(String, FileScan)]) {
-    let defined: std::collections::HashSet<String> = files
+    let defined: foldhash::HashSet<Arc<str>> = files
         .iter()
-        .flat_map(|(_, fs)| fs.functions.iter().map(|(name, _)| name.clone()))
+        .flat_map(|(_, fs)| {
+            fs.functions
+                .iter()
+                .map(|(name, _)| Arc::from(name.as_str()))
+        })
         .collect();
-    for (_, fs) in files.iter_mut() {
-        fs.calls.retain(|c| defined.contains(&*c.callee));
-        fs.calls.shrink_to_fit();
-    }
+    // Dropping the other calls is most of the work (their arguments and locks are freed): on
+    // every core.
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let per_thread = files.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        for part in files.chunks_mut(per_thread) {
+            let defined = &defined;
+            s.spawn(move || {
+                for (_, fs) in part {
+                    fs.calls.retain(|c| defined.contains(&*c.callee));
+                    fs.calls.shrink_to_fit();
+                }
+            });
+        }
+    });
 }
 
 /// Where a scan of a directory reads helpers from and what it walks.

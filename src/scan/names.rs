@@ -2,7 +2,7 @@
 //! `TASK_PFA_TEST/SET/CLEAR(NAME, func)` in the scanned tree's `include/linux/sched.h`, the helpers
 //! found from their bodies, and the accessors the layout declares.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use crate::model::{Kind, Layout};
 

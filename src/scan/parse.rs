@@ -1,7 +1,7 @@
 //! From tokens to units: function definitions and macro definitions, with their parameters and
 //! the types of their locals, as far as one file shows.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use super::lexer::{TokKind, Token};
 use super::names::Object;

@@ -11,7 +11,7 @@ mod statements;
 pub use access::*;
 pub use helpers::c_file_helpers;
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use serde::Serialize;
 
