@@ -102,6 +102,9 @@ struct Ctx<'a> {
     /// Simple assignments of the unit being read (for `rq->curr` of this CPU).
     assigns: parse::Assigns,
     src: &'a [u8],
+    /// `src` when it is valid UTF-8 (nearly every file): token texts are then sliced, not
+    /// validated one by one.
+    src_str: Option<&'a str>,
     toks: &'a [Token],
     names: &'a Names,
     lines: Vec<u32>,
@@ -139,6 +142,7 @@ fn scan_mode(src: &[u8], names: &Names, header: bool, c_helpers: bool) -> FileSc
         file_masks_used: HashSet::new(),
         assigns: HashMap::new(),
         src,
+        src_str: std::str::from_utf8(src).ok(),
         toks: &toks,
         names,
         lines,
@@ -221,7 +225,13 @@ fn scan_mode(src: &[u8], names: &Names, header: bool, c_helpers: bool) -> FileSc
 
 impl<'a> Ctx<'a> {
     fn t(&self, i: usize) -> &'a str {
-        self.toks.get(i).map_or("", |t| text(self.src, t))
+        let Some(t) = self.toks.get(i) else {
+            return "";
+        };
+        match self.src_str {
+            Some(s) => s.get(t.start as usize..t.end as usize).unwrap_or(""),
+            None => text(self.src, t),
+        }
     }
 
     fn pos(&self, i: usize) -> (u32, u32) {
