@@ -75,7 +75,7 @@ impl<'a> Resolver<'a> {
             }
             for (name, st) in &fs.functions {
                 if *st {
-                    r.statics.insert((name.as_str(), file.as_str()));
+                    r.statics.insert((&**name, file.as_str()));
                 }
             }
             for root in &fs.irq_roots {

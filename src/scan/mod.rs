@@ -279,8 +279,10 @@ pub fn scan(
         b
     });
     let files: Mutex<Vec<(String, FileScan)>> = Mutex::new(Vec::new());
+    let shared = SharedNames::default();
     walk::walk(&tree, &[dir], &ac, &stats, bar.as_ref(), |hit, text| {
-        let fs = scan_file(text, &names, hit.header);
+        let mut fs = scan_file(text, &names, hit.header);
+        shared.share(&mut fs);
         if let Ok(mut g) = files.lock() {
             g.push((hit.rel, fs));
         }
@@ -320,16 +322,38 @@ pub fn scan(
     Ok(ev)
 }
 
+/// The function names of every file of a scan (callees, callers, definitions), one allocation
+/// per name for the whole tree: a file's own copies are freed as soon as it is scanned.
+#[derive(Default)]
+struct SharedNames(Mutex<foldhash::HashSet<Arc<str>>>);
+
+impl SharedNames {
+    fn share(&self, fs: &mut FileScan) {
+        let Ok(mut set) = self.0.lock() else {
+            return;
+        };
+        let mut one = |n: &mut Arc<str>| match set.get(&**n) {
+            Some(s) => *n = Arc::clone(s),
+            None => {
+                set.insert(Arc::clone(n));
+            }
+        };
+        for c in &mut fs.calls {
+            one(&mut c.callee);
+            one(&mut c.caller);
+        }
+        for f in &mut fs.functions {
+            one(&mut f.0);
+        }
+    }
+}
+
 /// Callers are followed only into functions the scanned files define: a call of anything else
 /// (`kfree()`, `printk()`) is never looked up, so it is dropped before the call index is built.
 fn keep_followable_calls(files: &mut [(String, FileScan)]) {
     let defined: foldhash::HashSet<Arc<str>> = files
         .iter()
-        .flat_map(|(_, fs)| {
-            fs.functions
-                .iter()
-                .map(|(name, _)| Arc::from(name.as_str()))
-        })
+        .flat_map(|(_, fs)| fs.functions.iter().map(|(name, _)| Arc::clone(name)))
         .collect();
     // Dropping the other calls is most of the work (their arguments and locks are freed): on
     // every core.

@@ -83,8 +83,9 @@ pub struct Call {
     pub line: u32,
     /// The arguments up to the last one that says something about a task.
     pub args: Box<[Arg]>,
-    /// Locks the caller holds at the call.
-    pub locks: Box<[HeldLock]>,
+    /// Locks the caller holds at the call; one allocation shared by the calls of a function
+    /// made under the same locks.
+    pub locks: std::sync::Arc<[HeldLock]>,
 }
 
 impl Call {
@@ -129,7 +130,8 @@ pub struct FileScan {
     pub helpers: Vec<FoundHelper>,
     /// Bitfield-name accesses on receivers typed as another struct (not counted).
     pub other_struct: usize,
-    pub functions: Vec<(String, bool)>,
+    /// The functions and macros the file defines, and whether each is a static function.
+    pub functions: Vec<(std::sync::Arc<str>, bool)>,
     /// Interrupt entry points this file defines or registers.
     pub irq_roots: Vec<IrqRoot>,
     /// Functions named in ops-table slots that fix their task argument's context.

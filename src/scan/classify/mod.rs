@@ -105,6 +105,8 @@ struct Ctx<'a> {
     /// `src` when it is valid UTF-8 (nearly every file): token texts are then sliced, not
     /// validated one by one.
     src_str: Option<&'a str>,
+    /// The empty lock list every call made without a lock shares.
+    no_locks: std::sync::Arc<[locks::HeldLock]>,
     toks: &'a [Token],
     names: &'a Names,
     lines: Vec<u32>,
@@ -143,6 +145,7 @@ fn scan_mode(src: &[u8], names: &Names, header: bool, c_helpers: bool) -> FileSc
         assigns: HashMap::new(),
         src,
         src_str: std::str::from_utf8(src).ok(),
+        no_locks: std::sync::Arc::from(Vec::new()),
         toks: &toks,
         names,
         lines,
@@ -183,9 +186,10 @@ fn scan_mode(src: &[u8], names: &Names, header: bool, c_helpers: bool) -> FileSc
         for c in covered.iter_mut().take(u.body.end).skip(u.name_tok) {
             *c = true;
         }
+        let name = cx.intern(&u.name);
         cx.out
             .functions
-            .push((u.name.clone(), u.is_static && u.kind == UnitKind::Function));
+            .push((name, u.is_static && u.kind == UnitKind::Function));
         cx.unit(u, header);
     }
     for (name, (flags, at)) in &file_masks {

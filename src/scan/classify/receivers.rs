@@ -161,6 +161,8 @@ impl<'a> Ctx<'a> {
     /// Calls whose arguments include a task: kept to decide "every caller passes current".
     pub(super) fn record_calls(&mut self, u: &Unit, locals: &HashMap<String, Local>) {
         let mut caller: Option<std::sync::Arc<str>> = None;
+        // Calls under the same locks share one list (most calls hold none).
+        let mut held: std::sync::Arc<[HeldLock]> = std::sync::Arc::clone(&self.no_locks);
         let mut i = u.body.start;
         while i + 1 < u.body.end {
             if self.toks[i].kind == TokKind::Ident
@@ -212,7 +214,13 @@ impl<'a> Ctx<'a> {
                         caller,
                         line: self.line_of(i),
                         args: args.into_boxed_slice(),
-                        locks: locks::held_at(&self.lock_spans, i).into_boxed_slice(),
+                        locks: {
+                            let now = locks::held_at(&self.lock_spans, i);
+                            if *now != *held {
+                                held = now.into();
+                            }
+                            std::sync::Arc::clone(&held)
+                        },
                     });
                 }
             }
@@ -221,7 +229,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// One shared copy of a name per file.
-    fn intern(&mut self, name: &str) -> std::sync::Arc<str> {
+    pub(super) fn intern(&mut self, name: &str) -> std::sync::Arc<str> {
         if let Some(n) = self.names_seen.get(name) {
             return std::sync::Arc::clone(n);
         }
