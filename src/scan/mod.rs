@@ -3,8 +3,10 @@
 //! 1. [`names`]: the layout's flags, the `TASK_PFA_*` helpers instantiated in the tree's
 //!    `include/linux/sched.h`, and the layout's declared accessors.
 //! 2. A first walk over the headers under `include/` and `arch/*/include/` finds helpers from their
-//!    bodies (macros and header inlines that write `current`'s or a parameter's flags), repeated
-//!    while new helpers appear (a helper calling a helper).
+//!    bodies (macros and header inlines that write `current`'s or a parameter's flags) and notes
+//!    the names each header calls ([`idents`]); later rounds re-read only the headers that call a
+//!    helper the round before found (a helper calling a helper). Then small `.c` functions of
+//!    `kernel/` and `mm/` that write a flag.
 //! 3. [`walk`]: one parallel walk of every `*.c`/`*.h` file, one Aho-Corasick pass for all names;
 //!    only files with a whole-word hit are tokenized ([`lexer`]), split into functions and macros
 //!    ([`parse`]) and classified ([`classify`]). File texts are dropped as soon as they are read.
