@@ -4,7 +4,7 @@
 //!    `include/linux/sched.h`, and the layout's declared accessors.
 //! 2. A first walk over the headers under `include/` and `arch/*/include/` finds helpers from their
 //!    bodies (macros and header inlines that write `current`'s or a parameter's flags) and notes
-//!    the names each header calls ([`idents`]); later rounds re-read only the headers that call a
+//!    the names each header calls (`idents`); later rounds re-read only the headers that call a
 //!    helper the round before found (a helper calling a helper). Then small `.c` functions of
 //!    `kernel/` and `mm/` that write a flag.
 //! 3. [`walk`]: one parallel walk of every `*.c`/`*.h` file, one Aho-Corasick pass for all names;
