@@ -130,8 +130,15 @@ impl Figures {
     }
 }
 
+/// Does access `a` stand for row `r`? A `*` row (a store of the whole word) is matched by the
+/// scan's per-flag accesses of kind `whole` at its site.
 fn matches(a: &scan::Access, r: &Row) -> bool {
-    a.flag == r.flag && (a.site() == r.site || a.via.contains(&r.site))
+    let flag = if r.flag == "*" {
+        a.kind == scan::balance::AccessKind::Whole
+    } else {
+        a.flag == r.flag
+    };
+    flag && (a.site() == r.site || a.via.contains(&r.site))
 }
 
 fn measure(ev: &Evidence, rows: &[Row], dirs: &[&str]) -> Figures {
@@ -197,10 +204,15 @@ fn measure(ev: &Evidence, rows: &[Row], dirs: &[&str]) -> Figures {
             }
         }
     }
+    // A whole-word store is one write however many flags the word has.
+    let mut whole_sites = std::collections::BTreeSet::new();
     for a in writes
         .iter()
         .filter(|a| a.context != ScanContext::Current && dirs.iter().any(|d| a.file.starts_with(d)))
     {
+        if a.kind == scan::balance::AccessKind::Whole && !whole_sites.insert(a.site()) {
+            continue;
+        }
         f.reported += 1;
         if rows
             .iter()
@@ -220,6 +232,35 @@ fn measure(ev: &Evidence, rows: &[Row], dirs: &[&str]) -> Figures {
         }
     }
     f
+}
+
+/// The tables write a store of the whole word (`current->flags = orig_flags`) as one row with
+/// flag `*`; the scan reports it once per flag of the word, each of kind `whole`.
+#[test]
+fn a_whole_word_row_is_measured_against_the_whole_word_store() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let c = "void f(void)\n{\n\tunsigned int o = current->flags;\n\tcurrent->flags |= PF_MEMALLOC;\n\tg();\n\tcurrent->flags = o;\n}\n";
+    std::fs::create_dir_all(dir.path().join("drivers")).expect("mkdir");
+    std::fs::write(dir.path().join("drivers/t.c"), c).expect("write");
+    let ev = scan::scan(
+        &layout_6_1(false),
+        "builtin:linux-6.1",
+        dir.path(),
+        scan::ScanOptions::default(),
+    )
+    .expect("scan");
+    let row = |flag: &str, line: u32| Row {
+        flag: flag.to_string(),
+        site: format!("drivers/t.c:{line}"),
+        context: "current".to_string(),
+        balanced: "-".to_string(),
+        locks: Vec::new(),
+    };
+    let f = measure(&ev, &[row("*", 6), row("PF_MEMALLOC", 4)], &["drivers/"]);
+    assert_eq!((f.found, f.context_right), (2, 2), "{:?}", f.misses);
+    // A flag row is not matched by the whole-word store of another line.
+    let f = measure(&ev, &[row("*", 4)], &["drivers/"]);
+    assert_eq!(f.found, 0, "{:?}", f.misses);
 }
 
 /// The shipped layout, or the same flags with no hand facts (no quiescent, no accessors).
@@ -366,8 +407,9 @@ fn heldout_table_with_and_without_hand_facts() {
     println!("{with:?}\n{without:?}");
     // 164/235 and 163/235 when measured blind; 220 and 219 since `.c` helpers, a cause this
     // table showed (so it is no longer a blind measure; 6.12 is). Floors, not targets.
-    assert!(with.context_right >= 220, "{with:?}");
-    assert!(without.context_right >= 219, "{without:?}");
+    // 221 and 220 since `*` rows are matched to whole-word stores (drivers/block/loop.c).
+    assert!(with.context_right >= 221, "{with:?}");
+    assert!(without.context_right >= 220, "{without:?}");
     assert!(
         with.precision() >= 0.96 && without.precision() >= 0.92,
         "{with:?}"
@@ -517,16 +559,19 @@ fn independent_6_12_table_with_and_without_facts() {
     // right, 50/53 non-current reported true; with the 6.1 facts 45/90 and 49/53 (two 6.1
     // quiescent facts turn 6.12's remote rows into remote-stopped). After `.c` helpers
     // (kthread_bind(), set_freezable(); a cause found on the 6.1 held-out table): 64/90 and
-    // 68/71 alone, 63/90 and 67/71 with the facts. The floors are the latest figures.
+    // 68/71 alone, 63/90 and 67/71 with the facts. Since the harness reads `*` rows as the
+    // whole-word stores they stand for (loop.c, nfs localio.c; the scanner did not change):
+    // 67/90 and 66/90. The floors are the latest figures; the 6.12 tree is Debian's newest
+    // point release, and a new one can move lines (6.12.117 -> 6.12.118 moved net/core/dev.c).
     let alone = independent_6_12(false);
     let with = independent_6_12(true);
     println!("{alone:?}\n{with:?}");
-    assert!(alone.context_right >= 64, "{alone:?}");
+    assert!(alone.context_right >= 67, "{alone:?}");
     assert!(
         alone.reported_true >= 68 && alone.precision() >= 0.95,
         "{alone:?}"
     );
-    assert!(with.context_right >= 63, "{with:?}");
+    assert!(with.context_right >= 66, "{with:?}");
     assert!(
         with.reported_true >= 67 && with.precision() >= 0.94,
         "{with:?}"
