@@ -21,9 +21,20 @@ if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg >/dev/null 2>&1; th
 fi
 mkdir -p "$dest"
 cd "$dest"
+# The truth tables in tests/data/ give sites by line, so the tree is pinned to the point release
+# they were checked against; when the archive no longer has it, the newest is taken (with a warning:
+# lines may have moved).
+case $version in
+  6.1) pin=6.1.192-3 ;;
+  6.12) pin=6.12.118-1~deb12u1 ;;
+  *) pin= ;;
+esac
 if ! ls linux-source-"$version"_*.deb >/dev/null 2>&1; then
   apt-get update -qq >&2 || echo "apt-get update failed; trying the download anyway" >&2
-  apt-get download linux-source-"$version" >&2
+  if [ -z "$pin" ] || ! apt-get download "linux-source-$version=$pin" >&2; then
+    [ -n "$pin" ] && echo "get-linux.sh: linux-source-$version $pin is not in the archive any more; taking the newest (the truth tables' line numbers may have moved)" >&2
+    apt-get download linux-source-"$version" >&2
+  fi
 fi
 rm -rf "x-$version"
 dpkg -x linux-source-"$version"_*.deb "x-$version" >&2
