@@ -99,6 +99,43 @@ fn a_callee_of_a_request_irq_handler_is_current_irq_and_unbalanced() {
 }
 
 #[test]
+fn a_function_stored_in_a_member_and_called_through_it_in_the_same_file_is_followed() {
+    // The NAPI backlog: `sd->backlog.poll = process_backlog;` and `n->poll(n, w)` in the softirq.
+    let c = "static void rx(void)\n{\n\tunsigned int o = save_b();\n\tcurrent_restore_flags(o, PF_B);\n}\n\
+static int backlog(struct napi_struct *n, int w)\n{\n\trx();\n\treturn 0;\n}\n\
+static void poll_one(struct napi_struct *n)\n{\n\tn->poll(n, 64);\n}\n\
+static void action(struct softirq_action *h)\n{\n\tpoll_one(h->n);\n}\n\
+void init(struct softnet_data *sd)\n{\n\tsd->backlog.poll = backlog;\n\topen_softirq(NET_RX_SOFTIRQ, action);\n}\n";
+    let ev = scan_c(c);
+    let a = write_at(&ev, "PF_B", 3);
+    assert_eq!(a.context, ScanContext::CurrentIrq, "{:#?}", a.chain);
+    assert!(
+        a.chain
+            .iter()
+            .any(|l| l.contains("calls ->poll(), which this file sets to backlog()")),
+        "{:#?}",
+        a.chain
+    );
+    assert_eq!(a.balanced, Some(true));
+    // Stored in another file, or a parameter stored in the member: not followed.
+    let other = scan_dir(
+        &[
+            ("include/linux/sched.h", SCHED_H),
+            (
+                "kernel/t.c",
+                "static void rx(void)\n{\n\tcurrent->flags |= PF_A;\n}\nint backlog(struct napi_struct *n, int w)\n{\n\trx();\n\treturn 0;\n}\nvoid set(struct napi_struct *n, int (*poll)(struct napi_struct *, int))\n{\n\tn->poll = poll;\n}\n",
+            ),
+            (
+                "kernel/u.c",
+                "static void action(struct softirq_action *h)\n{\n\th->n->poll(h->n, 64);\n}\nvoid init(void)\n{\n\tn.poll = backlog;\n\topen_softirq(1, action);\n}\nint r(void)\n{\n\treturn current->flags & PF_B;\n}\n",
+            ),
+        ],
+        "",
+    );
+    assert_eq!(write_at(&other, "PF_A", 3).context, ScanContext::Current);
+}
+
+#[test]
 fn the_thread_function_of_a_threaded_irq_runs_as_a_task() {
     let ev = scan_c(
         "static irqreturn_t th(int irq, void *d)\n{\n\tcurrent->flags |= PF_A;\n\treturn IRQ_HANDLED;\n}\nint probe(void)\n{\n\treturn request_threaded_irq(1, NULL, th, 0, \"x\", NULL);\n}\n",

@@ -9,7 +9,7 @@ use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use crate::model::Quiescent;
 
-use super::classify::{Arg, Call, FileScan};
+use super::classify::{Arg, Call, FileScan, IndirectCall};
 use super::contexts::{IrqRoot, TableSlot};
 use super::evidence::ScanContext;
 use super::locks::HeldLock;
@@ -52,6 +52,8 @@ struct Index<'a> {
     roots: HashMap<&'a str, Vec<(&'a str, &'a IrqRoot)>>,
     /// function name → (file, slot)
     slots: HashMap<&'a str, Vec<(&'a str, &'a TableSlot)>>,
+    /// callee → (file, call through a member of a function the file stores there)
+    indirect: HashMap<&'a str, Vec<(&'a str, &'a IndirectCall)>>,
 }
 
 pub struct Resolver<'a> {
@@ -68,6 +70,7 @@ impl<'a> Resolver<'a> {
             statics: HashSet::new(),
             roots: HashMap::new(),
             slots: HashMap::new(),
+            indirect: HashMap::new(),
         };
         for (file, fs) in files {
             for c in &fs.calls {
@@ -83,6 +86,9 @@ impl<'a> Resolver<'a> {
                     .entry(root.function.as_str())
                     .or_default()
                     .push((file, root));
+            }
+            for c in &fs.indirect {
+                r.indirect.entry(&*c.callee).or_default().push((file, c));
             }
             for s in &fs.slots {
                 r.slots
@@ -156,6 +162,21 @@ impl<'a> Resolver<'a> {
             .unwrap_or_default()
     }
 
+    /// The calls through a member that may run `function`: only from its own file, which
+    /// stores it in that member.
+    fn indirect_callers(&self, function: &str, file: &str) -> Vec<(&'a str, &'a IndirectCall)> {
+        self.index
+            .indirect
+            .get(function)
+            .map(|v| {
+                v.iter()
+                    .filter(|(f, c)| *f == file && &*c.caller != function)
+                    .copied()
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// The file defining caller `name` as seen from a call in `file`.
     fn caller_key<'b>(&self, name: &'b str, file: &'b str) -> FnKey<'b> {
         FnKey { name, file }
@@ -177,7 +198,9 @@ impl<'a> Resolver<'a> {
         // Breadth first, so the shortest path is found; `from` links each visited function to
         // the call that reaches it.
         let start = self.caller_key(function, file);
-        let mut from: HashMap<FnKey, (FnKey, u32)> = HashMap::new();
+        // Each visited function → the function it calls on the path, the line, and the member
+        // called through when the call is indirect.
+        let mut from: HashMap<FnKey, (FnKey, u32, Option<&str>)> = HashMap::new();
         let mut seen: HashSet<FnKey> = [start.clone()].into_iter().collect();
         let mut queue = VecDeque::from([(start, 0usize)]);
         while let Some((k, depth)) = queue.pop_front() {
@@ -187,11 +210,14 @@ impl<'a> Resolver<'a> {
                     k.name, root.why, root.line
                 )];
                 let mut cur = k;
-                while let Some((next, line)) = from.get(&cur) {
-                    path.push(format!(
-                        "{}:{line} {}() calls {}()",
-                        cur.file, cur.name, next.name
-                    ));
+                while let Some((next, line, member)) = from.get(&cur) {
+                    path.push(match member {
+                        None => format!("{}:{line} {}() calls {}()", cur.file, cur.name, next.name),
+                        Some(m) => format!(
+                            "{}:{line} {}() calls ->{m}(), which this file sets to {}()",
+                            cur.file, cur.name, next.name
+                        ),
+                    });
                     cur = next.clone();
                 }
                 return Some(path);
@@ -202,7 +228,14 @@ impl<'a> Resolver<'a> {
             for (cf, c) in self.callers(k.name, k.file) {
                 let ck = self.caller_key(&c.caller, cf);
                 if seen.insert(ck.clone()) {
-                    from.insert(ck.clone(), (k.clone(), c.line));
+                    from.insert(ck.clone(), (k.clone(), c.line, None));
+                    queue.push_back((ck, depth + 1));
+                }
+            }
+            for (cf, c) in self.indirect_callers(k.name, k.file) {
+                let ck = self.caller_key(&c.caller, cf);
+                if seen.insert(ck.clone()) {
+                    from.insert(ck.clone(), (k.clone(), c.line, Some(c.member.as_str())));
                     queue.push_back((ck, depth + 1));
                 }
             }

@@ -328,6 +328,42 @@ const STOPPED_SLOTS: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// A function of this file stored in a member (`.poll = process_backlog,` in an initializer,
+/// `sd->backlog.poll = process_backlog;`): a call through that member in this file may run it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberSlot {
+    pub member: String,
+    pub function: String,
+}
+
+/// Every `.M = F` / `->M = F` of the file whose `F` is a function `defined` in the file (a
+/// parameter or a variable stored there is not a known function).
+pub fn member_slots(src: &[u8], toks: &[Token], defined: &dyn Fn(&str) -> bool) -> Vec<MemberSlot> {
+    let mut out: Vec<MemberSlot> = Vec::new();
+    for k in 0..toks.len().saturating_sub(4) {
+        if !(toks[k].is(src, ".") || toks[k].is(src, "->"))
+            || toks[k + 1].kind != TokKind::Ident
+            || !toks[k + 2].is(src, "=")
+            || toks[k + 3].kind != TokKind::Ident
+            || !toks[k + 4].is(src, ",") && !toks[k + 4].is(src, "}") && !toks[k + 4].is(src, ";")
+        {
+            continue;
+        }
+        let function = text(src, &toks[k + 3]);
+        if !defined(function) {
+            continue;
+        }
+        let slot = MemberSlot {
+            member: text(src, &toks[k + 1]).to_string(),
+            function: function.to_string(),
+        };
+        if !out.contains(&slot) {
+            out.push(slot);
+        }
+    }
+    out
+}
+
 /// A function named in an ops table whose slot fixes the context of its task argument.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TableSlot {

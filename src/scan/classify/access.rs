@@ -100,6 +100,16 @@ impl Call {
     }
 }
 
+/// A call through member `member` in `caller` that may run `callee`, a function of the same
+/// file stored in that member.
+#[derive(Clone, Debug)]
+pub struct IndirectCall {
+    pub callee: std::sync::Arc<str>,
+    pub caller: std::sync::Arc<str>,
+    pub member: String,
+    pub line: u32,
+}
+
 /// A helper found from its body: it writes or reads flags on `current` or on a parameter.
 #[derive(Clone, Debug)]
 pub struct FoundHelper {
@@ -136,4 +146,7 @@ pub struct FileScan {
     pub irq_roots: Vec<IrqRoot>,
     /// Functions named in ops-table slots that fix their task argument's context.
     pub slots: Vec<TableSlot>,
+    /// Calls through a member (`n->poll(n, weight)`) of functions this file stores in that
+    /// member: followed to interrupt entries only.
+    pub indirect: Vec<IndirectCall>,
 }

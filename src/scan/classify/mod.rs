@@ -105,6 +105,8 @@ struct Ctx<'a> {
     /// `src` when it is valid UTF-8 (nearly every file): token texts are then sliced, not
     /// validated one by one.
     src_str: Option<&'a str>,
+    /// Functions of this file stored in members: calls through those members may run them.
+    member_slots: Vec<contexts::MemberSlot>,
     /// The empty lock list every call made without a lock shares.
     no_locks: std::sync::Arc<[locks::HeldLock]>,
     toks: &'a [Token],
@@ -146,6 +148,7 @@ fn scan_mode(src: &[u8], names: &Names, header: bool, c_helpers: bool) -> FileSc
         src,
         src_str: std::str::from_utf8(src).ok(),
         no_locks: std::sync::Arc::from(Vec::new()),
+        member_slots: Vec::new(),
         toks: &toks,
         names,
         lines,
@@ -171,6 +174,8 @@ fn scan_mode(src: &[u8], names: &Names, header: bool, c_helpers: bool) -> FileSc
         .map(|u| u.name.clone())
         .collect();
     if !c_helpers {
+        let defined = |f: &str| cx.file_functions.contains(f);
+        cx.member_slots = contexts::member_slots(src, &toks, &defined);
         // Function tables and irq entry points: for the call graph, not for helpers.
         let slots = contexts::table_slots(src, &toks, &|k| cx.line_of(k));
         let mut roots = contexts::registrations(src, &toks, 0..toks.len(), &|k| cx.line_of(k));
@@ -222,6 +227,7 @@ fn scan_mode(src: &[u8], names: &Names, header: bool, c_helpers: bool) -> FileSc
     // Kept until the walk ends (the call graph spans files): no room to spare.
     let mut out = cx.out;
     out.calls.shrink_to_fit();
+    out.indirect.shrink_to_fit();
     out.accesses.shrink_to_fit();
     out.functions.shrink_to_fit();
     out

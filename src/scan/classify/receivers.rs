@@ -209,6 +209,9 @@ impl<'a> Ctx<'a> {
                     let callee = self.intern(self.t(i));
                     let caller =
                         std::sync::Arc::clone(caller.get_or_insert_with(|| self.intern(&u.name)));
+                    if matches!(self.t(i.wrapping_sub(1)), "->" | ".") {
+                        self.record_indirect(&caller, i);
+                    }
                     self.out.calls.push(Call {
                         callee,
                         caller,
@@ -229,6 +232,27 @@ impl<'a> Ctx<'a> {
     }
 
     /// One shared copy of a name per file.
+    /// `x->member(...)` at token `i`: a possible call of every function of this file stored
+    /// in `member`.
+    fn record_indirect(&mut self, caller: &std::sync::Arc<str>, i: usize) {
+        let member = self.t(i);
+        let targets: Vec<String> = self
+            .member_slots
+            .iter()
+            .filter(|s| s.member == member)
+            .map(|s| s.function.clone())
+            .collect();
+        for f in targets {
+            let callee = self.intern(&f);
+            self.out.indirect.push(IndirectCall {
+                callee,
+                caller: std::sync::Arc::clone(caller),
+                member: member.to_string(),
+                line: self.line_of(i),
+            });
+        }
+    }
+
     pub(super) fn intern(&mut self, name: &str) -> std::sync::Arc<str> {
         if let Some(n) = self.names_seen.get(name) {
             return std::sync::Arc::clone(n);
