@@ -407,9 +407,10 @@ fn heldout_table_with_and_without_hand_facts() {
     println!("{with:?}\n{without:?}");
     // 164/235 and 163/235 when measured blind; 220 and 219 since `.c` helpers, a cause this
     // table showed (so it is no longer a blind measure; 6.12 is). Floors, not targets.
-    // 221 and 220 since `*` rows are matched to whole-word stores (drivers/block/loop.c).
-    assert!(with.context_right >= 221, "{with:?}");
-    assert!(without.context_right >= 220, "{without:?}");
+    // 221 and 220 since `*` rows are matched to whole-word stores (drivers/block/loop.c); 223
+    // and 222 since calls through a member of the same file (`n->poll()`, net/core/dev.c).
+    assert!(with.context_right >= 223, "{with:?}");
+    assert!(without.context_right >= 222, "{without:?}");
     assert!(
         with.precision() >= 0.96 && without.precision() >= 0.92,
         "{with:?}"
@@ -561,19 +562,21 @@ fn independent_6_12_table_with_and_without_facts() {
     // (kthread_bind(), set_freezable(); a cause found on the 6.1 held-out table): 64/90 and
     // 68/71 alone, 63/90 and 67/71 with the facts. Since the harness reads `*` rows as the
     // whole-word stores they stand for (loop.c, nfs localio.c; the scanner did not change):
-    // 67/90 and 66/90. The floors are the latest figures; the 6.12 tree is Debian's newest
-    // point release, and a new one can move lines (6.12.117 -> 6.12.118 moved net/core/dev.c).
+    // 67/90 and 66/90; 68/90 (69/72 true) and 67/90 since calls through a member of the same
+    // file (net/core/dev.c's `n->poll()`, a cause read on the 6.1 held-out table). The floors
+    // are the latest figures, on 6.12.118 (scripts/get-linux.sh pins it; 6.12.117, which the
+    // table was read on, had net/core/dev.c 8 lines higher).
     let alone = independent_6_12(false);
     let with = independent_6_12(true);
     println!("{alone:?}\n{with:?}");
-    assert!(alone.context_right >= 67, "{alone:?}");
+    assert!(alone.context_right >= 68, "{alone:?}");
     assert!(
-        alone.reported_true >= 68 && alone.precision() >= 0.95,
+        alone.reported_true >= 69 && alone.precision() >= 0.95,
         "{alone:?}"
     );
-    assert!(with.context_right >= 66, "{with:?}");
+    assert!(with.context_right >= 67, "{with:?}");
     assert!(
-        with.reported_true >= 67 && with.precision() >= 0.94,
+        with.reported_true >= 68 && with.precision() >= 0.94,
         "{with:?}"
     );
 }
