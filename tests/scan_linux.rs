@@ -204,20 +204,31 @@ fn measure(ev: &Evidence, rows: &[Row], dirs: &[&str]) -> Figures {
             }
         }
     }
-    // A whole-word store is one write however many flags the word has.
-    let mut whole_sites = std::collections::BTreeSet::new();
-    for a in writes
+    // A whole-word store is one write however many flags the word has: true when a row matches
+    // any of its per-flag accesses.
+    let reported: Vec<&&scan::Access> = writes
         .iter()
         .filter(|a| a.context != ScanContext::Current && dirs.iter().any(|d| a.file.starts_with(d)))
-    {
-        if a.kind == scan::balance::AccessKind::Whole && !whole_sites.insert(a.site()) {
+        .collect();
+    let is_true = |a: &scan::Access| {
+        rows.iter()
+            .any(|r| matches(a, r) && r.context == a.context.as_str())
+    };
+    let mut whole_sites = std::collections::BTreeSet::new();
+    for a in &reported {
+        let whole = a.kind == scan::balance::AccessKind::Whole;
+        if whole && !whole_sites.insert(a.site()) {
             continue;
         }
         f.reported += 1;
-        if rows
-            .iter()
-            .any(|r| matches(a, r) && r.context == a.context.as_str())
-        {
+        let site_true = if whole {
+            reported.iter().any(|b| {
+                b.kind == scan::balance::AccessKind::Whole && b.site() == a.site() && is_true(b)
+            })
+        } else {
+            is_true(a)
+        };
+        if site_true {
             f.reported_true += 1;
         } else {
             f.false_pos.push(format!(

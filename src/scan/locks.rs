@@ -68,20 +68,72 @@ fn may_name_lock(name: &[u8]) -> bool {
         || name.starts_with(b"up_")
 }
 
+/// The unlock calls: each base with `""`, `_irq`, `_irqrestore` or `_bh`.
+const RELEASE_BASES: &[&str] = &[
+    "spin_unlock",
+    "raw_spin_unlock",
+    "mutex_unlock",
+    "read_unlock",
+    "write_unlock",
+];
+const RELEASE_SUFFIXES: &[&str] = &["", "_irq", "_irqrestore", "_bh"];
+
 fn is_release(name: &str) -> bool {
-    [
-        "spin_unlock",
-        "raw_spin_unlock",
-        "mutex_unlock",
-        "read_unlock",
-        "write_unlock",
-    ]
-    .iter()
-    .any(|b| {
+    RELEASE_BASES.iter().any(|b| {
         name.strip_prefix(b)
-            .is_some_and(|rest| matches!(rest, "" | "_irq" | "_irqrestore" | "_bh"))
-    }) || matches!(name, "up_read" | "up_write")
+            .is_some_and(|rest| RELEASE_SUFFIXES.contains(&rest))
+    }) || UP.contains(&name)
 }
+
+// The calls known by name, one list per way of naming the lock; [`acquires`] and [`releases`]
+// read these lists, and the prefilter's test checks every name in them.
+/// `task_rq_lock(p, &rf)`: `p->pi_lock` and the rq lock.
+const TASK_RQ_LOCK: &[&str] = &["task_rq_lock"];
+/// The rq lock of the first argument.
+const RQ_LOCK: &[&str] = &[
+    "rq_lock",
+    "rq_lock_irq",
+    "rq_lock_irqsave",
+    "raw_spin_rq_lock",
+    "raw_spin_rq_lock_irq",
+    "raw_spin_rq_lock_nested",
+    "lockdep_assert_rq_held",
+];
+const DOUBLE_RQ_LOCK: &[&str] = &["double_rq_lock"];
+const THIS_RQ_LOCK: &[&str] = &["this_rq_lock_irq"];
+/// The mmap lock wrappers (include/linux/mmap_lock.h) take or assert `mm->mmap_lock`.
+const MMAP_LOCK: &[&str] = &[
+    "mmap_write_lock",
+    "mmap_write_lock_nested",
+    "mmap_write_lock_killable",
+    "mmap_write_trylock",
+    "mmap_read_lock",
+    "mmap_read_lock_killable",
+    "mmap_read_trylock",
+    "mmap_assert_write_locked",
+    "mmap_assert_locked",
+];
+/// Assertions that the lock of the first argument is held.
+const ASSERT_HELD: &[&str] = &[
+    "lockdep_assert_held",
+    "lockdep_assert_held_write",
+    "lockdep_assert_held_read",
+    "assert_spin_locked",
+    "assert_raw_spin_locked",
+];
+const SCOPED_GUARD: &[&str] = &["scoped_guard"];
+const TASK_RQ_UNLOCK: &[&str] = &["task_rq_unlock"];
+const RQ_UNLOCK: &[&str] = &[
+    "rq_unlock",
+    "rq_unlock_irq",
+    "rq_unlock_irqrestore",
+    "raw_spin_rq_unlock",
+    "raw_spin_rq_unlock_irq",
+];
+const DOUBLE_RQ_UNLOCK: &[&str] = &["double_rq_unlock"];
+const THIS_RQ_UNLOCK: &[&str] = &["rq_unlock_irq_this"];
+const MMAP_UNLOCK: &[&str] = &["mmap_write_unlock", "mmap_read_unlock"];
+const UP: &[&str] = &["up_read", "up_write"];
 
 fn lock_text(src: &[u8], toks: &[Token], r: &std::ops::Range<usize>) -> String {
     let mut s = String::new();
@@ -111,42 +163,27 @@ fn acquires(
 ) -> Option<Acquire> {
     let name = text(src, &toks[i]);
     let arg = |k: usize| args.get(k).map(|r| lock_text(src, toks, r));
-    let locks = match name {
-        "task_rq_lock" => vec![format!("{}->pi_lock", arg(0)?), "rq->__lock".to_string()],
-        "rq_lock"
-        | "rq_lock_irq"
-        | "rq_lock_irqsave"
-        | "raw_spin_rq_lock"
-        | "raw_spin_rq_lock_irq"
-        | "raw_spin_rq_lock_nested"
-        | "lockdep_assert_rq_held" => vec![rq_lock_of(&arg(0)?)],
-        "double_rq_lock" => vec![rq_lock_of(&arg(0)?), rq_lock_of(&arg(1)?)],
-        "this_rq_lock_irq" => vec!["rq->__lock".to_string()],
-        // The mmap lock wrappers (include/linux/mmap_lock.h) take or assert `mm->mmap_lock`.
-        "mmap_write_lock"
-        | "mmap_write_lock_nested"
-        | "mmap_write_lock_killable"
-        | "mmap_write_trylock"
-        | "mmap_read_lock"
-        | "mmap_read_lock_killable"
-        | "mmap_read_trylock"
-        | "mmap_assert_write_locked"
-        | "mmap_assert_locked" => vec![format!("{}->mmap_lock", arg(0)?)],
-        "lockdep_assert_held"
-        | "lockdep_assert_held_write"
-        | "lockdep_assert_held_read"
-        | "assert_spin_locked"
-        | "assert_raw_spin_locked" => {
-            vec![arg(0)?]
-        }
-        "scoped_guard" => {
-            return Some(Acquire {
-                locks: vec![arg(1)?],
-                scoped: true,
-            });
-        }
-        _ if is_acquire(name) => vec![arg(0)?],
-        _ => return None,
+    let locks = if TASK_RQ_LOCK.contains(&name) {
+        vec![format!("{}->pi_lock", arg(0)?), "rq->__lock".to_string()]
+    } else if RQ_LOCK.contains(&name) {
+        vec![rq_lock_of(&arg(0)?)]
+    } else if DOUBLE_RQ_LOCK.contains(&name) {
+        vec![rq_lock_of(&arg(0)?), rq_lock_of(&arg(1)?)]
+    } else if THIS_RQ_LOCK.contains(&name) {
+        vec!["rq->__lock".to_string()]
+    } else if MMAP_LOCK.contains(&name) {
+        vec![format!("{}->mmap_lock", arg(0)?)]
+    } else if ASSERT_HELD.contains(&name) {
+        vec![arg(0)?]
+    } else if SCOPED_GUARD.contains(&name) {
+        return Some(Acquire {
+            locks: vec![arg(1)?],
+            scoped: true,
+        });
+    } else if is_acquire(name) {
+        vec![arg(0)?]
+    } else {
+        return None;
     };
     Some(Acquire {
         locks,
@@ -158,29 +195,29 @@ fn acquires(
 fn releases(src: &[u8], toks: &[Token], i: usize, args: &[std::ops::Range<usize>]) -> Vec<String> {
     let name = text(src, &toks[i]);
     let arg = |k: usize| args.get(k).map(|r| lock_text(src, toks, r));
-    match name {
-        "task_rq_unlock" => {
-            let mut v = vec!["rq->__lock".to_string()];
-            v.extend(arg(1).map(|p| format!("{p}->pi_lock")));
-            v
-        }
-        "rq_unlock"
-        | "rq_unlock_irq"
-        | "rq_unlock_irqrestore"
-        | "raw_spin_rq_unlock"
-        | "raw_spin_rq_unlock_irq" => arg(0).map(|r| rq_lock_of(&r)).into_iter().collect(),
-        "double_rq_unlock" => [arg(0), arg(1)]
+    if TASK_RQ_UNLOCK.contains(&name) {
+        let mut v = vec!["rq->__lock".to_string()];
+        v.extend(arg(1).map(|p| format!("{p}->pi_lock")));
+        v
+    } else if RQ_UNLOCK.contains(&name) {
+        arg(0).map(|r| rq_lock_of(&r)).into_iter().collect()
+    } else if DOUBLE_RQ_UNLOCK.contains(&name) {
+        [arg(0), arg(1)]
             .into_iter()
             .flatten()
             .map(|r| rq_lock_of(&r))
-            .collect(),
-        "rq_unlock_irq_this" => vec!["rq->__lock".to_string()],
-        "mmap_write_unlock" | "mmap_read_unlock" => arg(0)
+            .collect()
+    } else if THIS_RQ_UNLOCK.contains(&name) {
+        vec!["rq->__lock".to_string()]
+    } else if MMAP_UNLOCK.contains(&name) {
+        arg(0)
             .map(|m| format!("{m}->mmap_lock"))
             .into_iter()
-            .collect(),
-        _ if is_release(name) => arg(0).into_iter().collect(),
-        _ => Vec::new(),
+            .collect()
+    } else if is_release(name) {
+        arg(0).into_iter().collect()
+    } else {
+        Vec::new()
     }
 }
 
@@ -343,27 +380,28 @@ mod tests {
                 names.push(format!("{b}{s}"));
             }
         }
-        for b in [
-            "spin_unlock",
-            "raw_spin_unlock",
-            "mutex_unlock",
-            "read_unlock",
-            "write_unlock",
-        ] {
-            for s in ["", "_irq", "_irqrestore", "_bh"] {
+        for b in RELEASE_BASES {
+            for s in RELEASE_SUFFIXES {
                 names.push(format!("{b}{s}"));
             }
         }
-        let named = "guard scoped_guard up_read up_write task_rq_lock task_rq_unlock rq_lock \
-            rq_lock_irq rq_lock_irqsave raw_spin_rq_lock raw_spin_rq_lock_irq \
-            raw_spin_rq_lock_nested lockdep_assert_rq_held double_rq_lock this_rq_lock_irq \
-            mmap_write_lock mmap_write_lock_nested mmap_write_lock_killable mmap_write_trylock \
-            mmap_read_lock mmap_read_lock_killable mmap_read_trylock mmap_assert_write_locked \
-            mmap_assert_locked lockdep_assert_held lockdep_assert_held_write \
-            lockdep_assert_held_read assert_spin_locked assert_raw_spin_locked rq_unlock \
-            rq_unlock_irq rq_unlock_irqrestore raw_spin_rq_unlock raw_spin_rq_unlock_irq \
-            double_rq_unlock rq_unlock_irq_this mmap_write_unlock mmap_read_unlock";
-        names.extend(named.split_whitespace().map(str::to_string));
+        let named: &[&[&str]] = &[
+            TASK_RQ_LOCK,
+            RQ_LOCK,
+            DOUBLE_RQ_LOCK,
+            THIS_RQ_LOCK,
+            MMAP_LOCK,
+            ASSERT_HELD,
+            SCOPED_GUARD,
+            TASK_RQ_UNLOCK,
+            RQ_UNLOCK,
+            DOUBLE_RQ_UNLOCK,
+            THIS_RQ_UNLOCK,
+            MMAP_UNLOCK,
+            UP,
+            &["guard"],
+        ];
+        names.extend(named.iter().flat_map(|l| l.iter().map(|n| n.to_string())));
         for n in &names {
             assert!(may_name_lock(n.as_bytes()), "{n} is filtered out");
         }

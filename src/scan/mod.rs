@@ -181,8 +181,9 @@ fn later_helper_round(
         .filter(|h| new.iter().any(|n| h.calls.may_call(n)))
         .collect();
     for h in &candidates {
+        // Read as the walk reads tree files: no input-size cap (that is for the user's inputs).
         let path = root.join(&h.rel);
-        let text = crate::fsutil::read_file(&path)?;
+        let text = std::fs::read(&path).map_err(|e| Error::io(path.display().to_string(), e))?;
         if !ac.has_word_hit(&text) {
             continue;
         }
@@ -289,6 +290,8 @@ pub fn scan(
             g.push((hit.rel, fs));
         }
     })?;
+    // Names nobody calls any more (`kfree`, `printk`) are freed with the calls that held them.
+    drop(shared);
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -341,6 +344,10 @@ impl SharedNames {
             }
         };
         for c in &mut fs.calls {
+            one(&mut c.callee);
+            one(&mut c.caller);
+        }
+        for c in &mut fs.indirect {
             one(&mut c.callee);
             one(&mut c.caller);
         }

@@ -231,7 +231,6 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// One shared copy of a name per file.
     /// `x->member(...)` at token `i`: a possible call of every function of this file stored
     /// in `member`.
     fn record_indirect(&mut self, caller: &std::sync::Arc<str>, i: usize) {
@@ -253,6 +252,7 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// One shared copy of a name per file.
     pub(super) fn intern(&mut self, name: &str) -> std::sync::Arc<str> {
         if let Some(n) = self.names_seen.get(name) {
             return std::sync::Arc::clone(n);
