@@ -96,7 +96,7 @@ pub fn names_for(layout: &Layout, root: &Path, opts: ScanOptions) -> Result<Name
 /// Rounds of helper discovery: a helper calling a helper calling a helper … four deep.
 const HELPER_ROUNDS: usize = 4;
 
-/// A header read by the first round: its path under the root, the identifiers it holds.
+/// A header read by the first round: its path under the root, the names it may call.
 struct Header {
     rel: String,
     calls: idents::CalledNames,
@@ -117,7 +117,8 @@ fn add_found(names: &mut Names, mut found: Vec<(String, classify::FoundHelper)>)
 }
 
 /// Round 0: every header under `dirs`; helpers from the ones that name a flag or a known
-/// helper. Returns every header with its identifiers, for the later rounds, and the new names.
+/// helper. Returns every header with the names it may call, for the later rounds, and the new
+/// helpers' names.
 fn first_helper_round(
     names: &mut Names,
     root: &Path,
@@ -220,7 +221,7 @@ fn add_c_helpers(names: &mut Names, root: &Path, opts: ScanOptions) -> Result<()
     let t_c = std::time::Instant::now();
     let ac = walk::Matcher::new(&names.write_patterns())?;
     let stats = walk::WalkStats::default();
-    let found: Mutex<Vec<(String, classify::FoundHelper)>> = Mutex::new(Vec::new());
+    let found: FoundHelpers = Mutex::new(Vec::new());
     let current = &*names;
     walk::walk(root, &dirs, &ac, &stats, None, |hit, text| {
         if hit.header {
@@ -231,13 +232,9 @@ fn add_c_helpers(names: &mut Names, root: &Path, opts: ScanOptions) -> Result<()
             g.extend(helpers.into_iter().map(|h| (hit.rel.clone(), h)));
         }
     })?;
-    let mut found = found.into_inner().unwrap_or_default();
-    found.sort_by(|a, b| (&a.0, a.1.line, &a.1.name).cmp(&(&b.0, b.1.line, &b.1.name)));
+    let added = add_found(names, found.into_inner().unwrap_or_default());
     if opts.timing {
-        eprintln!("c helpers: {}, {:?}", found.len(), t_c.elapsed());
-    }
-    for (file, h) in found {
-        names.add_helper(h.to_helper(&file));
+        eprintln!("c helpers: {}, {:?}", added.len(), t_c.elapsed());
     }
     Ok(())
 }
