@@ -267,3 +267,111 @@ fn a_subtree_scan_finds_the_tree_root_and_its_helpers() {
     let lone = scan_dir(&[("t.c", "void f(void)\n{\n\tsave_b();\n}\n")], "");
     assert!(lone.root_warning.is_some());
 }
+
+fn write_in<'a>(ev: &'a Evidence, flag: &str, file: &str, line: u32) -> &'a scan::Access {
+    ev.accesses
+        .iter()
+        .find(|a| a.flag == flag && a.is_write() && a.line == line && a.file == file)
+        .unwrap_or_else(|| panic!("no write of {flag} at {file}:{line}: {:#?}", ev.accesses))
+}
+
+#[test]
+fn an_exception_entry_is_interrupt_context_but_the_page_fault_is_not() {
+    let c = "static void fix(void)\n{\n\tcurrent->flags |= PF_A;\n}\n\
+DEFINE_IDTENTRY_ERRORCODE(exc_general_protection)\n{\n\tfix();\n}\n\
+static void fault(void)\n{\n\tcurrent->flags |= PF_B;\n}\n\
+DEFINE_IDTENTRY_RAW_ERRORCODE(exc_page_fault)\n{\n\tfault();\n}\n";
+    let ev = scan_dir(
+        &[
+            ("include/linux/sched.h", SCHED_H),
+            ("arch/x86/kernel/traps.c", c),
+        ],
+        "",
+    );
+    let gp = write_in(&ev, "PF_A", "arch/x86/kernel/traps.c", 3);
+    assert_eq!(gp.context, ScanContext::CurrentIrq, "{:?}", gp.chain);
+    assert!(
+        gp.chain[0].contains("exc_general_protection() is an exception handler"),
+        "{:?}",
+        gp.chain
+    );
+    let pf = write_in(&ev, "PF_B", "arch/x86/kernel/traps.c", 11);
+    assert_eq!(pf.context, ScanContext::Current, "{:?}", pf.chain);
+}
+
+#[test]
+fn a_do_handler_of_an_arch_trap_file_is_an_exception_entry() {
+    let traps = "void do_fpd_trap(struct pt_regs *regs, unsigned long pc)\n{\n\tcurrent->flags |= PF_A;\n}\n\
+static void do_local(struct pt_regs *regs)\n{\n\tcurrent->flags |= PF_B;\n}\n\
+void do_other(int x)\n{\n\tcurrent->flags &= ~PF_A;\n}\n";
+    let ev = scan_dir(
+        &[
+            ("include/linux/sched.h", SCHED_H),
+            ("arch/sparc/kernel/traps_32.c", traps),
+            ("arch/sparc/kernel/setup.c", traps),
+        ],
+        "",
+    );
+    let t = "arch/sparc/kernel/traps_32.c";
+    let a = write_in(&ev, "PF_A", t, 3);
+    assert_eq!(a.context, ScanContext::CurrentIrq, "{:?}", a.chain);
+    assert!(a.chain[0].contains("arch trap file"), "{:?}", a.chain);
+    // Static, or not taking `struct pt_regs *` first: a helper, not an entry.
+    assert_eq!(write_in(&ev, "PF_B", t, 7).context, ScanContext::Current);
+    assert_eq!(write_in(&ev, "PF_A", t, 11).context, ScanContext::Current);
+    // The same code outside a trap file is not an entry.
+    let s = "arch/sparc/kernel/setup.c";
+    assert_eq!(write_in(&ev, "PF_A", s, 3).context, ScanContext::Current);
+}
+
+#[test]
+fn a_call_never_crosses_from_one_architecture_into_another() {
+    let x86 = "DEFINE_IDTENTRY(exc_alignment_check)\n{\n\tfpu_setup();\n}\n";
+    let csky = "void fpu_setup(void)\n{\n\tcurrent->flags |= PF_A;\n}\n";
+    let generic = "void fpu_setup(void)\n{\n\tcurrent->flags |= PF_B;\n}\n";
+    let ev = scan_dir(
+        &[
+            ("include/linux/sched.h", SCHED_H),
+            ("arch/x86/kernel/traps.c", x86),
+            ("arch/csky/kernel/fpu.c", csky),
+            ("kernel/fpu.c", generic),
+        ],
+        "",
+    );
+    let a = write_in(&ev, "PF_A", "arch/csky/kernel/fpu.c", 3);
+    assert_eq!(a.context, ScanContext::Current, "{:?}", a.chain);
+    // Generic code is built with every architecture.
+    let b = write_in(&ev, "PF_B", "kernel/fpu.c", 3);
+    assert_eq!(b.context, ScanContext::CurrentIrq, "{:?}", b.chain);
+}
+
+#[test]
+fn interrupt_context_does_not_pass_a_noreturn_function_or_the_return_to_user_mode() {
+    let x86 = "DEFINE_IDTENTRY(exc_invalid_op)\n{\n\tmake_task_dead(11);\n\tirqentry_exit_to_user_mode(regs);\n\tnote();\n}\n";
+    let exit = "void __noreturn make_task_dead(int signr)\n{\n\tcurrent->flags |= PF_A;\n\tdo_exit(signr);\n}\n\
+void __noreturn do_exit(long code)\n{\n\tcurrent->flags |= PF_B;\n}\n\
+static void loop(void)\n{\n\tcurrent->flags &= ~PF_A;\n}\n\
+void irqentry_exit_to_user_mode(struct pt_regs *regs)\n{\n\tloop();\n}\n\
+void note(void)\n{\n\tcurrent->flags &= ~PF_B;\n}\n";
+    let ev = scan_dir(
+        &[
+            ("include/linux/sched.h", SCHED_H),
+            ("arch/x86/kernel/traps.c", x86),
+            ("kernel/exit.c", exit),
+        ],
+        "",
+    );
+    let f = "kernel/exit.c";
+    for (flag, line) in [("PF_A", 3), ("PF_B", 8), ("PF_A", 12)] {
+        let a = write_in(&ev, flag, f, line);
+        assert_eq!(
+            a.context,
+            ScanContext::Current,
+            "line {line}: {:?}",
+            a.chain
+        );
+    }
+    // An ordinary callee of the same entry is reached.
+    let n = write_in(&ev, "PF_B", f, 20);
+    assert_eq!(n.context, ScanContext::CurrentIrq, "{:?}", n.chain);
+}

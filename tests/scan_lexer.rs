@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use flagplan::layout;
-use flagplan::scan::classify::scan_file;
+use flagplan::scan::classify::{FileRole, scan_file};
 use flagplan::scan::lexer::tokenize;
 use flagplan::scan::names::Names;
 use proptest::prelude::*;
@@ -24,8 +24,8 @@ proptest! {
     fn any_bytes_scan_without_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2000)) {
         let n = names();
         let _ = tokenize(&bytes);
-        let _ = scan_file(&bytes, &n, false);
-        let _ = scan_file(&bytes, &n, true);
+        let _ = scan_file(&bytes, &n, FileRole::of("a.c", false));
+        let _ = scan_file(&bytes, &n, FileRole::of("a.h", true));
     }
 
     #[test]
@@ -37,14 +37,14 @@ proptest! {
         ]), 0..300)) {
         let text: String = parts.concat();
         let n = names();
-        let _ = scan_file(text.as_bytes(), &n, true);
+        let _ = scan_file(text.as_bytes(), &n, FileRole::of("a.h", true));
     }
 }
 
 fn time_of(src: &[u8]) -> f64 {
     let n = names();
     let t = Instant::now();
-    let _ = scan_file(src, &n, true);
+    let _ = scan_file(src, &n, FileRole::of("a.h", true));
     t.elapsed().as_secs_f64()
 }
 

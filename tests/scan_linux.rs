@@ -93,6 +93,8 @@ struct Figures {
     classes: BTreeMap<String, Class>,
     misses: Vec<String>,
     false_pos: Vec<String>,
+    /// Non-current writes no row can judge (see [`unjudged`]).
+    not_judged: Vec<String>,
 }
 
 impl Figures {
@@ -127,7 +129,46 @@ impl Figures {
         for f in &self.false_pos {
             println!("  false positive: {f}");
         }
+        for n in &self.not_judged {
+            println!("  not judged: {n}");
+        }
     }
+}
+
+/// Order of the contexts in the tables' "weakest over all callers".
+fn strength(context: &str) -> u8 {
+    match context {
+        "current" => 3,
+        "current-irq" => 2,
+        "remote-stopped" => 1,
+        _ => 0, // remote, unknown
+    }
+}
+
+/// Why a non-current write matching no row of its own cannot be judged by the tables, if so:
+/// - a call of a helper whose store a table lists once, with the weakest context of all its
+///   callers (held-out convention), made in a stronger context: the row does not say which
+///   context this one call has;
+/// - a store inside a helper the scan found (`set_used_math()`'s body): the tables list the
+///   helper's call sites instead (tuning convention: "the call of the helper/macro that stores").
+fn unjudged(ev: &Evidence, a: &scan::Access, rows: &[Row]) -> Option<&'static str> {
+    if rows.iter().any(|r| matches(a, r) && a.site() == r.site) {
+        return None;
+    }
+    let via_rows: Vec<&Row> = rows.iter().filter(|r| matches(a, r)).collect();
+    if !via_rows.is_empty() {
+        let stronger = via_rows
+            .iter()
+            .all(|r| strength(a.context.as_str()) > strength(&r.context));
+        return stronger.then_some("a helper call in a stronger context than its row's weakest");
+    }
+    let in_helper = ev.helpers.iter().any(|h| {
+        h.name == a.function
+            && h.def
+                .rsplit_once(':')
+                .is_some_and(|(file, _)| file == a.file)
+    });
+    in_helper.then_some("inside a helper: the table lists its call sites")
 }
 
 /// Does access `a` stand for row `r`? A `*` row (a store of the whole word) is matched by the
@@ -220,6 +261,19 @@ fn measure(ev: &Evidence, rows: &[Row], dirs: &[&str]) -> Figures {
         if whole && !whole_sites.insert(a.site()) {
             continue;
         }
+        if !is_true(a)
+            && let Some(why) = unjudged(ev, a, rows)
+        {
+            f.not_judged.push(format!(
+                "{} {}:{} {}() {}: {why}",
+                a.flag,
+                a.file,
+                a.line,
+                a.function,
+                a.context.as_str()
+            ));
+            continue;
+        }
         f.reported += 1;
         let site_true = if whole {
             reported.iter().any(|b| {
@@ -272,6 +326,67 @@ fn a_whole_word_row_is_measured_against_the_whole_word_store() {
     // A flag row is not matched by the whole-word store of another line.
     let f = measure(&ev, &[row("*", 4)], &["drivers/"]);
     assert_eq!(f.found, 0, "{:?}", f.misses);
+}
+
+/// A helper's store that a table lists once, with the weakest context of its callers: a call of
+/// it in a stronger context is not judged against that row, but a call in a weaker one is false.
+#[test]
+fn a_helper_call_stronger_than_its_rows_weakest_context_is_not_judged() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let h = "static inline void mark(struct task_struct *t)
+{
+	t->flags |= PF_MEMALLOC;
+}
+";
+    let c = "void stopped(void)
+{
+	struct task_struct *p = copy_process(0);
+	mark(p);
+	wake_up_new_task(p);
+}
+static irqreturn_t h(int irq, void *d)
+{
+	mark(current);
+	return 0;
+}
+void other(struct task_struct *t)
+{
+	mark(t);
+}
+int probe(void)
+{
+	return request_irq(1, h, 0, \"x\", NULL);
+}
+";
+    for (p, text) in [("drivers/m.h", h), ("drivers/t.c", c)] {
+        let path = dir.path().join(p);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+    let ev = scan::scan(
+        &layout_6_1(false),
+        "builtin:linux-6.1",
+        dir.path(),
+        scan::ScanOptions::default(),
+    )
+    .expect("scan");
+    let row = Row {
+        flag: "PF_MEMALLOC".to_string(),
+        site: "drivers/m.h:3".to_string(),
+        context: "remote-stopped".to_string(),
+        balanced: "-".to_string(),
+        locks: Vec::new(),
+    };
+    let f = measure(&ev, &[row], &["drivers/"]);
+    // The stopped call is true, the irq call is not judged, the remote call (weaker) is false.
+    assert_eq!(f.not_judged.len(), 1, "{:#?}", f.not_judged);
+    assert!(f.not_judged[0].contains("drivers/t.c:9"), "{:?}", f.not_judged);
+    assert!(
+        f.false_pos.iter().any(|p| p.contains("drivers/t.c:14")),
+        "{:#?}",
+        f.false_pos
+    );
+    assert!(f.reported_true >= 1, "{f:#?}");
 }
 
 /// The shipped layout, or the same flags with no hand facts (no quiescent, no accessors).
@@ -420,8 +535,10 @@ fn heldout_table_with_and_without_hand_facts() {
     // table showed (so it is no longer a blind measure; 6.12 is). Floors, not targets.
     // 221 and 220 since `*` rows are matched to whole-word stores (drivers/block/loop.c); 223
     // and 222 since calls through a member of the same file (`n->poll()`, net/core/dev.c).
-    assert!(with.context_right >= 223, "{with:?}");
-    assert!(without.context_right >= 222, "{without:?}");
+    // 228 and 227 since every exception entry is interrupt context (the issue's definition, which
+    // the table's header follows): the sparc, loongarch and x86 #GP/#AC rows.
+    assert!(with.context_right >= 228, "{with:?}");
+    assert!(without.context_right >= 227, "{without:?}");
     assert!(
         with.precision() >= 0.96 && without.precision() >= 0.92,
         "{with:?}"

@@ -21,6 +21,37 @@ pub const MAX_IRQ_DEPTH: usize = 4;
 /// How many functions one interrupt-reachability question may visit.
 const MAX_IRQ_VISITS: usize = 4000;
 
+/// The architecture a file belongs to (`arch/x86/kernel/traps.c` → `x86`), if any.
+fn arch_of(file: &str) -> Option<&str> {
+    file.strip_prefix("arch/")?.split('/').next()
+}
+
+/// Can code in `caller` call a function of `callee`? Not across two architectures: only one is
+/// built (x86's `exc_alignment_check()` never calls csky's `die()`).
+fn same_build(caller: &str, callee: &str) -> bool {
+    match (arch_of(caller), arch_of(callee)) {
+        (Some(a), Some(b)) => a == b,
+        _ => true,
+    }
+}
+
+/// The work done on the way back to user mode (`exit_to_user_mode_loop()`: signals, task work,
+/// `schedule()`) runs after the exception or interrupt has ended, as the task, with interrupts
+/// on: interrupt context is not followed up through it.
+fn returns_to_user_mode(function: &str) -> bool {
+    function.contains("exit_to_user_mode")
+}
+
+/// `a` or `an` before `what` ("an exception handler", "an NMI handler", "a softirq action").
+fn article(what: &str) -> &'static str {
+    let vowel = what.starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U']);
+    if vowel || what.starts_with("NMI") {
+        "an"
+    } else {
+        "a"
+    }
+}
+
 /// A function known by name in one file.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct FnKey<'a> {
@@ -48,6 +79,8 @@ struct Index<'a> {
     calls: HashMap<&'a str, Vec<(&'a str, &'a Call)>>,
     /// (static function, file defining it)
     statics: HashSet<(&'a str, &'a str)>,
+    /// (`__noreturn` function, file defining it)
+    noreturn: HashSet<(&'a str, &'a str)>,
     /// function name → (file, root)
     roots: HashMap<&'a str, Vec<(&'a str, &'a IrqRoot)>>,
     /// function name → (file, slot)
@@ -68,6 +101,7 @@ impl<'a> Resolver<'a> {
         let mut r = Index {
             calls: HashMap::new(),
             statics: HashSet::new(),
+            noreturn: HashSet::new(),
             roots: HashMap::new(),
             slots: HashMap::new(),
             indirect: HashMap::new(),
@@ -76,9 +110,12 @@ impl<'a> Resolver<'a> {
             for c in &fs.calls {
                 r.calls.entry(&*c.callee).or_default().push((file, c));
             }
-            for (name, st) in &fs.functions {
-                if *st {
-                    r.statics.insert((&**name, file.as_str()));
+            for f in &fs.functions {
+                if f.is_static {
+                    r.statics.insert((&*f.name, file.as_str()));
+                }
+                if f.noreturn {
+                    r.noreturn.insert((&*f.name, file.as_str()));
                 }
             }
             for root in &fs.irq_roots {
@@ -138,16 +175,23 @@ impl<'a> Resolver<'a> {
             })
     }
 
+    /// An interrupt entry that names `function` of `file`: its own definition first, then a
+    /// registration of the same build.
     fn root(&self, function: &str, file: &str) -> Option<(&'a str, &'a IrqRoot)> {
-        self.index
-            .roots
-            .get(function)?
+        let roots = self.index.roots.get(function)?;
+        roots
             .iter()
-            .find(|(f, _)| self.names_it(function, file, f))
+            .find(|(f, _)| *f == file)
+            .or_else(|| {
+                roots.iter().find(|(f, r)| {
+                    !r.by_definition && self.names_it(function, file, f) && same_build(f, file)
+                })
+            })
             .copied()
     }
 
-    /// The calls of `function` (defined in `file`) that can reach it.
+    /// The calls of `function` (defined in `file`) that can reach it: from its own file if it is
+    /// static, and never from another architecture's code.
     fn callers(&self, function: &str, file: &str) -> Vec<(&'a str, &'a Call)> {
         let is_static = self.index.statics.contains(&(function, file));
         self.index
@@ -155,7 +199,9 @@ impl<'a> Resolver<'a> {
             .get(function)
             .map(|v| {
                 v.iter()
-                    .filter(|(f, c)| (!is_static || *f == file) && &*c.caller != function)
+                    .filter(|(f, c)| {
+                        (!is_static || *f == file) && &*c.caller != function && same_build(f, file)
+                    })
                     .copied()
                     .collect()
             })
@@ -175,6 +221,13 @@ impl<'a> Resolver<'a> {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// May interrupt context reach a write through function `k`? Not through a function that
+    /// never returns (`make_task_dead()`): the code the interrupt split never runs again; nor
+    /// through the return to user mode.
+    fn may_pass(&self, k: &FnKey) -> bool {
+        !self.index.noreturn.contains(&(k.name, k.file)) && !returns_to_user_mode(k.name)
     }
 
     /// The file defining caller `name` as seen from a call in `file`.
@@ -206,8 +259,11 @@ impl<'a> Resolver<'a> {
         while let Some((k, depth)) = queue.pop_front() {
             if let Some((rf, root)) = self.root(k.name, k.file) {
                 let mut path = vec![format!(
-                    "{}() is a {} ({rf}:{})",
-                    k.name, root.why, root.line
+                    "{}() is {} {} ({rf}:{})",
+                    k.name,
+                    article(&root.why),
+                    root.why,
+                    root.line
                 )];
                 let mut cur = k;
                 while let Some((next, line, member)) = from.get(&cur) {
@@ -222,7 +278,7 @@ impl<'a> Resolver<'a> {
                 }
                 return Some(path);
             }
-            if depth >= MAX_IRQ_DEPTH || seen.len() > MAX_IRQ_VISITS {
+            if depth >= MAX_IRQ_DEPTH || seen.len() > MAX_IRQ_VISITS || !self.may_pass(&k) {
                 continue;
             }
             for (cf, c) in self.callers(k.name, k.file) {

@@ -16,6 +16,9 @@ pub struct IrqRoot {
     pub why: String,
     /// Line of the registration, or of the definition.
     pub line: u32,
+    /// An entry by its own definition (`DEFINE_IDTENTRY*`, a trap handler, a name): it is that
+    /// file's function, not a same-named one elsewhere.
+    pub by_definition: bool,
 }
 
 /// Calls whose argument at `arg` is a function that runs in interrupt context.
@@ -53,11 +56,17 @@ const ENTRY_NAMES: &[(&str, &str)] = &[
     ("default_do_nmi", "NMI handler"),
 ];
 
-/// `DEFINE_IDTENTRY*` kinds that do not run as the task (an ordinary fault or trap from user mode
-/// runs in the task's context and may sleep, so `DEFINE_IDTENTRY(exc_*)` alone is not one).
-pub fn idtentry_is_irq(kind: &str) -> Option<&'static str> {
+/// The kind of exception entry a `DEFINE_IDTENTRY*(function)` defines. Every exception entry
+/// counts as interrupt context (the hardware entered it between two instructions of whatever ran),
+/// except the page fault: it is the task's own memory access, handled as the task, in the
+/// context that made it (the kernel's "process context" that may sleep in `handle_mm_fault()`).
+/// A synchronous trap from user mode cannot split a read-modify-write of the kernel's; the
+/// reason printed says "exception", so a reviewer can tell it from a hard irq.
+pub fn idtentry_is_irq(kind: &str, function: &str) -> Option<&'static str> {
     let rest = kind.strip_prefix("DEFINE_IDTENTRY")?;
-    if rest.starts_with("_IRQ") || rest.starts_with("_SYSVEC") {
+    if function == "exc_page_fault" {
+        None
+    } else if rest.starts_with("_IRQ") || rest.starts_with("_SYSVEC") {
         Some("hard-irq entry")
     } else if rest.starts_with("_NMI") {
         Some("NMI entry")
@@ -66,8 +75,27 @@ pub fn idtentry_is_irq(kind: &str) -> Option<&'static str> {
     } else if rest.starts_with("_DEBUG") {
         Some("debug exception handler (NMI-like)")
     } else {
-        None
+        Some("exception handler")
     }
+}
+
+/// Is `rel` an architecture's trap file (`arch/*/kernel/traps*.c`), where the entry code in
+/// assembly calls the `do_*(struct pt_regs *regs, ...)` exception handlers?
+pub fn is_arch_traps_file(rel: &str) -> bool {
+    let mut parts = rel.split('/');
+    matches!(
+        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next()),
+        (Some("arch"), Some(_), Some("kernel"), Some(file), None)
+            if file.starts_with("traps") && file.ends_with(".c")
+    )
+}
+
+/// An exception handler of an arch trap file: a function `do_*` (not `static`) whose first
+/// parameter is `struct pt_regs *`.
+pub fn is_arch_trap_handler(name: &str, is_static: bool, first_param_type: &[&str]) -> bool {
+    name.starts_with("do_")
+        && !is_static
+        && first_param_type.starts_with(&["struct", "pt_regs", "*"])
 }
 
 pub fn entry_by_name(name: &str) -> Option<&'static str> {
@@ -108,6 +136,7 @@ pub fn registrations(
                 function: text(src, t).to_string(),
                 why: format!("{what} registered by {name}() at line {l}"),
                 line: l,
+                by_definition: false,
             });
         }
     }

@@ -38,7 +38,7 @@ use crate::model::Layout;
 pub use evidence::{Access, Evidence, ScanContext};
 pub use judge::lock_names;
 
-use classify::{FileScan, scan_file};
+use classify::{FileRole, FileScan, scan_file};
 use names::{HelperRecv, Names};
 
 /// How a scan reports on itself while it runs (decided by the command layer).
@@ -136,7 +136,7 @@ fn first_helper_round(
             return;
         }
         if hit.matched {
-            let fs = scan_file(text, current, true);
+            let fs = scan_file(text, current, FileRole::of(&hit.rel, true));
             if let Ok(mut g) = found.lock() {
                 g.extend(fs.helpers.into_iter().map(|h| (hit.rel.clone(), h)));
             }
@@ -188,7 +188,7 @@ fn later_helper_round(
         if !ac.has_word_hit(&text) {
             continue;
         }
-        let fs = scan_file(&text, names, true);
+        let fs = scan_file(&text, names, FileRole::of(&h.rel, true));
         found.extend(fs.helpers.into_iter().map(|fh| (h.rel.clone(), fh)));
     }
     let added = add_found(names, found);
@@ -281,7 +281,7 @@ pub fn scan(
     let files: Mutex<Vec<(String, FileScan)>> = Mutex::new(Vec::new());
     let shared = SharedNames::default();
     walk::walk(&tree, &[dir], &ac, &stats, bar.as_ref(), |hit, text| {
-        let mut fs = scan_file(text, &names, hit.header);
+        let mut fs = scan_file(text, &names, FileRole::of(&hit.rel, hit.header));
         shared.share(&mut fs);
         if let Ok(mut g) = files.lock() {
             g.push((hit.rel, fs));
@@ -349,7 +349,7 @@ impl SharedNames {
             one(&mut c.caller);
         }
         for f in &mut fs.functions {
-            one(&mut f.0);
+            one(&mut f.name);
         }
     }
 }
@@ -359,7 +359,7 @@ impl SharedNames {
 fn keep_followable_calls(files: &mut [(String, FileScan)]) {
     let defined: foldhash::HashSet<Arc<str>> = files
         .iter()
-        .flat_map(|(_, fs)| fs.functions.iter().map(|(name, _)| Arc::clone(name)))
+        .flat_map(|(_, fs)| fs.functions.iter().map(|f| Arc::clone(&f.name)))
         .collect();
     // Dropping the other calls is most of the work (their arguments and locks are freed): on
     // every core.

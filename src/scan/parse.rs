@@ -40,6 +40,8 @@ pub struct Unit {
     pub body: std::ops::Range<usize>,
     pub is_static: bool,
     pub is_inline: bool,
+    /// Declared `__noreturn` (or `noreturn`): it never returns to its caller.
+    pub is_noreturn: bool,
     /// The macro that defines the function (`SYSCALL_DEFINE3`, `DEFINE_IDTENTRY_MCE`), if any.
     pub defined_by: Option<String>,
 }
@@ -243,6 +245,7 @@ fn function_unit(
             is_inline: head
                 .iter()
                 .any(|h| *h == "inline" || *h == "__always_inline" || *h == "__inline__"),
+            is_noreturn: head.iter().any(|h| *h == "__noreturn" || *h == "noreturn"),
             defined_by,
         });
     }
@@ -277,6 +280,7 @@ fn macro_unit(src: &[u8], toks: &[Token], def: usize, end: usize) -> Option<Unit
         body: body_start..end,
         is_static: true,
         is_inline: true,
+        is_noreturn: false,
         defined_by: None,
     })
 }

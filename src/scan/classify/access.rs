@@ -132,6 +132,16 @@ pub struct FoundHelper {
 /// Small functions of a `.c` file that change a flag: at most this many statements.
 pub const C_HELPER_MAX_STATEMENTS: usize = 8;
 
+/// A function or macro a file defines.
+#[derive(Clone, Debug)]
+pub struct DefinedFn {
+    pub name: std::sync::Arc<str>,
+    /// A `static` function: only its own file calls it.
+    pub is_static: bool,
+    /// A function declared `__noreturn`: what called it never runs again.
+    pub noreturn: bool,
+}
+
 #[derive(Debug, Default)]
 pub struct FileScan {
     pub accesses: Vec<RawAccess>,
@@ -140,8 +150,8 @@ pub struct FileScan {
     pub helpers: Vec<FoundHelper>,
     /// Bitfield-name accesses on receivers typed as another struct (not counted).
     pub other_struct: usize,
-    /// The functions and macros the file defines, and whether each is a static function.
-    pub functions: Vec<(std::sync::Arc<str>, bool)>,
+    /// The functions and macros the file defines.
+    pub functions: Vec<DefinedFn>,
     /// Interrupt entry points this file defines or registers.
     pub irq_roots: Vec<IrqRoot>,
     /// Functions named in ops-table slots that fix their task argument's context.

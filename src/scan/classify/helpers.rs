@@ -12,7 +12,12 @@ pub fn c_file_helpers(src: &[u8], names: &Names, file: &str) -> Vec<FoundHelper>
     let mut local: Option<Names> = None;
     let mut found = Vec::new();
     for _round in 0..4 {
-        let fs = scan_mode(src, local.as_ref().unwrap_or(names), false, true);
+        let fs = scan_mode(
+            src,
+            local.as_ref().unwrap_or(names),
+            FileRole::default(),
+            true,
+        );
         let mut grown = false;
         for h in fs.helpers {
             if !h.write || found.iter().any(|f: &FoundHelper| f.name == h.name) {

@@ -124,16 +124,38 @@ struct Ctx<'a> {
     /// Callee and caller names of the recorded calls, one copy each.
     names_seen: HashSet<std::sync::Arc<str>>,
     header: bool,
+    /// An arch trap file (`arch/*/kernel/traps*.c`): its `do_*()` handlers are exception entries.
+    arch_traps: bool,
     /// Reading a `.c` file for helpers: small functions writing a flag are helpers too.
     c_helpers: bool,
 }
 
-/// Scan one file's text.
-pub fn scan_file(src: &[u8], names: &Names, header: bool) -> FileScan {
-    scan_mode(src, names, header, false)
+/// What a file's path says about how to read it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FileRole {
+    /// A header (`.h`): its inline functions and macros may be helpers.
+    pub header: bool,
+    /// An arch trap file ([`contexts::is_arch_traps_file`]).
+    pub arch_traps: bool,
 }
 
-fn scan_mode(src: &[u8], names: &Names, header: bool, c_helpers: bool) -> FileScan {
+impl FileRole {
+    /// The role of the file at `rel` (a path under the tree root).
+    pub fn of(rel: &str, header: bool) -> FileRole {
+        FileRole {
+            header,
+            arch_traps: contexts::is_arch_traps_file(rel),
+        }
+    }
+}
+
+/// Scan one file's text.
+pub fn scan_file(src: &[u8], names: &Names, role: FileRole) -> FileScan {
+    scan_mode(src, names, role, false)
+}
+
+fn scan_mode(src: &[u8], names: &Names, role: FileRole, c_helpers: bool) -> FileScan {
+    let header = role.header;
     let toks = tokenize(src);
     let mut lines = Vec::new();
     lines.push(0u32);
@@ -160,6 +182,7 @@ fn scan_mode(src: &[u8], names: &Names, header: bool, c_helpers: bool) -> FileSc
         file_functions: HashSet::new(),
         names_seen: HashSet::new(),
         header,
+        arch_traps: role.arch_traps,
         c_helpers,
     };
     let units = parse::units(src, &toks, &names.object);
@@ -192,9 +215,12 @@ fn scan_mode(src: &[u8], names: &Names, header: bool, c_helpers: bool) -> FileSc
             *c = true;
         }
         let name = cx.intern(&u.name);
-        cx.out
-            .functions
-            .push((name, u.is_static && u.kind == UnitKind::Function));
+        let function = u.kind == UnitKind::Function;
+        cx.out.functions.push(DefinedFn {
+            name,
+            is_static: u.is_static && function,
+            noreturn: u.is_noreturn && function,
+        });
         cx.unit(u, header);
     }
     for (name, (flags, at)) in &file_masks {

@@ -8,7 +8,10 @@ impl<'a> Ctx<'a> {
         let mut out = Vec::new();
         for u in units.iter().filter(|u| u.kind == UnitKind::Function) {
             let why = match &u.defined_by {
-                Some(m) => contexts::idtentry_is_irq(m).map(|w| format!("{w} ({m})")),
+                Some(m) => contexts::idtentry_is_irq(m, &u.name).map(|w| format!("{w} ({m})")),
+                None if self.arch_traps && self.is_trap_handler(u) => {
+                    Some("exception handler (arch trap file, entered from its assembly)".into())
+                }
                 None => contexts::entry_by_name(&u.name).map(str::to_string),
             };
             if let Some(why) = why {
@@ -16,10 +19,20 @@ impl<'a> Ctx<'a> {
                     function: u.name.clone(),
                     line: self.line_of(u.name_tok),
                     why,
+                    by_definition: true,
                 });
             }
         }
         out
+    }
+
+    /// `do_*(struct pt_regs *regs, ...)`, not static.
+    fn is_trap_handler(&self, u: &Unit) -> bool {
+        let first: Vec<&str> = (u.name_tok + 2..u.name_tok + 5)
+            .map(|k| self.t(k))
+            .collect();
+        self.t(u.name_tok + 1) == "("
+            && contexts::is_arch_trap_handler(&u.name, u.is_static, &first)
     }
 
     /// Balance of every write on current among the writes of one function.
