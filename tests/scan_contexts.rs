@@ -375,3 +375,39 @@ void note(void)\n{\n\tcurrent->flags &= ~PF_B;\n}\n";
     let n = write_in(&ev, "PF_B", f, 20);
     assert_eq!(n.context, ScanContext::CurrentIrq, "{:?}", n.chain);
 }
+
+#[test]
+fn a_call_under_bh_lock_sock_runs_in_softirq_context() {
+    let h = "static inline int sk_backlog_rcv(struct sock *sk, struct sk_buff *skb)\n{\n\treturn __sk_backlog_rcv(sk, skb);\n}\n";
+    let c = "int __sk_backlog_rcv(struct sock *sk, struct sk_buff *skb)\n{\n\tunsigned int o = save_b();\n\tcurrent_restore_flags(o, PF_B);\n\treturn 0;\n}\n\
+int __sk_receive_skb(struct sock *sk, struct sk_buff *skb, const int nested)\n{\n\tif (nested)\n\t\tbh_lock_sock_nested(sk);\n\telse\n\t\tbh_lock_sock(sk);\n\tsk_backlog_rcv(sk, skb);\n\tbh_unlock_sock(sk);\n\treturn 0;\n}\n\
+void bt_accept(struct sock *sk, bool bh)\n{\n\tif (bh)\n\t\tbh_lock_sock_nested(sk);\n\telse\n\t\tlock_sock_nested(sk, 1);\n\tother(sk);\n}\n\
+void other(struct sock *sk)\n{\n\tcurrent->flags |= PF_A;\n}\n";
+    let ev = scan_dir(
+        &[
+            ("include/linux/sched.h", SCHED_H),
+            ("include/net/sock.h", h),
+            ("net/core/sock.c", c),
+        ],
+        "",
+    );
+    let f = "net/core/sock.c";
+    let set = write_in(&ev, "PF_B", f, 3);
+    assert_eq!(set.context, ScanContext::CurrentIrq, "{:#?}", set.chain);
+    assert!(
+        set.chain[0].contains("holding sk->sk_lock.slock from bh_lock_sock"),
+        "{:#?}",
+        set.chain
+    );
+    assert!(
+        set.chain
+            .iter()
+            .any(|l| l.contains("sk_backlog_rcv() calls __sk_backlog_rcv()")),
+        "{:#?}",
+        set.chain
+    );
+    assert_eq!(set.balanced, Some(true));
+    // Taken on one branch only: not a proof of softirq context.
+    let a = write_in(&ev, "PF_A", f, 27);
+    assert_eq!(a.context, ScanContext::Current, "{:#?}", a.chain);
+}

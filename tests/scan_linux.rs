@@ -380,7 +380,11 @@ int probe(void)
     let f = measure(&ev, &[row], &["drivers/"]);
     // The stopped call is true, the irq call is not judged, the remote call (weaker) is false.
     assert_eq!(f.not_judged.len(), 1, "{:#?}", f.not_judged);
-    assert!(f.not_judged[0].contains("drivers/t.c:9"), "{:?}", f.not_judged);
+    assert!(
+        f.not_judged[0].contains("drivers/t.c:9"),
+        "{:?}",
+        f.not_judged
+    );
     assert!(
         f.false_pos.iter().any(|p| p.contains("drivers/t.c:14")),
         "{:#?}",
@@ -537,10 +541,13 @@ fn heldout_table_with_and_without_hand_facts() {
     // and 222 since calls through a member of the same file (`n->poll()`, net/core/dev.c).
     // 228 and 227 since every exception entry is interrupt context (the definition, which
     // the table's header follows): the sparc, loongarch and x86 #GP/#AC rows.
-    assert!(with.context_right >= 228, "{with:?}");
-    assert!(without.context_right >= 227, "{without:?}");
+    // 233 and 232 since headers without a flag name are read for their calls, a header's
+    // `static inline` is callable from every includer, and `bh_lock_sock()` marks softirq
+    // context (net/core/dev.c through a driver's NAPI poll, net/core/sock.c).
+    assert!(with.context_right >= 233, "{with:?}");
+    assert!(without.context_right >= 232, "{without:?}");
     assert!(
-        with.precision() >= 0.96 && without.precision() >= 0.92,
+        with.precision() >= 0.97 && without.precision() >= 0.95,
         "{with:?}"
     );
 }

@@ -42,6 +42,27 @@ fn returns_to_user_mode(function: &str) -> bool {
     function.contains("exit_to_user_mode")
 }
 
+/// `first`, then the calls from `k` down to the function the search started from.
+fn path_down<'k>(
+    first: String,
+    k: FnKey<'k>,
+    from: &HashMap<FnKey<'k>, (FnKey<'k>, u32, Option<&str>)>,
+) -> Vec<String> {
+    let mut path = vec![first];
+    let mut cur = k;
+    while let Some((next, line, member)) = from.get(&cur) {
+        path.push(match member {
+            None => format!("{}:{line} {}() calls {}()", cur.file, cur.name, next.name),
+            Some(m) => format!(
+                "{}:{line} {}() calls ->{m}(), which this file sets to {}()",
+                cur.file, cur.name, next.name
+            ),
+        });
+        cur = next.clone();
+    }
+    path
+}
+
 /// `a` or `an` before `what` ("an exception handler", "an NMI handler", "a softirq action").
 fn article(what: &str) -> &'static str {
     let vowel = what.starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U']);
@@ -258,30 +279,27 @@ impl<'a> Resolver<'a> {
         let mut queue = VecDeque::from([(start, 0usize)]);
         while let Some((k, depth)) = queue.pop_front() {
             if let Some((rf, root)) = self.root(k.name, k.file) {
-                let mut path = vec![format!(
+                let first = format!(
                     "{}() is {} {} ({rf}:{})",
                     k.name,
                     article(&root.why),
                     root.why,
                     root.line
-                )];
-                let mut cur = k;
-                while let Some((next, line, member)) = from.get(&cur) {
-                    path.push(match member {
-                        None => format!("{}:{line} {}() calls {}()", cur.file, cur.name, next.name),
-                        Some(m) => format!(
-                            "{}:{line} {}() calls ->{m}(), which this file sets to {}()",
-                            cur.file, cur.name, next.name
-                        ),
-                    });
-                    cur = next.clone();
-                }
-                return Some(path);
+                );
+                return Some(path_down(first, k, &from));
             }
             if depth >= MAX_IRQ_DEPTH || seen.len() > MAX_IRQ_VISITS || !self.may_pass(&k) {
                 continue;
             }
             for (cf, c) in self.callers(k.name, k.file) {
+                if let Some(l) = c.locks.iter().find(|l| l.softirq) {
+                    let first = format!(
+                        "{cf}:{} {}() calls {}() holding {} from {}() at line {}, which only \
+                         softirq context takes",
+                        c.line, c.caller, k.name, l.lock, l.via, l.line
+                    );
+                    return Some(path_down(first, k, &from));
+                }
                 let ck = self.caller_key(&c.caller, cf);
                 if seen.insert(ck.clone()) {
                     from.insert(ck.clone(), (k.clone(), c.line, None));
@@ -322,6 +340,7 @@ impl<'a> Resolver<'a> {
                     lock: l.lock.clone(),
                     via: format!("{} in caller {}() at {cf}:{}", l.via, c.caller, c.line),
                     line: l.line,
+                    softirq: false,
                 })
                 .collect();
             for l in self.caller_locks_at(&c.caller, cf, depth + 1) {

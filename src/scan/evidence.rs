@@ -370,8 +370,18 @@ fn access(r: &Resolver, file: &str, a: &RawAccess, word: &str) -> Access {
         },
     };
     if context == ScanContext::Current {
+        let softirq_lock = a.locks.iter().find(|l| l.softirq);
         if let Some(g) = &a.irq_guard {
             chain.insert(0, format!("{}() {g}", a.function));
+            context = ScanContext::CurrentIrq;
+        } else if let Some(l) = softirq_lock {
+            chain.insert(
+                0,
+                format!(
+                    "{}() holds {} from {}() at line {}, which only softirq context takes",
+                    a.function, l.lock, l.via, l.line
+                ),
+            );
             context = ScanContext::CurrentIrq;
         } else if let Some(path) = r.irq_path(&a.function, file) {
             chain.splice(0..0, path);

@@ -16,7 +16,7 @@ pub struct CalledNames {
 }
 
 /// FNV-1a, 32 bits: the same hash for a name and for the identifier in the text.
-fn hash(word: &[u8]) -> u32 {
+pub fn hash(word: &[u8]) -> u32 {
     word.iter().fold(0x811c_9dc5u32, |h, &b| {
         (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
     })
@@ -80,6 +80,11 @@ impl CalledNames {
     /// May the text call `name`?
     pub fn may_call(&self, name: &str) -> bool {
         self.any || self.hashes.binary_search(&hash(name.as_bytes())).is_ok()
+    }
+
+    /// May the text call one of the names whose [`hash`]es are `set`?
+    pub fn may_call_one_of(&self, set: &foldhash::HashSet<u32>) -> bool {
+        self.any || self.hashes.iter().any(|h| set.contains(h))
     }
 
     /// Is the text marked as possibly calling any name?

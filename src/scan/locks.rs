@@ -15,6 +15,10 @@ pub struct HeldLock {
     pub via: String,
     /// The line of that call.
     pub line: u32,
+    /// Taken by [`BH_SOCK_LOCK`] on every path to this point of its block: the code runs in
+    /// softirq context.
+    #[serde(skip)]
+    pub softirq: bool,
 }
 
 /// One lock held over a token range of a function body.
@@ -25,6 +29,9 @@ pub struct LockSpan {
     pub from: usize,
     /// Token index of the release (or the end of the scope / function).
     pub to: usize,
+    /// Up to which token the lock says "softirq context" ([`BH_SOCK_LOCK`] taken on every
+    /// path, to the end of its block); `from` when it does not.
+    pub softirq_to: usize,
 }
 
 const LOCK_BASES: &[&str] = &[
@@ -133,6 +140,69 @@ const RQ_UNLOCK: &[&str] = &[
 const DOUBLE_RQ_UNLOCK: &[&str] = &["double_rq_unlock"];
 const THIS_RQ_UNLOCK: &[&str] = &["rq_unlock_irq_this"];
 const MMAP_UNLOCK: &[&str] = &["mmap_write_unlock", "mmap_read_unlock"];
+/// `bh_lock_sock(sk)`: `sk->sk_lock.slock`, taken this way only from BH (softirq) context
+/// (`include/net/sock.h`: "BH context may only use the following locking interface").
+const BH_SOCK_LOCK: &[&str] = &["bh_lock_sock", "bh_lock_sock_nested"];
+const BH_SOCK_UNLOCK: &[&str] = &["bh_unlock_sock"];
+
+/// The `(` matching the `)` at `close`, looking back no further than `lo`.
+fn open_of(src: &[u8], toks: &[Token], close: usize, lo: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for k in (lo..=close).rev() {
+        match toks[k].text(src) {
+            b")" => depth += 1,
+            b"(" => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(k);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+fn is_bh_sock_lock(src: &[u8], t: Option<&Token>) -> bool {
+    t.is_some_and(|t| BH_SOCK_LOCK.contains(&text(src, t)))
+}
+
+/// Is the [`BH_SOCK_LOCK`] call at `i` (arguments closed at `close`) taken on every path to the
+/// code after it in its block? Not when it is the lone statement of an `if` or `else` branch,
+/// unless the other branch takes it too (`if (nested) bh_lock_sock_nested(sk); else
+/// bh_lock_sock(sk);`).
+fn bh_taken_on_every_path(src: &[u8], toks: &[Token], lo: usize, i: usize, close: usize) -> bool {
+    let Some(before) = i.checked_sub(1).filter(|&b| b >= lo) else {
+        return true;
+    };
+    if toks[before].is(src, "else") {
+        // `if (c) OTHER(args); else THIS(args);`
+        return before >= lo + 3
+            && toks[before - 1].is(src, ";")
+            && toks[before - 2].is(src, ")")
+            && open_of(src, toks, before - 2, lo)
+                .and_then(|o| o.checked_sub(1))
+                .is_some_and(|n| is_bh_sock_lock(src, toks.get(n)));
+    }
+    if toks[before].is(src, ")") {
+        // `if (c) THIS(args); else OTHER(args);`
+        let is_if = open_of(src, toks, before, lo)
+            .and_then(|o| o.checked_sub(1))
+            .is_some_and(|k| toks[k].is(src, "if"));
+        if !is_if {
+            return true;
+        }
+        return toks.get(close + 1).is_some_and(|t| t.is(src, ";"))
+            && toks.get(close + 2).is_some_and(|t| t.is(src, "else"))
+            && is_bh_sock_lock(src, toks.get(close + 3));
+    }
+    true
+}
+
+/// The socket spinlock of socket expression `sk`.
+fn sock_lock_of(sk: &str) -> String {
+    format!("{sk}->sk_lock.slock")
+}
 const UP: &[&str] = &["up_read", "up_write"];
 
 fn lock_text(src: &[u8], toks: &[Token], r: &std::ops::Range<usize>) -> String {
@@ -173,6 +243,8 @@ fn acquires(
         vec!["rq->__lock".to_string()]
     } else if MMAP_LOCK.contains(&name) {
         vec![format!("{}->mmap_lock", arg(0)?)]
+    } else if BH_SOCK_LOCK.contains(&name) {
+        vec![sock_lock_of(&arg(0)?)]
     } else if ASSERT_HELD.contains(&name) {
         vec![arg(0)?]
     } else if SCOPED_GUARD.contains(&name) {
@@ -209,6 +281,8 @@ fn releases(src: &[u8], toks: &[Token], i: usize, args: &[std::ops::Range<usize>
             .collect()
     } else if THIS_RQ_UNLOCK.contains(&name) {
         vec!["rq->__lock".to_string()]
+    } else if BH_SOCK_UNLOCK.contains(&name) {
+        arg(0).map(|s| sock_lock_of(&s)).into_iter().collect()
     } else if MMAP_UNLOCK.contains(&name) {
         arg(0)
             .map(|m| format!("{m}->mmap_lock"))
@@ -291,9 +365,11 @@ pub fn spans(
                             lock: lock_text(src, toks, r),
                             via: format!("guard({kind})"),
                             line: line(i),
+                            softirq: false,
                         },
                         from: i,
                         to: scope_end(src, toks, &body, c2),
+                        softirq_to: i,
                     });
                 }
             }
@@ -313,15 +389,24 @@ pub fn spans(
             } else {
                 body.end
             };
+            let softirq_to = if BH_SOCK_LOCK.contains(&name)
+                && bh_taken_on_every_path(src, toks, body.start, i, close)
+            {
+                scope_end(src, toks, &body, i)
+            } else {
+                i
+            };
             for lock in acq.locks {
                 out.push(LockSpan {
                     held: HeldLock {
                         lock,
                         via: name.to_string(),
                         line: line(i),
+                        softirq: false,
                     },
                     from: i,
                     to,
+                    softirq_to,
                 });
             }
         } else {
@@ -352,7 +437,10 @@ pub fn held_at(spans: &[LockSpan], at: usize) -> Vec<HeldLock> {
     let mut v: Vec<HeldLock> = spans
         .iter()
         .filter(|s| s.from < at && at < s.to)
-        .map(|s| s.held.clone())
+        .map(|s| HeldLock {
+            softirq: at < s.softirq_to,
+            ..s.held.clone()
+        })
         .collect();
     v.sort();
     v.dedup_by(|a, b| a.lock == b.lock);
@@ -398,6 +486,8 @@ mod tests {
             DOUBLE_RQ_UNLOCK,
             THIS_RQ_UNLOCK,
             MMAP_UNLOCK,
+            BH_SOCK_LOCK,
+            BH_SOCK_UNLOCK,
             UP,
             &["guard"],
         ];

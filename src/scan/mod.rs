@@ -18,6 +18,7 @@ pub mod calls;
 pub mod classify;
 pub mod contexts;
 pub mod evidence;
+pub(crate) mod headers;
 pub(crate) mod idents;
 pub(crate) mod judge;
 pub mod lexer;
@@ -39,6 +40,7 @@ pub use evidence::{Access, Evidence, ScanContext};
 pub use judge::lock_names;
 
 use classify::{FileRole, FileScan, scan_file};
+use headers::Header;
 use names::{HelperRecv, Names};
 
 /// How a scan reports on itself while it runs (decided by the command layer).
@@ -52,6 +54,16 @@ pub struct ScanOptions {
 
 /// Build the name table for `root` (TASK_PFA helpers and helpers from header bodies).
 pub fn names_for(layout: &Layout, root: &Path, opts: ScanOptions) -> Result<Names> {
+    Ok(names_and_headers(layout, root, opts)?.0)
+}
+
+/// The name table, and every header under `include/` and `arch/*/include/` with the names it
+/// may call.
+fn names_and_headers(
+    layout: &Layout,
+    root: &Path,
+    opts: ScanOptions,
+) -> Result<(Names, Vec<Header>)> {
     let mut names = Names::from_layout(layout);
     let sched = root.join("include/linux/sched.h");
     if let Ok(text) = crate::fsutil::read_file(&sched) {
@@ -90,17 +102,11 @@ pub fn names_for(layout: &Layout, root: &Path, opts: ScanOptions) -> Result<Name
         new = later_helper_round(&mut names, root, &headers, &new, round, opts)?;
     }
     add_c_helpers(&mut names, root, opts)?;
-    Ok(names)
+    Ok((names, headers))
 }
 
 /// Rounds of helper discovery: a helper calling a helper calling a helper … four deep.
 const HELPER_ROUNDS: usize = 4;
-
-/// A header read by the first round: its path under the root, the names it may call.
-struct Header {
-    rel: String,
-    calls: idents::CalledNames,
-}
 
 type FoundHelpers = Mutex<Vec<(String, classify::FoundHelper)>>;
 
@@ -258,7 +264,7 @@ pub fn scan(
         dir,
         warning: root_warning,
     } = tree_root(root);
-    let names = names_for(layout, &tree, opts)?;
+    let (names, headers) = names_and_headers(layout, &tree, opts)?;
     let timing = opts.timing;
     if timing {
         eprintln!(
@@ -297,6 +303,16 @@ pub fn scan(
     }
     let mut files = files.into_inner().unwrap_or_default();
     files.sort_by(|a, b| a.0.cmp(&b.0));
+    let pass = headers::add_calling_headers(&tree, &headers, &mut files, &names)?;
+    drop(headers);
+    if timing {
+        eprintln!(
+            "calling headers: {} read, {} kept, {:?}",
+            pass.read,
+            pass.kept,
+            t0.elapsed()
+        );
+    }
     let calls_found: usize = files.iter().map(|f| f.1.calls.len()).sum();
     keep_followable_calls(&mut files);
     if timing {

@@ -302,6 +302,7 @@ impl<'a> Ctx<'a> {
             lock: l.to_string(),
             via: format!("{name}() asserts it"),
             line: self.pos(i).0,
+            softirq: false,
         });
         for f in &group {
             let before = acc.len();
@@ -333,6 +334,7 @@ impl<'a> Ctx<'a> {
                         lock: l.clone(),
                         via: format!("{name}() takes it"),
                         line: a.line,
+                        softirq: false,
                     });
                 }
                 if a.stopped.is_none()

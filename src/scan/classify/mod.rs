@@ -218,7 +218,8 @@ fn scan_mode(src: &[u8], names: &Names, role: FileRole, c_helpers: bool) -> File
         let function = u.kind == UnitKind::Function;
         cx.out.functions.push(DefinedFn {
             name,
-            is_static: u.is_static && function,
+            // A header's `static inline` is every includer's own copy: called from anywhere.
+            is_static: u.is_static && function && !header,
             noreturn: u.is_noreturn && function,
         });
         cx.unit(u, header);

@@ -1,0 +1,119 @@
+//! Headers the walk did not read (no flag or helper name in them) whose inline functions call a
+//! function on a writer's chain of callers: read for the call graph only, so that an
+//! interrupt entry reached through `gro_normal_list()` (`include/net/gro.h`) or `sk_backlog_rcv()`
+//! (`include/net/sock.h`) is seen.
+
+use std::path::Path;
+
+use foldhash::{HashSet, HashSetExt};
+
+use super::calls::MAX_IRQ_DEPTH;
+use super::classify::{FileRole, FileScan, scan_file};
+use super::idents::{self, CalledNames};
+use super::names::Names;
+use crate::error::{Error, Result};
+
+/// A header read by the first helper round: its path under the root, the names it may call.
+pub struct Header {
+    pub rel: String,
+    pub calls: CalledNames,
+}
+
+/// What [`add_calling_headers`] did.
+#[derive(Debug, Default)]
+pub struct HeaderPass {
+    /// Headers read, and headers kept (that call a function on a chain).
+    pub read: usize,
+    pub kept: usize,
+}
+
+/// Read `headers` on every core; the ones that call a name of `frontier`.
+fn read_calling(
+    root: &Path,
+    headers: &[&Header],
+    names: &Names,
+    frontier: &HashSet<String>,
+) -> Result<Vec<(String, FileScan)>> {
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let per_thread = headers.len().div_ceil(threads).max(1);
+    let parts: Vec<Result<Vec<(String, FileScan)>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = headers
+            .chunks(per_thread)
+            .map(|part| {
+                s.spawn(move || {
+                    let mut kept = Vec::new();
+                    for h in part {
+                        let path = root.join(&h.rel);
+                        let text = std::fs::read(&path)
+                            .map_err(|e| Error::io(path.display().to_string(), e))?;
+                        let fs = scan_file(&text, names, FileRole::of(&h.rel, true));
+                        if fs.calls.iter().any(|c| frontier.contains(&*c.callee)) {
+                            kept.push((h.rel.clone(), fs));
+                        }
+                    }
+                    Ok(kept)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    let mut out = Vec::new();
+    for p in parts {
+        out.extend(p?);
+    }
+    Ok(out)
+}
+
+/// The functions with a write, then their callers, level by level, up to [`MAX_IRQ_DEPTH`]
+/// levels: at each level, the unread headers that may call one of them are read, and those that
+/// do are added to `files`.
+pub fn add_calling_headers(
+    root: &Path,
+    headers: &[Header],
+    files: &mut Vec<(String, FileScan)>,
+    names: &Names,
+) -> Result<HeaderPass> {
+    let mut pass = HeaderPass::default();
+    let mut done: HashSet<String> = files.iter().map(|(rel, _)| rel.clone()).collect();
+    let mut frontier: HashSet<String> = files
+        .iter()
+        .flat_map(|(_, fs)| fs.accesses.iter().filter(|a| a.write))
+        .map(|a| a.function.clone())
+        .collect();
+    let mut seen: HashSet<String> = frontier.clone();
+    for _ in 0..MAX_IRQ_DEPTH {
+        if frontier.is_empty() {
+            break;
+        }
+        let hashes: HashSet<u32> = frontier
+            .iter()
+            .map(|n| idents::hash(n.as_bytes()))
+            .collect();
+        let candidates: Vec<&Header> = headers
+            .iter()
+            .filter(|h| !done.contains(&h.rel) && h.calls.may_call_one_of(&hashes))
+            .collect();
+        pass.read += candidates.len();
+        for h in &candidates {
+            done.insert(h.rel.clone());
+        }
+        for (rel, fs) in read_calling(root, &candidates, names, &frontier)? {
+            pass.kept += 1;
+            files.push((rel, fs));
+        }
+        let mut next = HashSet::new();
+        for (_, fs) in files.iter() {
+            for c in fs.calls.iter().filter(|c| frontier.contains(&*c.callee)) {
+                if seen.insert(c.caller.to_string()) {
+                    next.insert(c.caller.to_string());
+                }
+            }
+        }
+        frontier = next;
+    }
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(pass)
+}
