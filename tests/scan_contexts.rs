@@ -411,3 +411,57 @@ void other(struct sock *sk)\n{\n\tcurrent->flags |= PF_A;\n}\n";
     let a = write_in(&ev, "PF_A", f, 27);
     assert_eq!(a.context, ScanContext::Current, "{:#?}", a.chain);
 }
+
+#[test]
+fn a_restore_of_a_saved_value_restores_the_flags_the_save_set() {
+    // Linux 6.12's API: the restore clears a saved value, not a named flag.
+    let mm = "static inline unsigned memalloc_flags_save(unsigned flags)\n{\n\tunsigned oldflags = ~current->flags & flags;\n\tcurrent->flags |= flags;\n\treturn oldflags;\n}\n\
+static inline void memalloc_flags_restore(unsigned flags)\n{\n\tcurrent->flags &= ~flags;\n}\n\
+static inline unsigned int memalloc_b_save(void)\n{\n\treturn memalloc_flags_save(PF_B);\n}\n\
+static inline void memalloc_b_restore(unsigned int flags)\n{\n\tmemalloc_flags_restore(flags);\n}\n";
+    let c = "static void act(struct softirq_action *h)\n{\n\tunsigned int f = memalloc_b_save();\n\twork();\n\tmemalloc_b_restore(f);\n}\n\
+static void both(struct softirq_action *h)\n{\n\tunsigned int g;\n\tg = memalloc_flags_save(PF_A | PF_B);\n\tif (busy())\n\t\treturn;\n\tmemalloc_flags_restore(g);\n}\n\
+void init(void)\n{\n\topen_softirq(1, act);\n\topen_softirq(2, both);\n}\n\
+void param(unsigned int v)\n{\n\tmemalloc_b_restore(v);\n}\n";
+    let ev = scan_dir(
+        &[
+            ("include/linux/sched.h", SCHED_H),
+            ("include/linux/sched/mm.h", mm),
+            ("kernel/t.c", c),
+        ],
+        "",
+    );
+    let set = write_at(&ev, "PF_B", 3);
+    assert_eq!(set.context, ScanContext::CurrentIrq, "{:?}", set.chain);
+    assert_eq!(set.balanced, Some(true), "{:?}", set.balance);
+    let restore = write_at(&ev, "PF_B", 5);
+    assert_eq!(restore.kind.as_str(), "restore");
+    assert_eq!(restore.context, ScanContext::CurrentIrq);
+    // Both flags of a direct save are restored; the early return leaves them unbalanced.
+    for flag in ["PF_A", "PF_B"] {
+        assert_eq!(write_at(&ev, flag, 13).kind.as_str(), "restore", "{flag}");
+        let save = write_at(&ev, flag, 10);
+        assert_eq!(save.balanced, Some(false), "{flag}: {:?}", save.balance);
+    }
+    // A parameter's value is not known here: no access, but said so.
+    assert!(
+        !ev.accesses
+            .iter()
+            .any(|a| a.file == "kernel/t.c" && a.line == 22 && a.is_write()),
+        "{:#?}",
+        ev.accesses
+    );
+    assert!(
+        ev.unclassified.iter().any(|u| u.line == 22
+            && u.name == "memalloc_b_restore"
+            && u.reason.contains("known only at its callers")),
+        "{:#?}",
+        ev.unclassified
+    );
+    // The direct save's flags are accesses, not a local mask left unapplied.
+    assert!(
+        !ev.unclassified.iter().any(|u| u.line == 10),
+        "{:#?}",
+        ev.unclassified
+    );
+}

@@ -102,11 +102,11 @@ impl<'a> Ctx<'a> {
                 stopped: a.stopped.clone(),
                 kind: a.kind,
             });
-            if a.flag.is_empty() {
-                continue;
-            }
+            // A call passing this unit's own mask parameter on (no flag of its own).
             if let Some(mp) = a.op.strip_prefix("mask-param:") {
                 e.mask_param = mp.parse().ok();
+            } else if a.flag.is_empty() {
+                continue;
             } else if !e.flags.contains(&a.flag) {
                 e.flags.push(a.flag.clone());
             }
@@ -210,6 +210,53 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The flags a local holds when it is the value a saving helper returned: `x` in
+    /// `memalloc_noio_restore(x)` after `x = memalloc_noio_save()` or `x =
+    /// memalloc_flags_save(PF_A | PF_B)` (the last assignment before token `before`).
+    fn saved_flags(
+        &self,
+        u: &Unit,
+        arg: &std::ops::Range<usize>,
+        before: usize,
+        masks: &HashMap<String, (Vec<String>, Vec<usize>)>,
+    ) -> Option<Vec<String>> {
+        if arg.len() != 1 || self.toks[arg.start].kind != TokKind::Ident {
+            return None;
+        }
+        let var = self.t(arg.start);
+        if u.params.iter().any(|p| p.name == var) {
+            return None;
+        }
+        let (at, _) = self
+            .assigns
+            .get(var)?
+            .iter()
+            .rev()
+            .find(|(k, _)| *k < before)?;
+        let call = at + 2;
+        let Some(Name::Helper(h)) = self.names.get(self.t(call)) else {
+            return None;
+        };
+        let saver = &self.names.helpers[*h];
+        if !saver.write
+            || self.t(call + 1) != "("
+            || matches!(
+                AccessKind::of_write(&saver.name),
+                AccessKind::Restore | AccessKind::Clear
+            )
+        {
+            return None;
+        }
+        let mut flags = saver.flags.clone();
+        if let Some(mp) = saver.mask_param {
+            let close = parse::matching(self.src, self.toks, call + 1, u.body.end)?;
+            let args = parse::split_args(self.src, self.toks, call + 2, close);
+            let r = args.get(mp)?;
+            flags.extend(self.flags_in(r.start, r.end, masks, &mut HashSet::new()));
+        }
+        (!flags.is_empty()).then_some(flags)
+    }
+
     #[allow(clippy::type_complexity)]
     pub(super) fn helper_hit(
         &mut self,
@@ -259,12 +306,20 @@ impl<'a> Ctx<'a> {
         };
         let mut flags = helper.flags.clone();
         let mut used = HashSet::new();
+        let mut restores_saved = false;
         if let Some(mp) = helper.mask_param
             && let Some(r) = args.get(mp)
         {
             let last = if helper.mask_rest { args.len() } else { mp + 1 };
             for r in args.iter().take(last).skip(mp) {
                 flags.extend(self.flags_in(r.start, r.end, masks, &mut used));
+            }
+            if flags.is_empty()
+                && let Some(saved) = self.saved_flags(u, r, i, masks)
+            {
+                // `memalloc_noio_restore(noio_flag)` with `noio_flag = memalloc_noio_save()`.
+                flags = saved;
+                restores_saved = true;
             }
             if flags.is_empty() {
                 // Inside another helper passing its own mask parameter along: that one is a helper too.
@@ -325,6 +380,9 @@ impl<'a> Ctx<'a> {
             for a in &mut acc[before..] {
                 if let Some(k) = helper.kind {
                     a.kind = k;
+                }
+                if restores_saved && a.write {
+                    a.kind = AccessKind::Restore;
                 }
                 if let Some(l) = &asserted {
                     a.locks.push(l.clone());

@@ -123,11 +123,12 @@ impl<'a> Ctx<'a> {
                         found.push((self.names.flags[*f].name.clone(), k));
                     }
                 }
-                // Only a pure mask (flag names and operators), not `x = p->flags & PF_A`.
+                // Only a pure mask (flag names and operators), not `x = p->flags & PF_A` nor
+                // `x = memalloc_flags_save(PF_A)` (a helper's call is an access of its own).
                 let pure = (i + 2..e).all(|k| {
                     let w = self.t(k);
                     self.toks[k].kind != TokKind::Ident
-                        || self.names.get(w).is_some()
+                        || matches!(self.names.get(w), Some(Name::Flag(_)))
                         || out.contains_key(w)
                 });
                 if !found.is_empty() && pure {

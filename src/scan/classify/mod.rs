@@ -464,6 +464,18 @@ impl<'a> Ctx<'a> {
             self.find_helpers(u, &acc);
         }
         for a in acc {
+            if let Some(p) = a.op.strip_prefix("mask-param:") {
+                // A call passing this unit's mask parameter on: known at its callers.
+                if !helper_unit {
+                    let reason = format!(
+                        "helper called with parameter {p} of `{}` as its mask: known only at its callers",
+                        u.name
+                    );
+                    let helper = self.t(a.tok);
+                    self.unclassified(a.tok, helper, &u.name, &reason);
+                }
+                continue;
+            }
             if helper_unit && matches!(a.recv, Recv::Param { .. }) {
                 // Represented at the helper's call sites.
                 continue;
