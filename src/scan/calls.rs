@@ -17,7 +17,7 @@ use super::locks::HeldLock;
 /// How many levels of callers are followed to find out what a parameter receives.
 pub const MAX_DEPTH: usize = 3;
 /// How many levels of callers are followed up to an interrupt entry.
-pub const MAX_IRQ_DEPTH: usize = 4;
+pub const MAX_IRQ_DEPTH: usize = 6;
 /// How many functions one interrupt-reachability question may visit.
 const MAX_IRQ_VISITS: usize = 4000;
 

@@ -5,12 +5,15 @@
 
 use std::path::Path;
 
-use foldhash::{HashSet, HashSetExt};
+use std::sync::Arc;
+
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use super::calls::MAX_IRQ_DEPTH;
 use super::classify::{FileRole, FileScan, scan_file};
 use super::idents::{self, CalledNames};
 use super::names::Names;
+use super::walk::Matcher;
 use crate::error::{Error, Result};
 
 /// A header read by the first helper round: its path under the root, the names it may call.
@@ -33,6 +36,7 @@ fn read_calling(
     headers: &[&Header],
     names: &Names,
     frontier: &HashSet<String>,
+    ac: &Matcher,
 ) -> Result<Vec<(String, FileScan)>> {
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let per_thread = headers.len().div_ceil(threads).max(1);
@@ -46,6 +50,11 @@ fn read_calling(
                         let path = root.join(&h.rel);
                         let text = std::fs::read(&path)
                             .map_err(|e| Error::io(path.display().to_string(), e))?;
+                        // A candidate by a hash, or one that may call anything: tokenized
+                        // only when a name of the frontier is in it as a word.
+                        if !ac.has_word_hit(&text) {
+                            continue;
+                        }
                         let fs = scan_file(&text, names, FileRole::of(&h.rel, true));
                         if fs.calls.iter().any(|c| frontier.contains(&*c.callee)) {
                             kept.push((h.rel.clone(), fs));
@@ -84,6 +93,19 @@ pub fn add_calling_headers(
         .map(|a| a.function.clone())
         .collect();
     let mut seen: HashSet<String> = frontier.clone();
+    // callee → callers, of the walk's files (built once) and of the headers added here.
+    let mut callers: HashMap<Arc<str>, Vec<Arc<str>>> = HashMap::new();
+    let index = |fs: &FileScan, callers: &mut HashMap<Arc<str>, Vec<Arc<str>>>| {
+        for c in &fs.calls {
+            callers
+                .entry(Arc::clone(&c.callee))
+                .or_default()
+                .push(Arc::clone(&c.caller));
+        }
+    };
+    for (_, fs) in files.iter() {
+        index(fs, &mut callers);
+    }
     for _ in 0..MAX_IRQ_DEPTH {
         if frontier.is_empty() {
             break;
@@ -100,15 +122,19 @@ pub fn add_calling_headers(
         for h in &candidates {
             done.insert(h.rel.clone());
         }
-        for (rel, fs) in read_calling(root, &candidates, names, &frontier)? {
+        let words: Vec<String> = frontier.iter().cloned().collect();
+        let ac = Matcher::new(&words)?;
+        for (rel, fs) in read_calling(root, &candidates, names, &frontier, &ac)? {
             pass.kept += 1;
+            index(&fs, &mut callers);
             files.push((rel, fs));
         }
         let mut next = HashSet::new();
-        for (_, fs) in files.iter() {
-            for c in fs.calls.iter().filter(|c| frontier.contains(&*c.callee)) {
-                if seen.insert(c.caller.to_string()) {
-                    next.insert(c.caller.to_string());
+        for name in &frontier {
+            for caller in callers.get(name.as_str()).into_iter().flatten() {
+                if !seen.contains(&**caller) {
+                    seen.insert(caller.to_string());
+                    next.insert(caller.to_string());
                 }
             }
         }
