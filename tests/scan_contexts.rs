@@ -465,3 +465,33 @@ void param(unsigned int v)\n{\n\tmemalloc_b_restore(v);\n}\n";
         ev.unclassified
     );
 }
+
+#[test]
+fn an_in_task_test_keeps_task_context_under_an_interrupt_path() {
+    let c = "static void stamp(void)\n{\n\tif (!plug || !in_task())\n\t\treturn;\n\tcurrent->flags |= PF_A;\n}\n\
+static void worker(void)\n{\n\tif (in_task() && (current->flags & PF_B))\n\t\tcurrent->flags &= ~PF_B;\n\tif (in_task() || busy())\n\t\tcurrent->flags |= PF_B;\n}\n\
+static void tick(struct timer_list *t)\n{\n\tstamp();\n\tworker();\n}\n\
+void init(struct timer_list *t)\n{\n\ttimer_setup(t, tick, 0);\n}\n";
+    let ev = scan_c(c);
+    let a = write_at(&ev, "PF_A", 5);
+    assert_eq!(a.context, ScanContext::Current, "{:#?}", a.chain);
+    assert!(a.chain[0].contains("!in_task()"), "{:#?}", a.chain);
+    assert_eq!(write_at(&ev, "PF_B", 10).context, ScanContext::Current);
+    // `||`: the branch may run in the timer.
+    let b = write_at(&ev, "PF_B", 12);
+    assert_eq!(b.context, ScanContext::CurrentIrq, "{:#?}", b.chain);
+}
+
+#[test]
+fn a_read_after_an_in_task_test_in_the_same_condition_is_task_context() {
+    let c = "static int is_worker(void)\n{\n\tif (in_task() && (current->flags & PF_A))\n\t\treturn 1;\n\treturn 0;\n}\n\
+static irqreturn_t h(int irq, void *d)\n{\n\tis_worker();\n\treturn IRQ_HANDLED;\n}\n\
+int probe(void)\n{\n\treturn request_irq(1, h, 0, \"x\", NULL);\n}\n";
+    let ev = scan_c(c);
+    let read = ev
+        .accesses
+        .iter()
+        .find(|a| a.flag == "PF_A" && a.line == 3)
+        .expect("the read");
+    assert_eq!(read.context, ScanContext::Current, "{:#?}", read.chain);
+}

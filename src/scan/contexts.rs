@@ -143,12 +143,77 @@ pub fn registrations(
     out
 }
 
-/// A token range of a function under a positive `in_interrupt()`-style test.
+/// A token range of a function under a positive `in_interrupt()`-style test, or (`task`)
+/// where an `in_task()` test says the code runs as a task.
 #[derive(Clone, Debug)]
 pub struct IrqGuard {
     pub from: usize,
     pub to: usize,
     pub why: String,
+    /// Task context (`if (in_task() && ...)`, after `if (!in_task()) return;`), not irq.
+    pub task: bool,
+}
+
+/// Operators at the top level of the condition `from..to` (not inside parentheses).
+fn top_level_ops(src: &[u8], toks: &[Token], from: usize, to: usize) -> (bool, bool) {
+    let (mut and, mut or, mut depth) = (false, false, 0usize);
+    for t in &toks[from..to] {
+        match t.text(src) {
+            b"(" | b"[" => depth += 1,
+            b")" | b"]" => depth = depth.saturating_sub(1),
+            b"&&" if depth == 0 => and = true,
+            b"||" if depth == 0 => or = true,
+            b"?" if depth == 0 => or = true, // a conditional: neither branch is sure
+            _ => {}
+        }
+    }
+    (and, or)
+}
+
+/// The end of the block holding token `at` (its `}`), or `end`.
+fn block_end(src: &[u8], toks: &[Token], at: usize, end: usize) -> usize {
+    let mut depth = 0usize;
+    for (k, t) in toks.iter().enumerate().take(end).skip(at) {
+        match t.text(src) {
+            b"{" => depth += 1,
+            b"}" if depth == 0 => return k,
+            b"}" => depth -= 1,
+            _ => {}
+        }
+    }
+    end
+}
+
+/// The task-context region an `in_task()` test at `k` in the condition `open..close` of an
+/// `if` makes, if any: the branch of `if (in_task() && ...)`, or the rest of the block after
+/// `if (... || !in_task()) return ...;`.
+fn task_region(
+    src: &[u8],
+    toks: &[Token],
+    u: &Unit,
+    k: usize,
+    open: usize,
+    close: usize,
+) -> Option<(usize, usize)> {
+    let (and, or) = top_level_ops(src, toks, open + 1, close);
+    let negated = toks[k - 1].is(src, "!");
+    let then_end = if toks.get(close + 1).is_some_and(|t| t.is(src, "{")) {
+        parse::matching(src, toks, close + 1, u.body.end).unwrap_or(u.body.end)
+    } else {
+        parse::expr_end(src, toks, close + 1, u.body.end)
+    };
+    if !negated && !or {
+        // What follows the test in the condition (`in_task() && (current->flags & X)`) is
+        // evaluated only in task context too.
+        return Some((k, then_end));
+    }
+    let exits = toks
+        .get(close + 1)
+        .is_some_and(|t| t.is(src, "return") || t.is(src, "goto"));
+    if negated && !and && exits {
+        return Some((then_end, block_end(src, toks, then_end + 1, u.body.end)));
+    }
+    None
 }
 
 const IRQ_TESTS: &[&str] = &[
@@ -178,6 +243,22 @@ pub fn irq_guards(src: &[u8], toks: &[Token], u: &Unit) -> Vec<IrqGuard> {
             .filter(|&k| IRQ_TESTS.contains(&text(src, &toks[k])))
             .collect();
         let negated = tests.iter().any(|&k| toks[k - 1].is(src, "!"));
+        if let Some(k) = (i + 2..close).find(|&k| toks[k].is(src, "in_task"))
+            && toks.get(k + 1).is_some_and(|t| t.is(src, "("))
+            && let Some((from, to)) = task_region(src, toks, u, k, i + 1, close)
+        {
+            let test = if toks[k - 1].is(src, "!") {
+                "!in_task()"
+            } else {
+                "in_task()"
+            };
+            out.push(IrqGuard {
+                from,
+                to,
+                why: format!("under an `{test}` test that leaves only task context here"),
+                task: true,
+            });
+        }
         if let Some(&k) = tests.first()
             && !negated
         {
@@ -190,6 +271,7 @@ pub fn irq_guards(src: &[u8], toks: &[Token], u: &Unit) -> Vec<IrqGuard> {
                 from: close,
                 to,
                 why: format!("under `if ({}())`", text(src, &toks[k])),
+                task: false,
             });
         }
         i = close;
@@ -197,11 +279,19 @@ pub fn irq_guards(src: &[u8], toks: &[Token], u: &Unit) -> Vec<IrqGuard> {
     out
 }
 
-/// The guard around token `at`, if any.
+/// The interrupt guard around token `at`, if any.
 pub fn guard_at(guards: &[IrqGuard], at: usize) -> Option<String> {
     guards
         .iter()
-        .find(|g| g.from < at && at <= g.to)
+        .find(|g| !g.task && g.from < at && at <= g.to)
+        .map(|g| g.why.clone())
+}
+
+/// The `in_task()` guard around token `at`, if any.
+pub fn task_guard_at(guards: &[IrqGuard], at: usize) -> Option<String> {
+    guards
+        .iter()
+        .find(|g| g.task && g.from < at && at <= g.to)
         .map(|g| g.why.clone())
 }
 

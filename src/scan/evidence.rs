@@ -374,6 +374,8 @@ fn access(r: &Resolver, file: &str, a: &RawAccess, word: &str) -> Access {
         if let Some(g) = &a.irq_guard {
             chain.insert(0, format!("{}() {g}", a.function));
             context = ScanContext::CurrentIrq;
+        } else if let Some(g) = &a.task_guard {
+            chain.insert(0, format!("{}() {g}", a.function));
         } else if let Some(l) = softirq_lock {
             chain.insert(
                 0,

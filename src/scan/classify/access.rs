@@ -46,6 +46,8 @@ pub struct RawAccess {
     pub locks: Vec<HeldLock>,
     /// An `in_interrupt()`-style test around the access.
     pub irq_guard: Option<String>,
+    /// An `in_task()` test that leaves only task context at the access.
+    pub task_guard: Option<String>,
     /// Why the receiver cannot run here (`ptrace_check_attach()` before, a new child, ...).
     pub stopped: Option<String>,
     /// For a write on current: is it undone on every return path of the function?

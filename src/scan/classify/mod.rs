@@ -528,6 +528,7 @@ impl<'a> Ctx<'a> {
             tok: at,
             locks: locks::held_at(&self.lock_spans, at),
             irq_guard: contexts::guard_at(&self.guards, at),
+            task_guard: contexts::task_guard_at(&self.guards, at),
             stopped,
             balance: None,
             flag: flag.to_string(),
