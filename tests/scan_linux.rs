@@ -704,17 +704,21 @@ fn independent_6_12_table_with_and_without_facts() {
     // file (net/core/dev.c's `n->poll()`, a cause read on the 6.1 held-out table). The floors
     // are the latest figures, on 6.12.118 (scripts/get-linux.sh pins it; 6.12.117, which the
     // table was read on, had net/core/dev.c 8 lines higher).
+    // Stop 17: 81/90 (83/86 true) and 80/90 (82/86) after exception entries, calling headers,
+    // a header's static inline callable from everywhere, bh_lock_sock(), restores of saved
+    // values, six levels of callers and in_task(). Their causes came from the text and
+    // the 6.1 tables; 6.12's miss list had been seen before (see docs/scan.md).
     let alone = independent_6_12(false);
     let with = independent_6_12(true);
     println!("{alone:?}\n{with:?}");
-    assert!(alone.context_right >= 68, "{alone:?}");
+    assert!(alone.context_right >= 81, "{alone:?}");
     assert!(
-        alone.reported_true >= 69 && alone.precision() >= 0.95,
+        alone.reported_true >= 83 && alone.precision() >= 0.96,
         "{alone:?}"
     );
-    assert!(with.context_right >= 67, "{with:?}");
+    assert!(with.context_right >= 80, "{with:?}");
     assert!(
-        with.reported_true >= 68 && with.precision() >= 0.94,
+        with.reported_true >= 82 && with.precision() >= 0.95,
         "{with:?}"
     );
 }

@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
-use super::calls::MAX_IRQ_DEPTH;
 use super::classify::{FileRole, FileScan, scan_file};
 use super::idents::{self, CalledNames};
 use super::names::Names;
@@ -21,6 +20,10 @@ pub struct Header {
     pub rel: String,
     pub calls: CalledNames,
 }
+
+/// Levels of callers whose headers are read: a header inline deeper than this above a write
+/// is not looked for (each level costs a read of the headers calling the level before).
+const HEADER_LEVELS: usize = 4;
 
 /// What [`add_calling_headers`] did.
 #[derive(Debug, Default)]
@@ -76,7 +79,7 @@ fn read_calling(
     Ok(out)
 }
 
-/// The functions with a write, then their callers, level by level, up to [`MAX_IRQ_DEPTH`]
+/// The functions with a write, then their callers, level by level, up to [`HEADER_LEVELS`]
 /// levels: at each level, the unread headers that may call one of them are read, and those that
 /// do are added to `files`.
 pub fn add_calling_headers(
@@ -106,7 +109,7 @@ pub fn add_calling_headers(
     for (_, fs) in files.iter() {
         index(fs, &mut callers);
     }
-    for _ in 0..MAX_IRQ_DEPTH {
+    for _ in 0..HEADER_LEVELS {
         if frontier.is_empty() {
             break;
         }
