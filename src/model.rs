@@ -176,7 +176,7 @@ impl WordRule {
             }
             WordRule::Current => match w.context {
                 Context::Current | Context::RemoteStopped => None,
-                Context::CurrentIrq if w.balanced => None,
+                Context::CurrentIrq if w.splits_no_update() => None,
                 Context::CurrentIrq => Some(RuleId::UnbalancedIrqWriter),
                 Context::Remote => Some(RuleId::RemoteWriter),
                 Context::Unpublished => None,
@@ -282,6 +282,9 @@ pub struct Word {
 pub struct Writer {
     pub context: Context,
     pub balanced: bool,
+    /// A `current-irq` writer that is a synchronous exception taken only from user mode: it
+    /// interrupts no kernel code, so no read-modify-write of the word is in flight under it.
+    pub from_user_mode: bool,
     /// A non-atomic write of an atomic word (`__SetPageX`, `__set_bit`).
     pub nonatomic: bool,
     /// Every lock the writer holds, as written (resolve through [`LockAliases`]); a
@@ -293,11 +296,19 @@ pub struct Writer {
 }
 
 impl Writer {
+    /// Can this writer's change be lost inside a task's read-modify-write of the same word, or
+    /// lose one? Not when it is not in interrupt context, when it restores what it changed
+    /// (`balanced`), or when it runs only on an exception from user mode.
+    pub fn splits_no_update(&self) -> bool {
+        self.context != Context::CurrentIrq || self.balanced || self.from_user_mode
+    }
+
     /// "remote writer holding p->pi_lock and rq->lock", "balanced current-irq writer".
     pub fn describe(&self) -> String {
-        let ctx = match (self.context, self.balanced) {
-            (Context::CurrentIrq, true) => "balanced current-irq".to_string(),
-            (c, _) => c.to_string(),
+        let ctx = match (self.context, self.balanced, self.from_user_mode) {
+            (Context::CurrentIrq, true, _) => "balanced current-irq".to_string(),
+            (Context::CurrentIrq, false, true) => "current-irq (from user mode)".to_string(),
+            (c, _, _) => c.to_string(),
         };
         if self.locks.is_empty() {
             format!("{ctx} writer")

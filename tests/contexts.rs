@@ -7,6 +7,7 @@ fn writer(context: Context, balanced: bool, lock: Option<&str>) -> Writer {
     Writer {
         context,
         balanced,
+        from_user_mode: false,
         nonatomic: false,
         locks: lock.map(str::to_string).into_iter().collect(),
         evidence: Vec::new(),
@@ -137,6 +138,7 @@ fn held(locks: &[&str]) -> Writer {
     Writer {
         context: Context::Remote,
         balanced: false,
+        from_user_mode: false,
         nonatomic: false,
         locks: locks.iter().map(|s| s.to_string()).collect(),
         evidence: Vec::new(),
@@ -246,4 +248,25 @@ fn a_plan_written_the_way_the_shipped_facts_write_locks_is_judged_right() {
         "{:#?}",
         r.findings
     );
+}
+
+/// A current-irq writer that only ever runs on an exception from user mode splits no
+/// read-modify-write of a `current` word; the same writer without the fact is refused.
+#[test]
+fn an_exception_from_user_mode_splits_no_read_modify_write() {
+    let aliases = flagplan::model::LockAliases::new(&[]);
+    let trap = Writer {
+        from_user_mode: true,
+        ..writer(Context::CurrentIrq, false, None)
+    };
+    assert_eq!(WordRule::Current.rejects(&trap, &aliases), None);
+    assert_eq!(trap.describe(), "current-irq (from user mode) writer");
+    let irq = writer(Context::CurrentIrq, false, None);
+    assert_eq!(
+        WordRule::Current.rejects(&irq, &aliases),
+        Some(RuleId::UnbalancedIrqWriter)
+    );
+    // An atomic word is no different; a lock word still needs its lock.
+    let lock = WordRule::Lock("rq->lock".into());
+    assert_eq!(lock.rejects(&trap, &aliases), Some(RuleId::LockNotHeld));
 }

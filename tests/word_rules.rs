@@ -8,6 +8,7 @@ fn writer(context: Context, lock: Option<&str>, nonatomic: bool) -> Writer {
     Writer {
         context,
         balanced: false,
+        from_user_mode: false,
         nonatomic,
         // As a layout reads `lock = "..."`: one string, possibly several locks with modes.
         locks: lock.map_or(Vec::new(), |l| flagplan::model::split_lock_text(l).0),

@@ -255,9 +255,7 @@ pub fn irq_sharing_break<'a>(
         g.writers.iter().find(|w| is_task_context(w.context))
     }
     fn irq(g: &Flag) -> Option<&Writer> {
-        g.writers
-            .iter()
-            .find(|w| w.context == Context::CurrentIrq && !w.balanced)
+        g.writers.iter().find(|w| !w.splits_no_update())
     }
     let name = f.current_name();
     for o in others {

@@ -489,6 +489,14 @@ impl Cx<'_> {
         {
             return Err(self.err(b.span(), "`balanced` applies only to `current-irq` writers"));
         }
+        if let Some(u) = &r.from_user_mode
+            && context != Context::CurrentIrq
+        {
+            return Err(self.err(
+                u.span(),
+                "`from_user_mode` applies only to `current-irq` writers",
+            ));
+        }
         let mut locks = r.locks.clone();
         let mut note = r.note.clone();
         if let Some(text) = &r.lock {
@@ -505,6 +513,7 @@ impl Cx<'_> {
         Ok(Some(Writer {
             context,
             balanced: r.balanced.as_ref().is_some_and(|b| *b.get_ref()),
+            from_user_mode: r.from_user_mode.as_ref().is_some_and(|u| *u.get_ref()),
             nonatomic: r.nonatomic.unwrap_or(false),
             locks,
             evidence: r.evidence.clone(),

@@ -213,6 +213,10 @@ pub struct RawWriter {
     /// current-irq only: the writer restores what it changed before returning.
     #[schemars(with = "Option<bool>")]
     pub balanced: Option<Spanned<bool>>,
+    /// current-irq only: a synchronous exception taken only from user mode (the task's own
+    /// instruction trapped): it interrupts no kernel code, so it splits no read-modify-write.
+    #[schemars(with = "Option<bool>")]
+    pub from_user_mode: Option<Spanned<bool>>,
     /// Every lock the writer holds, e.g. ["p->pi_lock", "rq->lock"]; a read-write lock may
     /// carry its mode: "mmap_lock, read" / "mmap_lock, write".
     #[serde(default)]

@@ -281,6 +281,8 @@ fn writers(out: &mut String, l: &Layout, flag: &str) {
         let mut s = format!("writer: {}", w.context);
         if w.balanced {
             s.push_str(" (balanced)");
+        } else if w.from_user_mode {
+            s.push_str(" (from user mode)");
         }
         if !w.locks.is_empty() {
             let _ = write!(s, " holding {}", w.locks.join(" and "));

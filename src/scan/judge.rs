@@ -80,6 +80,8 @@ fn writer_of(a: &Access, ctx: Context, rule: &WordRule, loc: &crate::model::Loc)
     Writer {
         context: ctx,
         balanced: a.balanced.unwrap_or(false),
+        // The scan cannot tell that an exception comes only from user mode.
+        from_user_mode: false,
         // `__set_bit()`, `__SetPageX()`, `__folio_set_x()`: a plain read-modify-write of an
         // atomic word, legal only while nobody else can see the object.
         nonatomic: rule.is_atomic() && a.atomic == Some(false),

@@ -112,6 +112,9 @@ pub fn plan_text(base: &str, header: &[String], steps: &[Step]) -> String {
                     s.push_str(&format!("context = {}\n", q(w.context.as_str())));
                     if w.context == Context::CurrentIrq {
                         s.push_str(&format!("balanced = {}\n", w.balanced));
+                        if w.from_user_mode {
+                            s.push_str("from_user_mode = true\n");
+                        }
                     }
                     if !w.locks.is_empty() {
                         let ls: Vec<String> = w.locks.iter().map(|l| q(l)).collect();

@@ -1050,6 +1050,7 @@ impl NewFlag {
             writers.push(Writer {
                 context,
                 balanced,
+                from_user_mode: false,
                 nonatomic: false,
                 locks: lock
                     .map(crate::model::split_lock_text)
