@@ -495,3 +495,38 @@ int probe(void)\n{\n\treturn request_irq(1, h, 0, \"x\", NULL);\n}\n";
         .expect("the read");
     assert_eq!(read.context, ScanContext::Current, "{:#?}", read.chain);
 }
+
+#[test]
+fn an_in_task_test_that_does_not_decide_the_path_keeps_the_interrupt_context() {
+    // Each function writes PF_A at line 3 of its own body under a timer; none of these tests
+    // proves task context there.
+    let bodies = [
+        "\tif (x || (y && !in_task()))\n\t\treturn;\n\tcurrent->flags |= PF_A;\n",
+        "\tif (x && (y || in_task()))\n\t\treturn;\n\tcurrent->flags |= PF_A;\n",
+        "\tif (!(in_task() && x))\n\t\treturn;\n\tcurrent->flags |= PF_A;\n",
+        "\tif (in_task() == 0)\n\t\treturn;\n\tcurrent->flags |= PF_A;\n",
+        "\tif (!in_task())\n\t\tgoto out;\n\tcurrent->flags |= PF_A;\nout:\n\tcurrent->flags |= PF_A;\n",
+        "\tif (a) { b(); } else if (!in_task())\n\t\treturn;\n\tcurrent->flags |= PF_A;\n",
+    ];
+    for (n, body) in bodies.iter().enumerate() {
+        let c = format!(
+            "static void f(void)\n{{\n{body}}}\nstatic void tick(struct timer_list *t)\n{{\n\tf();\n}}\nvoid init(struct timer_list *t)\n{{\n\ttimer_setup(t, tick, 0);\n}}\n"
+        );
+        let ev = scan_c(&c);
+        let writes: Vec<&scan::Access> = ev
+            .accesses
+            .iter()
+            .filter(|a| a.file == "kernel/t.c" && a.function == "f" && a.is_write())
+            .collect();
+        assert!(!writes.is_empty(), "case {n}: no write found");
+        for a in writes {
+            assert_eq!(
+                a.context,
+                ScanContext::CurrentIrq,
+                "case {n} line {}: {:#?}",
+                a.line,
+                a.chain
+            );
+        }
+    }
+}

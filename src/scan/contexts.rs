@@ -185,8 +185,14 @@ fn block_end(src: &[u8], toks: &[Token], at: usize, end: usize) -> usize {
 }
 
 /// The task-context region an `in_task()` test at `k` in the condition `open..close` of an
-/// `if` makes, if any: the branch of `if (in_task() && ...)`, or the rest of the block after
-/// `if (... || !in_task()) return ...;`.
+/// `if` makes, if any:
+/// - `if (in_task() && …) …`: the rest of the condition and the branch;
+/// - `if (… || !in_task()) return …;`: the rest of the block.
+///
+/// Only a test at the condition's top level, joined by `&&` (or `||` for the second form) and
+/// compared with nothing, counts; not inside parentheses (`!(in_task() && x)`, `x && (y ||
+/// in_task())`), not after `else` (the other branch reaches the code too), and not with a `goto`
+/// (its label is reached from elsewhere).
 fn task_region(
     src: &[u8],
     toks: &[Token],
@@ -195,22 +201,33 @@ fn task_region(
     open: usize,
     close: usize,
 ) -> Option<(usize, usize)> {
+    let is = |i: usize, s: &str| toks.get(i).is_some_and(|t| t.is(src, s));
+    if !(is(k + 1, "(") && is(k + 2, ")")) {
+        return None;
+    }
+    let depth = toks[open + 1..k].iter().fold(0isize, |d, t| match t.text(src) {
+        b"(" | b"[" => d + 1,
+        b")" | b"]" => d - 1,
+        _ => d,
+    });
+    if depth != 0 {
+        return None;
+    }
     let (and, or) = top_level_ops(src, toks, open + 1, close);
-    let negated = toks[k - 1].is(src, "!");
-    let then_end = if toks.get(close + 1).is_some_and(|t| t.is(src, "{")) {
+    let after_ok = |joiner: &str| k + 3 == close || is(k + 3, joiner);
+    let then_end = if is(close + 1, "{") {
         parse::matching(src, toks, close + 1, u.body.end).unwrap_or(u.body.end)
     } else {
         parse::expr_end(src, toks, close + 1, u.body.end)
     };
-    if !negated && !or {
+    if (k == open + 1 || is(k - 1, "&&")) && after_ok("&&") && !or {
         // What follows the test in the condition (`in_task() && (current->flags & X)`) is
         // evaluated only in task context too.
         return Some((k, then_end));
     }
-    let exits = toks
-        .get(close + 1)
-        .is_some_and(|t| t.is(src, "return") || t.is(src, "goto"));
-    if negated && !and && exits {
+    let negated_alone = is(k - 1, "!") && (k == open + 2 || is(k - 2, "||"));
+    let after_else = open >= 2 && is(open - 2, "else");
+    if negated_alone && after_ok("||") && !and && !after_else && is(close + 1, "return") {
         return Some((then_end, block_end(src, toks, then_end + 1, u.body.end)));
     }
     None
