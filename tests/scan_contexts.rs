@@ -530,3 +530,61 @@ fn an_in_task_test_that_does_not_decide_the_path_keeps_the_interrupt_context() {
         }
     }
 }
+
+#[test]
+fn bh_lock_sock_after_local_bh_disable_is_process_context() {
+    let c = "void tcp_close(struct sock *sk)\n{\n\tlocal_bh_disable();\n\tbh_lock_sock(sk);\n\tclose_cb(sk);\n\tbh_unlock_sock(sk);\n}\n\
+void close_cb(struct sock *sk)\n{\n\tcurrent->flags |= PF_A;\n}\n";
+    let ev = scan_dir(
+        &[("include/linux/sched.h", SCHED_H), ("net/core/sock.c", c)],
+        "",
+    );
+    let a = write_in(&ev, "PF_A", "net/core/sock.c", 10);
+    assert_eq!(a.context, ScanContext::Current, "{:#?}", a.chain);
+}
+
+#[test]
+fn a_files_own_static_function_shadows_a_header_inline_of_the_same_name() {
+    let h = "static inline void reset_state(void)\n{\n\tcurrent->flags |= PF_A;\n}\n";
+    let d = "static void reset_state(void)\n{\n\tstop();\n}\n\
+static irqreturn_t h(int irq, void *x)\n{\n\treset_state();\n\treturn IRQ_HANDLED;\n}\n\
+int probe(void)\n{\n\treturn request_irq(1, h, 0, \"x\", NULL);\n}\n\
+int r(void)\n{\n\treturn current->flags & PF_B;\n}\n";
+    let ev = scan_dir(
+        &[
+            ("include/linux/sched.h", SCHED_H),
+            ("include/linux/rs.h", h),
+            ("drivers/d.c", d),
+        ],
+        "",
+    );
+    let a = write_in(&ev, "PF_A", "include/linux/rs.h", 3);
+    assert_eq!(a.context, ScanContext::Current, "{:#?}", a.chain);
+}
+
+#[test]
+fn a_header_read_early_is_kept_when_a_later_level_needs_it() {
+    // `a.h` may call anything (a comment before a `(`): read at the first level, where it calls
+    // nothing on the chain, and needed at the second (`hin()` calls `mid()`).
+    let a = "/* see foo\n   (below) */\nstatic inline void hin(void)\n{\n\tmid();\n}\n";
+    let t = "void w(void)\n{\n\tcurrent->flags |= PF_A;\n}\nvoid mid(void)\n{\n\tw();\n}\n";
+    let d = "static irqreturn_t h(int irq, void *x)\n{\n\thin();\n\treturn IRQ_HANDLED;\n}\n\
+int probe(void)\n{\n\treturn request_irq(1, h, 0, \"x\", NULL);\n}\n\
+int r(void)\n{\n\treturn current->flags & PF_B;\n}\n";
+    let ev = scan_dir(
+        &[
+            ("include/linux/sched.h", SCHED_H),
+            ("include/linux/a.h", a),
+            ("kernel/t.c", t),
+            ("drivers/d.c", d),
+        ],
+        "",
+    );
+    let w = write_at(&ev, "PF_A", 3);
+    assert_eq!(w.context, ScanContext::CurrentIrq, "{:#?}", w.chain);
+    assert!(
+        w.chain.iter().any(|l| l.contains("hin() calls mid()")),
+        "{:#?}",
+        w.chain
+    );
+}

@@ -126,7 +126,15 @@ const FLAG_ORDER: &[&str] = &[
     "read_evidence",
     "unsure",
 ];
-const WRITER_ORDER: &[&str] = &["context", "balanced", "from_user_mode", "locks", "lock", "evidence", "note"];
+const WRITER_ORDER: &[&str] = &[
+    "context",
+    "balanced",
+    "from_user_mode",
+    "locks",
+    "lock",
+    "evidence",
+    "note",
+];
 const LOCK_ORDER: &[&str] = &["name", "aliases"];
 const GROUP_ORDER: &[&str] = &["name", "flags", "reason", "evidence"];
 const WAIVER_ORDER: &[&str] = &["flag", "rule", "reason"];

@@ -30,7 +30,8 @@ fn arch_of(file: &str) -> Option<&str> {
 /// built (x86's `exc_alignment_check()` never calls csky's `die()`).
 fn same_build(caller: &str, callee: &str) -> bool {
     match (arch_of(caller), arch_of(callee)) {
-        (Some(a), Some(b)) => a == b,
+        // User-mode Linux is built with its host architecture's `arch/x86/um/`.
+        (Some(a), Some(b)) => a == b || matches!((a, b), ("um", "x86") | ("x86", "um")),
         _ => true,
     }
 }
@@ -221,7 +222,11 @@ impl<'a> Resolver<'a> {
             .map(|v| {
                 v.iter()
                     .filter(|(f, c)| {
-                        (!is_static || *f == file) && &*c.caller != function && same_build(f, file)
+                        (!is_static || *f == file)
+                            && &*c.caller != function
+                            && same_build(f, file)
+                            // A file calls its own static function of that name, not this one.
+                            && (*f == file || !self.index.statics.contains(&(function, *f)))
                     })
                     .copied()
                     .collect()

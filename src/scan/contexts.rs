@@ -205,11 +205,13 @@ fn task_region(
     if !(is(k + 1, "(") && is(k + 2, ")")) {
         return None;
     }
-    let depth = toks[open + 1..k].iter().fold(0isize, |d, t| match t.text(src) {
-        b"(" | b"[" => d + 1,
-        b")" | b"]" => d - 1,
-        _ => d,
-    });
+    let depth = toks[open + 1..k]
+        .iter()
+        .fold(0isize, |d, t| match t.text(src) {
+            b"(" | b"[" => d + 1,
+            b")" | b"]" => d - 1,
+            _ => d,
+        });
     if depth != 0 {
         return None;
     }

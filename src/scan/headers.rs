@@ -33,37 +33,51 @@ pub struct HeaderPass {
     pub kept: usize,
 }
 
-/// Read `headers` on every core; the ones that call a name of `frontier`.
-fn read_calling(
+/// What reading one candidate header gave.
+enum Read<'h> {
+    /// It calls a name of the frontier: added to the files.
+    Kept(&'h Header, FileScan),
+    /// Tokenized, but it calls none: the names it calls, for the later levels.
+    Calls(&'h Header, Box<[Arc<str>]>),
+    /// No name of the frontier in it as a word: it stays a candidate for the later levels.
+    NoWord,
+}
+
+/// Read `headers` on every core.
+fn read_calling<'h>(
     root: &Path,
-    headers: &[&Header],
+    headers: &[&'h Header],
     names: &Names,
     frontier: &HashSet<String>,
     ac: &Matcher,
-) -> Result<Vec<(String, FileScan)>> {
+) -> Result<Vec<Read<'h>>> {
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let per_thread = headers.len().div_ceil(threads).max(1);
-    let parts: Vec<Result<Vec<(String, FileScan)>>> = std::thread::scope(|s| {
+    let parts: Vec<Result<Vec<Read<'h>>>> = std::thread::scope(|s| {
         let handles: Vec<_> = headers
             .chunks(per_thread)
             .map(|part| {
                 s.spawn(move || {
-                    let mut kept = Vec::new();
-                    for h in part {
+                    let mut out = Vec::new();
+                    for &h in part {
                         let path = root.join(&h.rel);
                         let text = std::fs::read(&path)
                             .map_err(|e| Error::io(path.display().to_string(), e))?;
                         // A candidate by a hash, or one that may call anything: tokenized
                         // only when a name of the frontier is in it as a word.
                         if !ac.has_word_hit(&text) {
+                            out.push(Read::NoWord);
                             continue;
                         }
                         let fs = scan_file(&text, names, FileRole::of(&h.rel, true));
                         if fs.calls.iter().any(|c| frontier.contains(&*c.callee)) {
-                            kept.push((h.rel.clone(), fs));
+                            out.push(Read::Kept(h, fs));
+                        } else {
+                            let calls = fs.calls.iter().map(|c| Arc::clone(&c.callee)).collect();
+                            out.push(Read::Calls(h, calls));
                         }
                     }
-                    Ok(kept)
+                    Ok(out)
                 })
             })
             .collect();
@@ -109,6 +123,8 @@ pub fn add_calling_headers(
     for (_, fs) in files.iter() {
         index(fs, &mut callers);
     }
+    // Headers tokenized that called nothing on the chain yet, with the names they call.
+    let mut tokenized: Vec<(&Header, Box<[Arc<str>]>)> = Vec::new();
     for _ in 0..HEADER_LEVELS {
         if frontier.is_empty() {
             break;
@@ -117,20 +133,37 @@ pub fn add_calling_headers(
             .iter()
             .map(|n| idents::hash(n.as_bytes()))
             .collect();
-        let candidates: Vec<&Header> = headers
-            .iter()
-            .filter(|h| !done.contains(&h.rel) && h.calls.may_call_one_of(&hashes))
-            .collect();
+        // Headers tokenized before whose calls now meet the frontier, and new candidates.
+        let mut candidates: Vec<&Header> = Vec::new();
+        tokenized.retain(|(h, calls)| {
+            let meets = calls.iter().any(|n| frontier.contains(&**n));
+            if meets {
+                candidates.push(h);
+            }
+            !meets
+        });
+        candidates.extend(
+            headers
+                .iter()
+                .filter(|h| !done.contains(&h.rel) && h.calls.may_call_one_of(&hashes)),
+        );
         pass.read += candidates.len();
-        for h in &candidates {
-            done.insert(h.rel.clone());
-        }
         let words: Vec<String> = frontier.iter().cloned().collect();
         let ac = Matcher::new(&words)?;
-        for (rel, fs) in read_calling(root, &candidates, names, &frontier, &ac)? {
-            pass.kept += 1;
-            index(&fs, &mut callers);
-            files.push((rel, fs));
+        for read in read_calling(root, &candidates, names, &frontier, &ac)? {
+            match read {
+                Read::Kept(h, fs) => {
+                    pass.kept += 1;
+                    done.insert(h.rel.clone());
+                    index(&fs, &mut callers);
+                    files.push((h.rel.clone(), fs));
+                }
+                Read::Calls(h, calls) => {
+                    done.insert(h.rel.clone());
+                    tokenized.push((h, calls));
+                }
+                Read::NoWord => {}
+            }
         }
         let mut next = HashSet::new();
         for name in &frontier {

@@ -140,8 +140,10 @@ const RQ_UNLOCK: &[&str] = &[
 const DOUBLE_RQ_UNLOCK: &[&str] = &["double_rq_unlock"];
 const THIS_RQ_UNLOCK: &[&str] = &["rq_unlock_irq_this"];
 const MMAP_UNLOCK: &[&str] = &["mmap_write_unlock", "mmap_read_unlock"];
-/// `bh_lock_sock(sk)`: `sk->sk_lock.slock`, taken this way only from BH (softirq) context
-/// (`include/net/sock.h`: "BH context may only use the following locking interface").
+/// `bh_lock_sock(sk)`: `sk->sk_lock.slock`. `include/net/sock.h`: "BH context may only use the
+/// following locking interface"; process context uses it too, after `local_bh_disable()`
+/// (`tcp_close()`), which is why a function that disabled bottom halves first is not taken
+/// for softirq context.
 const BH_SOCK_LOCK: &[&str] = &["bh_lock_sock", "bh_lock_sock_nested"];
 const BH_SOCK_UNLOCK: &[&str] = &["bh_unlock_sock"];
 
@@ -338,12 +340,18 @@ pub fn spans(
     line: &dyn Fn(usize) -> u32,
 ) -> Vec<LockSpan> {
     let mut out: Vec<LockSpan> = Vec::new();
+    // Bottom halves disabled earlier in the function (`local_bh_disable()`, `spin_lock_bh()`):
+    // process context that keeps softirqs out, so a `bh_lock_sock()` after it proves nothing.
+    let mut bh_disabled = false;
     let mut i = body.start;
     while i + 1 < body.end {
-        if toks[i].kind != TokKind::Ident
-            || !toks[i + 1].is(src, "(")
-            || !may_name_lock(toks[i].text(src))
-        {
+        if toks[i].kind != TokKind::Ident || !toks[i + 1].is(src, "(") {
+            i += 1;
+            continue;
+        }
+        let word = toks[i].text(src);
+        bh_disabled |= word == b"local_bh_disable" || word.ends_with(b"_bh");
+        if !may_name_lock(word) {
             i += 1;
             continue;
         }
@@ -390,6 +398,7 @@ pub fn spans(
                 body.end
             };
             let softirq_to = if BH_SOCK_LOCK.contains(&name)
+                && !bh_disabled
                 && bh_taken_on_every_path(src, toks, body.start, i, close)
             {
                 scope_end(src, toks, &body, i)
@@ -443,7 +452,15 @@ pub fn held_at(spans: &[LockSpan], at: usize) -> Vec<HeldLock> {
         })
         .collect();
     v.sort();
-    v.dedup_by(|a, b| a.lock == b.lock);
+    // The same lock taken twice (`if (n) bh_lock_sock_nested(sk); else bh_lock_sock(sk);`):
+    // one entry, in softirq context if either says so.
+    v.dedup_by(|a, b| {
+        let same = a.lock == b.lock;
+        if same {
+            b.softirq |= a.softirq;
+        }
+        same
+    });
     v
 }
 
