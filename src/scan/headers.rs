@@ -7,7 +7,7 @@ use std::path::Path;
 
 use std::sync::Arc;
 
-use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use foldhash::{HashSet, HashSetExt};
 
 use super::classify::{FileRole, FileScan, scan_file};
 use super::idents::{self, CalledNames};
@@ -110,19 +110,6 @@ pub fn add_calling_headers(
         .map(|a| a.function.clone())
         .collect();
     let mut seen: HashSet<String> = frontier.clone();
-    // callee → callers, of the walk's files (built once) and of the headers added here.
-    let mut callers: HashMap<Arc<str>, Vec<Arc<str>>> = HashMap::new();
-    let index = |fs: &FileScan, callers: &mut HashMap<Arc<str>, Vec<Arc<str>>>| {
-        for c in &fs.calls {
-            callers
-                .entry(Arc::clone(&c.callee))
-                .or_default()
-                .push(Arc::clone(&c.caller));
-        }
-    };
-    for (_, fs) in files.iter() {
-        index(fs, &mut callers);
-    }
     // Headers tokenized that called nothing on the chain yet, with the names they call.
     let mut tokenized: Vec<(&Header, Box<[Arc<str>]>)> = Vec::new();
     for _ in 0..HEADER_LEVELS {
@@ -155,7 +142,6 @@ pub fn add_calling_headers(
                 Read::Kept(h, fs) => {
                     pass.kept += 1;
                     done.insert(h.rel.clone());
-                    index(&fs, &mut callers);
                     files.push((h.rel.clone(), fs));
                 }
                 Read::Calls(h, calls) => {
@@ -165,12 +151,14 @@ pub fn add_calling_headers(
                 Read::NoWord => {}
             }
         }
+        // The callers of the frontier, from every file (no index: it would cost more memory
+        // than this pass may take).
         let mut next = HashSet::new();
-        for name in &frontier {
-            for caller in callers.get(name.as_str()).into_iter().flatten() {
-                if !seen.contains(&**caller) {
-                    seen.insert(caller.to_string());
-                    next.insert(caller.to_string());
+        for (_, fs) in files.iter() {
+            for c in fs.calls.iter().filter(|c| frontier.contains(&*c.callee)) {
+                if !seen.contains(&*c.caller) {
+                    seen.insert(c.caller.to_string());
+                    next.insert(c.caller.to_string());
                 }
             }
         }
