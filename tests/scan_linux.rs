@@ -299,21 +299,29 @@ fn measure(ev: &Evidence, rows: &[Row], dirs: &[&str]) -> Figures {
     f
 }
 
-/// The tables write a store of the whole word (`current->flags = orig_flags`) as one row with
-/// flag `*`; the scan reports it once per flag of the word, each of kind `whole`.
-#[test]
-fn a_whole_word_row_is_measured_against_the_whole_word_store() {
+/// The scan of a small tree of `files` (path, text) with the 6.1 layout's header import alone.
+fn scan_files(files: &[(&str, &str)]) -> Evidence {
     let dir = tempfile::tempdir().expect("tempdir");
-    let c = "void f(void)\n{\n\tunsigned int o = current->flags;\n\tcurrent->flags |= PF_MEMALLOC;\n\tg();\n\tcurrent->flags = o;\n}\n";
-    std::fs::create_dir_all(dir.path().join("drivers")).expect("mkdir");
-    std::fs::write(dir.path().join("drivers/t.c"), c).expect("write");
-    let ev = scan::scan(
+    for (p, text) in files {
+        let path = dir.path().join(p);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+    scan::scan(
         &layout_6_1(false),
         "builtin:linux-6.1",
         dir.path(),
         scan::ScanOptions::default(),
     )
-    .expect("scan");
+    .expect("scan")
+}
+
+/// The tables write a store of the whole word (`current->flags = orig_flags`) as one row with
+/// flag `*`; the scan reports it once per flag of the word, each of kind `whole`.
+#[test]
+fn a_whole_word_row_is_measured_against_the_whole_word_store() {
+    let c = "void f(void)\n{\n\tunsigned int o = current->flags;\n\tcurrent->flags |= PF_MEMALLOC;\n\tg();\n\tcurrent->flags = o;\n}\n";
+    let ev = scan_files(&[("drivers/t.c", c)]);
     let row = |flag: &str, line: u32| Row {
         flag: flag.to_string(),
         site: format!("drivers/t.c:{line}"),
@@ -332,7 +340,6 @@ fn a_whole_word_row_is_measured_against_the_whole_word_store() {
 /// it in a stronger context is not judged against that row, but a call in a weaker one is false.
 #[test]
 fn a_helper_call_stronger_than_its_rows_weakest_context_is_not_judged() {
-    let dir = tempfile::tempdir().expect("tempdir");
     let h = "static inline void mark(struct task_struct *t)
 {
 	t->flags |= PF_MEMALLOC;
@@ -358,18 +365,7 @@ int probe(void)
 	return request_irq(1, h, 0, \"x\", NULL);
 }
 ";
-    for (p, text) in [("drivers/m.h", h), ("drivers/t.c", c)] {
-        let path = dir.path().join(p);
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(path, text).expect("write");
-    }
-    let ev = scan::scan(
-        &layout_6_1(false),
-        "builtin:linux-6.1",
-        dir.path(),
-        scan::ScanOptions::default(),
-    )
-    .expect("scan");
+    let ev = scan_files(&[("drivers/m.h", h), ("drivers/t.c", c)]);
     let row = Row {
         flag: "PF_MEMALLOC".to_string(),
         site: "drivers/m.h:3".to_string(),
