@@ -299,7 +299,7 @@ pub fn scan(
         b.finish_and_clear();
     }
     if timing {
-        eprintln!("walk: {:?}", t0.elapsed());
+        eprintln!("walk: {:?}, {}", t0.elapsed(), peak_rss());
     }
     let mut files = files.into_inner().unwrap_or_default();
     files.sort_by(|a, b| a.0.cmp(&b.0));
@@ -307,10 +307,11 @@ pub fn scan(
     drop(headers);
     if timing {
         eprintln!(
-            "calling headers: {} read, {} kept, {:?}",
+            "calling headers: {} read, {} kept, {:?}, {}",
             pass.read,
             pass.kept,
-            t0.elapsed()
+            t0.elapsed(),
+            peak_rss()
         );
     }
     let calls_found: usize = files.iter().map(|f| f.1.calls.len()).sum();
@@ -318,9 +319,10 @@ pub fn scan(
     if timing {
         let kept: usize = files.iter().map(|f| f.1.calls.len()).sum();
         eprintln!(
-            "calls: {kept} of {calls_found} kept ({} files), {:?}",
+            "calls: {kept} of {calls_found} kept ({} files), {:?}, {}",
             files.len(),
-            t0.elapsed()
+            t0.elapsed(),
+            peak_rss()
         );
     }
     let col = evidence::Collected { files };
@@ -335,7 +337,7 @@ pub fn scan(
     );
     ev.root_warning = root_warning;
     if timing {
-        eprintln!("resolve: {:?}", t0.elapsed());
+        eprintln!("resolve: {:?}, {}", t0.elapsed(), peak_rss());
     }
     Ok(ev)
 }
@@ -368,6 +370,16 @@ impl SharedNames {
             one(&mut f.name);
         }
     }
+}
+
+/// The peak RSS so far, for `FLAGPLAN_TIMING` (Linux's `VmHWM`; empty elsewhere).
+fn peak_rss() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("VmHWM"))
+        .map(|l| format!("peak {}", l.trim_start_matches("VmHWM:").trim()))
+        .unwrap_or_default()
 }
 
 /// Callers are followed only into functions the scanned files define: a call of anything else
