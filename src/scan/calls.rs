@@ -96,9 +96,18 @@ pub struct ParamResolution {
 }
 
 /// The calls, statics, interrupt roots and table slots of the scanned files, by name.
+/// A call by position: `files[file].1.calls[call]` (8 bytes, not a fat pointer and a
+/// reference: the index holds one per call of the tree).
+#[derive(Clone, Copy, Debug)]
+struct CallRef {
+    file: u32,
+    call: u32,
+}
+
 struct Index<'a> {
-    /// callee → (file of the caller, call)
-    calls: HashMap<&'a str, Vec<(&'a str, &'a Call)>>,
+    files: &'a [(String, FileScan)],
+    /// callee → the calls of it
+    calls: HashMap<&'a str, Vec<CallRef>>,
     /// (static function, file defining it)
     statics: HashSet<(&'a str, &'a str)>,
     /// (`__noreturn` function, file defining it)
@@ -111,6 +120,15 @@ struct Index<'a> {
     indirect: HashMap<&'a str, Vec<(&'a str, &'a IndirectCall)>>,
 }
 
+impl<'a> Index<'a> {
+    /// The file and the call at `r`.
+    fn call(&self, r: CallRef) -> Option<(&'a str, &'a Call)> {
+        let files: &'a [(String, FileScan)] = self.files;
+        let (file, fs) = files.get(r.file as usize)?;
+        Some((file.as_str(), fs.calls.get(r.call as usize)?))
+    }
+}
+
 pub struct Resolver<'a> {
     quiescent: &'a [Quiescent],
     /// Shared by a resolver and its [`Resolver::without_quiescent`] twin.
@@ -121,6 +139,7 @@ pub struct Resolver<'a> {
 impl<'a> Resolver<'a> {
     pub fn new(files: &'a [(String, FileScan)], quiescent: &'a [Quiescent]) -> Resolver<'a> {
         let mut r = Index {
+            files,
             calls: HashMap::new(),
             statics: HashSet::new(),
             noreturn: HashSet::new(),
@@ -128,9 +147,13 @@ impl<'a> Resolver<'a> {
             slots: HashMap::new(),
             indirect: HashMap::new(),
         };
-        for (file, fs) in files {
-            for c in &fs.calls {
-                r.calls.entry(&*c.callee).or_default().push((file, c));
+        for (fi, (file, fs)) in files.iter().enumerate() {
+            for (ci, c) in fs.calls.iter().enumerate() {
+                let at = CallRef {
+                    file: u32::try_from(fi).unwrap_or(u32::MAX),
+                    call: u32::try_from(ci).unwrap_or(u32::MAX),
+                };
+                r.calls.entry(&*c.callee).or_default().push(at);
             }
             for f in &fs.functions {
                 if f.is_static {
@@ -221,6 +244,7 @@ impl<'a> Resolver<'a> {
             .get(function)
             .map(|v| {
                 v.iter()
+                    .filter_map(|r| self.index.call(*r))
                     .filter(|(f, c)| {
                         (!is_static || *f == file)
                             && &*c.caller != function
@@ -228,7 +252,6 @@ impl<'a> Resolver<'a> {
                             // A file calls its own static function of that name, not this one.
                             && (*f == file || !self.index.statics.contains(&(function, *f)))
                     })
-                    .copied()
                     .collect()
             })
             .unwrap_or_default()
