@@ -156,6 +156,8 @@ pub struct Evidence {
 /// Everything the resolver needs from the walk.
 pub struct Collected {
     pub files: Vec<(String, FileScan)>,
+    /// Files the walk found a name in (the calling-headers pass adds files without one).
+    pub files_with_hits: usize,
 }
 
 /// Resolve the raw per-file results into evidence.
@@ -264,7 +266,7 @@ pub fn resolve(
         layout: layout_name,
         files_scanned,
         bytes_scanned,
-        files_with_hits: col.files.len(),
+        files_with_hits: col.files_with_hits,
         accesses,
         unclassified,
         helpers,

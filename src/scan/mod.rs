@@ -303,6 +303,7 @@ pub fn scan(
     }
     let mut files = files.into_inner().unwrap_or_default();
     files.sort_by(|a, b| a.0.cmp(&b.0));
+    let files_with_hits = files.len();
     let pass = headers::add_calling_headers(&tree, &headers, &mut files, &names)?;
     drop(headers);
     if timing {
@@ -325,7 +326,10 @@ pub fn scan(
             peak_rss()
         );
     }
-    let col = evidence::Collected { files };
+    let col = evidence::Collected {
+        files,
+        files_with_hits,
+    };
     let mut ev = evidence::resolve(
         layout,
         &names,
