@@ -65,11 +65,9 @@ fn scan_c(c: &str) -> Evidence {
     scan_dir(&[("include/linux/sched.h", SCHED_H), ("kernel/t.c", c)], "")
 }
 
+/// The write of `flag` at `line` of `kernel/t.c`, the file of [`scan_c`].
 fn write_at<'a>(ev: &'a Evidence, flag: &str, line: u32) -> &'a scan::Access {
-    ev.accesses
-        .iter()
-        .find(|a| a.flag == flag && a.is_write() && a.line == line && a.file == "kernel/t.c")
-        .unwrap_or_else(|| panic!("no write of {flag} at line {line}: {:#?}", ev.accesses))
+    write_in(ev, flag, "kernel/t.c", line)
 }
 
 #[test]
@@ -268,6 +266,7 @@ fn a_subtree_scan_finds_the_tree_root_and_its_helpers() {
     assert!(lone.root_warning.is_some());
 }
 
+/// The write of `flag` at `file:line`.
 fn write_in<'a>(ev: &'a Evidence, flag: &str, file: &str, line: u32) -> &'a scan::Access {
     ev.accesses
         .iter()
