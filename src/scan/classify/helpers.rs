@@ -275,10 +275,6 @@ impl<'a> Ctx<'a> {
         if !self.header && !self.c_helpers && self.file_statics.contains(&name) {
             return; // this file's own static function of that name, read as a function
         }
-        if helper.how == "c-body" && !self.c_helpers && self.file_functions.contains(&name) {
-            // Defined in this file: its callers here are resolved as a function's are.
-            return;
-        }
         if matches!(self.t(i.wrapping_sub(1)), "->" | "." | "goto") || self.t(i + 1) == ":" {
             return; // a struct member or a label of the same name
         }
