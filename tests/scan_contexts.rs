@@ -587,3 +587,154 @@ int r(void)\n{\n\treturn current->flags & PF_B;\n}\n";
         w.chain
     );
 }
+
+/// An RCU callback runs in softirq (`rcu_core()`, RCU_SOFTIRQ) unless callbacks are offloaded:
+/// `call_rcu()`/`call_rcu_hurry()` register interrupt entries. SRCU and Tasks RCU callbacks run
+/// from a workqueue or a kthread, as tasks (io_uring's `io_eventfd_ops()` in 6.1).
+#[test]
+fn an_rcu_callback_is_softirq_but_srcu_and_tasks_rcu_callbacks_are_not() {
+    let c = r#"static void signal(struct ctx *c)
+{
+	current->frozen = 1;
+	wake(c);
+	current->frozen = 0;
+}
+static void ops(struct rcu_head *rcu)
+{
+	signal(container_of(rcu, struct ctx, rcu));
+	guarded(container_of(rcu, struct ctx, rcu));
+}
+static void hurried(struct rcu_head *rcu)
+{
+	current->flags |= PF_A;
+}
+static void by_srcu(struct rcu_head *rcu)
+{
+	current->flags |= PF_B;
+}
+static void by_tasks(struct rcu_head *rcu)
+{
+	current->flags &= ~PF_B;
+}
+static void guarded(struct ctx *c)
+{
+	if (WARN_ON_ONCE(current->frozen))
+		return;
+	current->frozen = 1;
+	wake(c);
+	current->frozen = 0;
+}
+void post(struct ctx *c)
+{
+	call_rcu(&c->rcu, ops);
+	call_rcu_hurry(&c->rcu, hurried);
+	call_srcu(&c->srcu, &c->rcu, by_srcu);
+	call_rcu_tasks(&c->rcu, by_tasks);
+}
+"#;
+    let ev = scan_dir(&[("include/linux/sched.h", SCHED_H), ("lib/t.c", c)], "");
+    let set = write_in(&ev, "frozen", "lib/t.c", 3);
+    assert_eq!(set.context, ScanContext::CurrentIrq, "{:?}", set.chain);
+    assert!(
+        set.chain[0].contains("call_rcu()") && set.chain[0].contains("RCU callback"),
+        "{:?}",
+        set.chain
+    );
+    // Cleared, but it may have been set before: a nested set is lost, so not balanced.
+    assert_eq!(set.balanced, Some(false), "{:?}", set.balance);
+    let hurried = write_in(&ev, "PF_A", "lib/t.c", 14);
+    assert_eq!(
+        hurried.context,
+        ScanContext::CurrentIrq,
+        "{:?}",
+        hurried.chain
+    );
+    for line in [18, 22] {
+        let task = write_in(&ev, "PF_B", "lib/t.c", line);
+        assert_eq!(task.context, ScanContext::Current, "{:?}", task.chain);
+    }
+    // The recursion guard of eventfd_signal_mask() and page_owner's save_stack(): the flag is
+    // clear when it is set, so clearing it puts it back.
+    let guarded = write_in(&ev, "frozen", "lib/t.c", 28);
+    assert_eq!(
+        guarded.context,
+        ScanContext::CurrentIrq,
+        "{:?}",
+        guarded.chain
+    );
+    assert_eq!(guarded.balanced, Some(true), "{:?}", guarded.balance);
+    assert!(
+        guarded.balance.as_deref().unwrap_or("").contains("cleared"),
+        "{:?}",
+        guarded.balance
+    );
+    let clear = write_in(&ev, "frozen", "lib/t.c", 30);
+    assert_eq!(clear.balanced, Some(true), "{:?}", clear.balance);
+    // Without the guard, the clear undoes nothing of its own.
+    let unguarded = write_in(&ev, "frozen", "lib/t.c", 5);
+    assert_eq!(unguarded.balanced, Some(false), "{:?}", unguarded.balance);
+}
+
+/// Only a test that returns when the flag is set makes a set-then-clear pair balanced: not a
+/// negated test, not an `&&`, and not with a return between the set and the clear.
+#[test]
+fn a_set_then_clear_pair_is_balanced_only_after_a_test_that_returns_when_set() {
+    let c = r#"static irqreturn_t negated(int irq, void *d)
+{
+	if (!current->frozen)
+		return IRQ_NONE;
+	current->frozen = 1;
+	current->frozen = 0;
+	return IRQ_HANDLED;
+}
+static irqreturn_t both(int irq, void *d)
+{
+	if (current->frozen && d)
+		return IRQ_NONE;
+	current->frozen = 1;
+	current->frozen = 0;
+	return IRQ_HANDLED;
+}
+static irqreturn_t early(int irq, void *d)
+{
+	if (current->flags & PF_A)
+		return IRQ_NONE;
+	current->flags |= PF_A;
+	if (d)
+		return IRQ_NONE;
+	current->flags &= ~PF_A;
+	return IRQ_HANDLED;
+}
+static irqreturn_t masks(int irq, void *d)
+{
+	if (unlikely(current->flags & PF_B))
+		return IRQ_NONE;
+	current->flags |= PF_B;
+	current->flags &= ~PF_B;
+	return IRQ_HANDLED;
+}
+int probe(void)
+{
+	return request_irq(1, negated, 0, "a", NULL) ?: request_irq(2, both, 0, "b", NULL) ?:
+	       request_irq(3, early, 0, "c", NULL) ?: request_irq(4, masks, 0, "d", NULL);
+}
+"#;
+    let ev = scan_dir(&[("include/linux/sched.h", SCHED_H), ("lib/t.c", c)], "");
+    for (flag, line) in [("frozen", 5), ("frozen", 13), ("PF_A", 21)] {
+        let w = write_in(&ev, flag, "lib/t.c", line);
+        assert_eq!(w.context, ScanContext::CurrentIrq, "{:?}", w.chain);
+        assert_eq!(w.balanced, Some(false), "line {line}: {:?}", w.balance);
+    }
+    let early = write_in(&ev, "PF_A", "lib/t.c", 21);
+    assert!(
+        early
+            .balance
+            .as_deref()
+            .unwrap_or("")
+            .contains("returns at line 23"),
+        "{:?}",
+        early.balance
+    );
+    let masks = write_in(&ev, "PF_B", "lib/t.c", 31);
+    assert_eq!(masks.balanced, Some(true), "{:?}", masks.balance);
+}

@@ -1,8 +1,9 @@
 //! What a write does to its flag (set, clear, assign, restore, whole word) and whether the
 //! function puts back on every return path what it changed (`memalloc_*_save()`/`_restore()`,
-//! `current_restore_flags(old, PF_X)`, `old = current->flags; ... current->flags = old`).
+//! `current_restore_flags(old, PF_X)`, `old = current->flags; ... current->flags = old`, and a
+//! recursion guard: `if (current->X) return; current->X = 1; ... current->X = 0;`).
 
-use foldhash::{HashMap, HashMapExt};
+use foldhash::HashMap;
 
 use serde::Serialize;
 
@@ -66,28 +67,93 @@ pub struct WriteAt<'a> {
     pub kind: AccessKind,
     pub tok: usize,
     pub on_current: bool,
+    /// A store of the constant 1 (`Some(true)`) or 0 (`Some(false)`) into a one-bit field.
+    pub constant: Option<bool>,
 }
 
-/// The restoring stores on current of one function, per flag, in token order: built once per
-/// function so that judging each write is a binary search, not a walk over every write (a
-/// statement of 25,000 flags must not cost 25,000² steps).
-pub fn restores_by_flag<'a>(all: &[WriteAt<'a>]) -> HashMap<&'a str, Vec<usize>> {
-    let mut by: HashMap<&str, Vec<usize>> = HashMap::new();
-    for r in all.iter().filter(|r| r.on_current && r.kind.restores()) {
-        by.entry(r.flag).or_default().push(r.tok);
-    }
-    for toks in by.values_mut() {
-        toks.sort_unstable();
-    }
-    by
+/// A test of a flag of current that returns when the flag is set: `if (current->X) return ...;`
+/// (also under `WARN_ON_ONCE()`/`unlikely()`). After it, the flag is known to be clear.
+pub struct SetGuard<'a> {
+    pub flag: &'a str,
+    pub tok: usize,
 }
 
-/// The balance of write `w` in a function whose restoring stores are `restores` (from
-/// [`restores_by_flag`]) and whose `return` statements are at `returns` (token index, line, in
-/// token order); `line` maps a token to its line.
+/// The stores on current of one function that can undo a write, per flag, in token order:
+/// built once per function so that judging each write is a binary search, not a walk over every
+/// write (a statement of 25,000 flags must not cost 25,000² steps).
+#[derive(Default)]
+pub struct Undoers<'a> {
+    /// Stores of a saved value (`_restore()`, a whole-word store).
+    restores: HashMap<&'a str, Vec<usize>>,
+    /// Stores of the constant 0 into a one-bit field.
+    clears: HashMap<&'a str, Vec<usize>>,
+    /// [`SetGuard`]s.
+    guards: HashMap<&'a str, Vec<usize>>,
+    /// The clearing stores that undo a guarded set (see [`Undoers::guarded_clear_after`]).
+    paired_clears: foldhash::HashSet<usize>,
+}
+
+impl<'a> Undoers<'a> {
+    pub fn of(all: &[WriteAt<'a>], guards: &[SetGuard<'a>]) -> Undoers<'a> {
+        let mut u = Undoers::default();
+        for w in all.iter().filter(|w| w.on_current) {
+            if w.kind.restores() {
+                u.restores.entry(w.flag).or_default().push(w.tok);
+            } else if w.constant == Some(false) {
+                u.clears.entry(w.flag).or_default().push(w.tok);
+            }
+        }
+        for g in guards {
+            u.guards.entry(g.flag).or_default().push(g.tok);
+        }
+        for toks in u
+            .restores
+            .values_mut()
+            .chain(u.clears.values_mut())
+            .chain(u.guards.values_mut())
+        {
+            toks.sort_unstable();
+        }
+        let paired: Vec<usize> = all
+            .iter()
+            .filter(|w| w.on_current)
+            .filter_map(|w| u.guarded_clear_after(w))
+            .collect();
+        u.paired_clears.extend(paired);
+        u
+    }
+
+    /// The first restoring store of `w`'s flag after it.
+    fn restore_after(&self, w: &WriteAt<'_>) -> Option<usize> {
+        first_after(self.restores.get(w.flag)?, w.tok)
+    }
+
+    /// For a store of 1 after a [`SetGuard`]: the first store of 0 after it. The flag was clear
+    /// before the store, so clearing it puts it back.
+    fn guarded_clear_after(&self, w: &WriteAt<'_>) -> Option<usize> {
+        if w.constant != Some(true) {
+            return None;
+        }
+        let guarded = self
+            .guards
+            .get(w.flag)
+            .is_some_and(|g| g.first().is_some_and(|&t| t < w.tok));
+        guarded
+            .then(|| first_after(self.clears.get(w.flag)?, w.tok))
+            .flatten()
+    }
+}
+
+fn first_after(toks: &[usize], tok: usize) -> Option<usize> {
+    toks.get(toks.partition_point(|&t| t <= tok)).copied()
+}
+
+/// The balance of write `w` in a function whose undoing stores are `undoers` and whose `return`
+/// statements are at `returns` (token index, line, in token order); `line` maps a token to its
+/// line.
 pub fn balance(
     w: &WriteAt<'_>,
-    restores: &HashMap<&str, Vec<usize>>,
+    undoers: &Undoers<'_>,
     returns: &[(usize, u32)],
     function: &str,
     line: &dyn Fn(usize) -> u32,
@@ -101,15 +167,21 @@ pub fn balance(
             why: "the restoring store itself".to_string(),
         });
     }
-    let restore = restores.get(w.flag).and_then(|toks| {
-        let i = toks.partition_point(|&t| t <= w.tok);
-        toks.get(i).copied()
-    });
-    let Some(r) = restore else {
+    if undoers.paired_clears.contains(&w.tok) {
         return Some(Balance {
-            balanced: false,
-            why: format!("{function}() never restores it"),
+            balanced: true,
+            why: "the clearing store itself (the flag was clear before the set)".to_string(),
         });
+    }
+    let (r, how) = match (undoers.restore_after(w), undoers.guarded_clear_after(w)) {
+        (Some(r), _) => (r, "restored"),
+        (None, Some(c)) => (c, "cleared (the function returns earlier when it is set)"),
+        (None, None) => {
+            return Some(Balance {
+                balanced: false,
+                why: format!("{function}() never restores it"),
+            });
+        }
     };
     let first_return = returns.get(returns.partition_point(|(t, _)| *t <= w.tok));
     if let Some((_, l)) = first_return.filter(|(t, _)| *t < r) {
@@ -123,6 +195,6 @@ pub fn balance(
     }
     Some(Balance {
         balanced: true,
-        why: format!("restored at line {} on every return path", line(r)),
+        why: format!("{how} at line {} on every return path", line(r)),
     })
 }

@@ -67,7 +67,7 @@ fn path_down<'k>(
 /// `a` or `an` before `what` ("an exception handler", "an NMI handler", "a softirq action").
 fn article(what: &str) -> &'static str {
     let vowel = what.starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U']);
-    if vowel || what.starts_with("NMI") {
+    if vowel || what.starts_with("NMI") || what.starts_with("RCU") {
         "an"
     } else {
         "a"

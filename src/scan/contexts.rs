@@ -44,6 +44,11 @@ const REGISTRARS: &[(&str, usize, &str)] = &[
     ("netif_napi_add_tx", 2, "NAPI poll"),
     ("netif_napi_add_tx_weight", 2, "NAPI poll"),
     ("register_nmi_handler", 1, "NMI handler"),
+    // Invoked by rcu_core() in RCU_SOFTIRQ (or by an rcuc/rcuo kthread when offloaded: the
+    // weaker context is the one that counts). call_srcu() and call_rcu_tasks() callbacks run
+    // from a workqueue or a kthread, as tasks.
+    ("call_rcu", 1, "RCU callback (softirq)"),
+    ("call_rcu_hurry", 1, "RCU callback (softirq)"),
 ];
 
 /// Functions that are interrupt entries by name.

@@ -15,7 +15,7 @@ use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use serde::Serialize;
 
-use super::balance::{AccessKind, Balance, WriteAt};
+use super::balance::{AccessKind, Balance, SetGuard, Undoers, WriteAt};
 use super::contexts::{self, IrqGuard, IrqRoot, StoppedSpan, TableSlot};
 use super::lexer::{TokKind, Token, tokenize};
 use super::locks::{self, HeldLock, LockSpan};

@@ -43,25 +43,68 @@ impl<'a> Ctx<'a> {
             .filter(|&k| self.t(k) == "return")
             .map(|k| (k, self.line_of(k)))
             .collect();
+        let on_current = |a: &RawAccess| matches!(a.recv, Recv::Current { .. });
         let writes: Vec<WriteAt> = acc
             .iter()
             .map(|a| WriteAt {
                 flag: &a.flag,
                 kind: a.kind,
                 tok: a.tok,
-                on_current: a.write && matches!(a.recv, Recv::Current { .. }),
+                on_current: a.write && on_current(a),
+                constant: self.constant_store(a),
             })
             .collect();
-        let restores = crate::scan::balance::restores_by_flag(&writes);
+        let guards: Vec<SetGuard> = acc
+            .iter()
+            .filter(|a| !a.write && on_current(a) && self.returns_when_set(u, a.tok))
+            .map(|a| SetGuard {
+                flag: &a.flag,
+                tok: a.tok,
+            })
+            .collect();
+        let undoers = Undoers::of(&writes, &guards);
         let out: Vec<Option<Balance>> = writes
             .iter()
             .map(|w| {
-                crate::scan::balance::balance(w, &restores, &returns, &u.name, &|k| self.line_of(k))
+                crate::scan::balance::balance(w, &undoers, &returns, &u.name, &|k| self.line_of(k))
             })
             .collect();
         for (a, b) in acc.iter_mut().zip(out) {
             a.balance = b;
         }
+    }
+
+    /// Whether write `a` sets its flag (`Some(true)`: `|= PF_X`, `->x = 1`) or clears it
+    /// (`Some(false)`: `&= ~PF_X`, `->x = 0`) whatever the flag was before.
+    fn constant_store(&self, a: &RawAccess) -> Option<bool> {
+        match a.kind {
+            AccessKind::Set => Some(true),
+            AccessKind::Clear => Some(false),
+            AccessKind::Assign if self.t(a.tok + 1) == "=" && self.t(a.tok + 3) == ";" => {
+                match self.t(a.tok + 2) {
+                    "1" | "true" => Some(true),
+                    "0" | "false" => Some(false),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether the read at `tok` is the whole test of `if (...) return`: `if (current->x)`,
+    /// `if (WARN_ON_ONCE(current->x))`, `if (current->flags & PF_X)`, or one of the terms of an
+    /// `||`. A negation, a comparison or an `&&` in the test makes it something else.
+    fn returns_when_set(&self, u: &Unit, tok: usize) -> bool {
+        let (s, _) = self.stmt(u, tok);
+        if self.t(s) != "if" || self.t(s + 1) != "(" {
+            return false;
+        }
+        let Some(close) = parse::matching(self.src, self.toks, s + 1, u.body.end) else {
+            return false;
+        };
+        tok < close
+            && self.t(close + 1) == "return"
+            && !(s + 2..close).any(|k| matches!(self.t(k), "!" | "==" | "!=" | "&&" | "?"))
     }
 
     /// Statement bounds around token `i` inside `u`: after the previous `;{}` to the next one.
