@@ -449,8 +449,11 @@ fn tuning_table_with_facts() {
     assert!(f.context_right >= 45 && f.context_rate() >= 0.93, "{f:?}");
     assert!(f.precision() >= 0.95, "{f:?}");
     // Writes no row can judge (helper bodies in include/): counted apart, and held to a ceiling
-    // so that the precision above cannot rise by hiding reports there.
-    assert!(f.not_judged.len() <= 3, "{:#?}", f.not_judged);
+    // so that the precision above cannot rise by hiding reports there. Stop 18: 3 -> 5, the
+    // bodies of memalloc_noio_save()/_restore(), reached from drivers/bluetooth/hci_bcm.c's
+    // hard-irq handler (a file with no flag name, read by the entry-file pass) through
+    // pm_runtime_put_autosuspend() and rpm_callback(), whose rows are current-irq already.
+    assert!(f.not_judged.len() <= 5, "{:#?}", f.not_judged);
     // Balance is judged on the irq rows the scan finds in irq context: page_owner's two are not.
     assert!(f.balanced_right >= 4, "{f:?}");
 }
@@ -465,7 +468,7 @@ fn tuning_table_without_hand_facts() {
     let f = tuning(false);
     assert!(f.context_right >= 43 && f.context_rate() >= 0.89, "{f:?}");
     assert!(f.precision() >= 0.92, "{f:?}");
-    assert!(f.not_judged.len() <= 3, "{:#?}", f.not_judged);
+    assert!(f.not_judged.len() <= 5, "{:#?}", f.not_judged);
     assert!(f.balanced_right >= 4, "{f:?}");
 }
 
@@ -722,22 +725,26 @@ fn independent_6_12_table_with_and_without_facts() {
     // Stop 18: 83/90 (85/88 true) and 82/90 (84/88) once a `.c` helper's calls in its own file
     // are write sites (kthread.c's kthread_bind() calls). The 6.1 tuning table had left those two
     // calls out against its own convention; the 6.12 table's rows are how that was found.
+    // Then 85/90 (87/90 true) and 84/90 (86/90) with call_rcu() callbacks as softirq entries,
+    // the recursion-guard balance rule and the entry-file pass (irq entries registered in files
+    // with no flag name: vfio's MSI handlers, io_uring's RCU callback), all tuned on 6.1's
+    // fs/eventfd.c rows. One more not-judged helper body (memalloc_noio_save()).
     let alone = independent_6_12(false);
     let with = independent_6_12(true);
     println!("{alone:?}\n{with:?}");
-    assert!(alone.context_right >= 83, "{alone:?}");
+    assert!(alone.context_right >= 85, "{alone:?}");
     assert!(
-        alone.reported_true >= 85 && alone.precision() >= 0.96,
+        alone.reported_true >= 87 && alone.precision() >= 0.96,
         "{alone:?}"
     );
-    assert!(with.context_right >= 82, "{with:?}");
+    assert!(with.context_right >= 84, "{with:?}");
     assert!(
-        alone.not_judged.len() <= 5 && with.not_judged.len() <= 5,
+        alone.not_judged.len() <= 6 && with.not_judged.len() <= 6,
         "{:#?}",
         alone.not_judged
     );
     assert!(
-        with.reported_true >= 84 && with.precision() >= 0.95,
+        with.reported_true >= 86 && with.precision() >= 0.95,
         "{with:?}"
     );
 }

@@ -78,6 +78,17 @@ pub struct SetGuard<'a> {
     pub tok: usize,
 }
 
+/// What the control flow of one function says about the path between two of its tokens.
+pub trait Paths {
+    /// Does the guard at `guard` run before `set` on every path to it: the same block, with
+    /// `set` a plain statement (not the body of an `if`, a loop or an `else`)?
+    fn covers(&self, guard: usize, set: usize) -> bool;
+    /// A way from `from` that does not reach `to`: `to` only under a condition, or a `goto`,
+    /// `break` or `continue` between them that leaves past it. `None` when every path from
+    /// `from` that does not return first reaches `to`.
+    fn leaves(&self, from: usize, to: usize) -> Option<String>;
+}
+
 /// The stores on current of one function that can undo a write, per flag, in token order:
 /// built once per function so that judging each write is a binary search, not a walk over every
 /// write (a statement of 25,000 flags must not cost 25,000² steps).
@@ -89,14 +100,17 @@ pub struct Undoers<'a> {
     clears: HashMap<&'a str, Vec<usize>>,
     /// [`SetGuard`]s.
     guards: HashMap<&'a str, Vec<usize>>,
+    /// Every store on current, per flag.
+    stores: HashMap<&'a str, Vec<usize>>,
     /// The clearing stores that undo a guarded set (see [`Undoers::guarded_clear_after`]).
     paired_clears: foldhash::HashSet<usize>,
 }
 
 impl<'a> Undoers<'a> {
-    pub fn of(all: &[WriteAt<'a>], guards: &[SetGuard<'a>]) -> Undoers<'a> {
+    pub fn of(all: &[WriteAt<'a>], guards: &[SetGuard<'a>], paths: &dyn Paths) -> Undoers<'a> {
         let mut u = Undoers::default();
         for w in all.iter().filter(|w| w.on_current) {
+            u.stores.entry(w.flag).or_default().push(w.tok);
             if w.kind.restores() {
                 u.restores.entry(w.flag).or_default().push(w.tok);
             } else if w.constant == Some(false) {
@@ -111,38 +125,50 @@ impl<'a> Undoers<'a> {
             .values_mut()
             .chain(u.clears.values_mut())
             .chain(u.guards.values_mut())
+            .chain(u.stores.values_mut())
         {
             toks.sort_unstable();
         }
         let paired: Vec<usize> = all
             .iter()
             .filter(|w| w.on_current)
-            .filter_map(|w| u.guarded_clear_after(w))
+            .filter_map(|w| {
+                u.guarded_clear_after(w, paths)
+                    .filter(|&c| paths.leaves(w.tok, c).is_none())
+            })
             .collect();
         u.paired_clears.extend(paired);
         u
     }
 
     /// The first restoring store of `w`'s flag after it.
-    fn restore_after(&self, w: &WriteAt<'_>) -> Option<usize> {
-        first_after(self.restores.get(w.flag)?, w.tok)
+    fn restores_after(&self, w: &WriteAt<'_>) -> &[usize] {
+        self.restores
+            .get(w.flag)
+            .map_or(&[], |toks| &toks[toks.partition_point(|&t| t <= w.tok)..])
     }
 
-    /// For a store of 1 after a [`SetGuard`]: the first store of 0 after it. The flag was clear
-    /// before the store, so clearing it puts it back.
-    fn guarded_clear_after(&self, w: &WriteAt<'_>) -> Option<usize> {
+    /// For a store of 1 after a [`SetGuard`] that covers it, with no store of the flag between:
+    /// the first store of 0 after it. The flag was clear before the store, so clearing it puts
+    /// it back.
+    fn guarded_clear_after(&self, w: &WriteAt<'_>, paths: &dyn Paths) -> Option<usize> {
         if w.constant != Some(true) {
             return None;
         }
-        let guarded = self
-            .guards
-            .get(w.flag)
-            .is_some_and(|g| g.first().is_some_and(|&t| t < w.tok));
+        let guards = self.guards.get(w.flag)?;
+        let stores = self.stores.get(w.flag)?;
+        let guarded = guards
+            .iter()
+            .filter(|&&g| g < w.tok)
+            .any(|&g| paths.covers(g, w.tok) && !stores.iter().any(|&s| g < s && s < w.tok));
         guarded
             .then(|| first_after(self.clears.get(w.flag)?, w.tok))
             .flatten()
     }
 }
+
+/// Restores judged per write, at most.
+const MAX_CANDIDATES: usize = 8;
 
 fn first_after(toks: &[usize], tok: usize) -> Option<usize> {
     toks.get(toks.partition_point(|&t| t <= tok)).copied()
@@ -156,6 +182,7 @@ pub fn balance(
     undoers: &Undoers<'_>,
     returns: &[(usize, u32)],
     function: &str,
+    paths: &dyn Paths,
     line: &dyn Fn(usize) -> u32,
 ) -> Option<Balance> {
     if !w.on_current || w.kind == AccessKind::Read {
@@ -173,28 +200,40 @@ pub fn balance(
             why: "the clearing store itself (the flag was clear before the set)".to_string(),
         });
     }
-    let (r, how) = match (undoers.restore_after(w), undoers.guarded_clear_after(w)) {
-        (Some(r), _) => (r, "restored"),
-        (None, Some(c)) => (c, "cleared (the function returns earlier when it is set)"),
-        (None, None) => {
-            return Some(Balance {
-                balanced: false,
-                why: format!("{function}() never restores it"),
-            });
-        }
-    };
-    let first_return = returns.get(returns.partition_point(|(t, _)| *t <= w.tok));
-    if let Some((_, l)) = first_return.filter(|(t, _)| *t < r) {
-        return Some(Balance {
-            balanced: false,
-            why: format!(
+    // The restores after the write, nearest first (a few: a later one may be on every path
+    // where an earlier one is in a branch), then a guarded clear.
+    let restores = undoers.restores_after(w).iter().take(MAX_CANDIDATES);
+    let candidates = restores.map(|&r| (r, "restored")).chain(
+        undoers
+            .guarded_clear_after(w, paths)
+            .map(|c| (c, "cleared (the function returns earlier when it is set)")),
+    );
+    let mut first_miss = None;
+    for (r, how) in candidates {
+        let first_return = returns.get(returns.partition_point(|(t, _)| *t <= w.tok));
+        let miss = match first_return.filter(|(t, _)| *t < r) {
+            Some((_, l)) => Some(format!(
                 "{function}() returns at line {l} before the restore at line {}",
                 line(r)
-            ),
-        });
+            )),
+            None => paths
+                .leaves(w.tok, r)
+                .map(|why| format!("{function}(): {why}")),
+        };
+        match miss {
+            None => {
+                return Some(Balance {
+                    balanced: true,
+                    why: format!("{how} at line {} on every return path", line(r)),
+                });
+            }
+            Some(why) => {
+                first_miss.get_or_insert(why);
+            }
+        }
     }
     Some(Balance {
-        balanced: true,
-        why: format!("{how} at line {} on every return path", line(r)),
+        balanced: false,
+        why: first_miss.unwrap_or_else(|| format!("{function}() never restores it")),
     })
 }

@@ -43,6 +43,35 @@ fn returns_to_user_mode(function: &str) -> bool {
     function.contains("exit_to_user_mode")
 }
 
+/// The scheduler proper: it runs as a task, never in interrupt context (an interrupt that calls
+/// it is "scheduling while atomic"). `preempt_schedule_irq()` runs on the way out of an
+/// interrupt, after it has ended. A path from an interrupt entry through one of these is a
+/// sleeping call in an irq handler (a driver bug) or a branch that cannot be taken there.
+const SCHEDULER: &[&str] = &[
+    "__schedule",
+    "schedule",
+    "schedule_idle",
+    "schedule_preempt_disabled",
+    "schedule_timeout",
+    "schedule_timeout_interruptible",
+    "schedule_timeout_killable",
+    "schedule_timeout_uninterruptible",
+    "schedule_timeout_idle",
+    "schedule_hrtimeout",
+    "schedule_hrtimeout_range",
+    "schedule_hrtimeout_range_clock",
+    "io_schedule",
+    "io_schedule_timeout",
+    "preempt_schedule",
+    "preempt_schedule_common",
+    "preempt_schedule_notrace",
+    "preempt_schedule_irq",
+];
+
+fn is_scheduler(function: &str) -> bool {
+    SCHEDULER.contains(&function)
+}
+
 /// `first`, then the calls from `k` down to the function the search started from.
 fn path_down<'k>(
     first: String,
@@ -274,9 +303,11 @@ impl<'a> Resolver<'a> {
 
     /// May interrupt context reach a write through function `k`? Not through a function that
     /// never returns (`make_task_dead()`): the code the interrupt split never runs again; nor
-    /// through the return to user mode.
+    /// through the return to user mode; nor through the scheduler ([`SCHEDULER`]).
     fn may_pass(&self, k: &FnKey) -> bool {
-        !self.index.noreturn.contains(&(k.name, k.file)) && !returns_to_user_mode(k.name)
+        !self.index.noreturn.contains(&(k.name, k.file))
+            && !returns_to_user_mode(k.name)
+            && !is_scheduler(k.name)
     }
 
     /// The file defining caller `name` as seen from a call in `file`.

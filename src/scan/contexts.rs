@@ -103,6 +103,11 @@ pub fn is_arch_trap_handler(name: &str, is_static: bool, first_param_type: &[&st
         && first_param_type.starts_with(&["struct", "pt_regs", "*"])
 }
 
+/// Every registrar: its name, and the argument that names the entry function.
+pub fn registrars() -> impl Iterator<Item = (&'static str, usize)> {
+    REGISTRARS.iter().map(|&(name, arg, _)| (name, arg))
+}
+
 pub fn entry_by_name(name: &str) -> Option<&'static str> {
     ENTRY_NAMES
         .iter()

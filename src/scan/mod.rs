@@ -17,6 +17,7 @@ pub mod balance;
 pub mod calls;
 pub mod classify;
 pub mod contexts;
+mod entry_files;
 pub mod evidence;
 pub(crate) mod headers;
 pub(crate) mod idents;
@@ -273,7 +274,8 @@ pub fn scan(
             names.patterns().len()
         );
     }
-    let ac = walk::Matcher::new(&names.patterns())?;
+    // Registrations of interrupt entries are looked for in the files with no name too.
+    let ac = walk::Matcher::with_entries(&names.patterns(), &entry_files::registrar_names())?;
     let stats = walk::WalkStats::default();
     let bar = opts.progress.then(|| {
         let b = indicatif::ProgressBar::new_spinner();
@@ -285,8 +287,16 @@ pub fn scan(
         b
     });
     let files: Mutex<Vec<(String, FileScan)>> = Mutex::new(Vec::new());
+    let entry_hits: Mutex<Vec<entry_files::EntryHit>> = Mutex::new(Vec::new());
     let shared = SharedNames::default();
     walk::walk(&tree, &[dir], &ac, &stats, bar.as_ref(), |hit, text| {
+        if !hit.matched {
+            let survey = entry_files::EntryHit::survey(hit.rel, text, hit.entries);
+            if let (Some(s), Ok(mut g)) = (survey, entry_hits.lock()) {
+                g.push(s);
+            }
+            return;
+        }
         let mut fs = scan_file(text, &names, FileRole::of(&hit.rel, hit.header));
         shared.share(&mut fs);
         if let Ok(mut g) = files.lock() {
@@ -317,6 +327,24 @@ pub fn scan(
     }
     let calls_found: usize = files.iter().map(|f| f.1.calls.len()).sum();
     keep_followable_calls(&mut files);
+    let mut entry_hits = entry_hits.into_inner().unwrap_or_default();
+    entry_hits.sort_by(|a, b| a.rel.cmp(&b.rel));
+    let entries = entry_files::add_entry_files(&tree, &entry_hits, &mut files, &names)?;
+    if entries.kept > 0 {
+        keep_followable_calls(&mut files);
+        files.sort_by(|a, b| a.0.cmp(&b.0));
+    }
+    if timing {
+        eprintln!(
+            "entry files: {} with a registered entry, {} read, {} kept, {:?}, {}",
+            entry_hits.len(),
+            entries.read,
+            entries.kept,
+            t0.elapsed(),
+            peak_rss()
+        );
+    }
+    drop(entry_hits);
     if timing {
         let kept: usize = files.iter().map(|f| f.1.calls.len()).sum();
         eprintln!(
@@ -374,6 +402,31 @@ impl SharedNames {
             one(&mut f.name);
         }
     }
+}
+
+/// `f` over `items` on every core, in order; the first error.
+fn on_every_core<T: Sync, R: Send>(
+    items: &[T],
+    f: impl Fn(&T) -> Result<R> + Sync,
+) -> Result<Vec<R>> {
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let per_thread = items.len().div_ceil(threads).max(1);
+    let f = &f;
+    let parts: Vec<Result<Vec<R>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks(per_thread)
+            .map(|part| s.spawn(move || part.iter().map(f).collect::<Result<Vec<R>>>()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    let mut out = Vec::new();
+    for p in parts {
+        out.extend(p?);
+    }
+    Ok(out)
 }
 
 /// The peak RSS so far, for `FLAGPLAN_TIMING` (Linux's `VmHWM`; empty elsewhere).

@@ -13,8 +13,11 @@ use crate::error::{Error, Result};
 pub struct Hit {
     pub rel: String,
     pub header: bool,
-    /// At least one name occurs as a whole word (always true for [`walk`]).
+    /// At least one name occurs as a whole word (for [`walk`], unless `entries` is not empty).
     pub matched: bool,
+    /// Where the matcher's entry names ([`Matcher::with_entries`]) occur as whole words, when
+    /// no other name does.
+    pub entries: Vec<usize>,
 }
 
 #[derive(Default)]
@@ -29,6 +32,9 @@ pub struct Matcher {
     search: Search,
     /// The longest pattern, in bytes: how far chunks of a large file overlap.
     longest: usize,
+    /// Names searched for along with the others, whose hits alone do not make a file a hit:
+    /// the walk hands such a file on with their places ([`Hit::entries`]).
+    entries: foldhash::HashSet<Box<[u8]>>,
 }
 
 enum Search {
@@ -56,6 +62,7 @@ impl Matcher {
             return Ok(Matcher {
                 search: Search::Packed(s),
                 longest,
+                entries: Default::default(),
             });
         }
         // Teddy takes a few dozen names; past that the DFA reads every byte (39 % of the scan's
@@ -67,12 +74,61 @@ impl Matcher {
             return Ok(Matcher {
                 search: Search::Groups(groups),
                 longest,
+                entries: Default::default(),
             });
         }
         matcher(patterns).map(|ac| Matcher {
             search: Search::Ac(ac),
             longest,
+            entries: Default::default(),
         })
+    }
+
+    /// A matcher for `patterns` that also finds `entries` (see [`Matcher::entries`]).
+    pub fn with_entries(patterns: &[String], entries: &[&str]) -> Result<Matcher> {
+        let mut all = patterns.to_vec();
+        all.extend(entries.iter().map(|e| e.to_string()));
+        let mut m = Matcher::new(&all)?;
+        m.entries = entries
+            .iter()
+            .filter(|e| !patterns.iter().any(|p| p == *e))
+            .map(|e| e.as_bytes().into())
+            .collect();
+        Ok(m)
+    }
+
+    /// Is the match `s..e` of `text` a whole word of a name that is not an entry name?
+    fn is_name_hit(&self, text: &[u8], s: usize, e: usize) -> bool {
+        bounded(text, s, e) && (self.entries.is_empty() || !self.entries.contains(&text[s..e]))
+    }
+
+    /// Every whole-word match in `text`: (start, end).
+    fn matches<'t>(&'t self, text: &'t [u8]) -> impl Iterator<Item = (usize, usize)> + 't {
+        let all: Box<dyn Iterator<Item = (usize, usize)> + 't> = match &self.search {
+            Search::Packed(p) => Box::new(p.find_iter(text).map(|m| (m.start(), m.end()))),
+            Search::Groups(g) => Box::new(
+                g.iter()
+                    .flat_map(move |p| p.find_iter(text).map(|m| (m.start(), m.end()))),
+            ),
+            Search::Ac(ac) => Box::new(ac.find_iter(text).map(|m| (m.start(), m.end()))),
+        };
+        all.filter(move |&(s, e)| bounded(text, s, e))
+    }
+
+    /// Whether `text` has a name as a whole word; if not, where the entry names occur.
+    pub fn hits(&self, text: &[u8]) -> (bool, Vec<usize>) {
+        if self.entries.is_empty() {
+            return (self.has_word_hit(text), Vec::new());
+        }
+        let mut entries = Vec::new();
+        for (s, e) in self.matches(text) {
+            if !self.entries.contains(&text[s..e]) {
+                return (true, Vec::new());
+            }
+            entries.push(s);
+        }
+        entries.sort_unstable();
+        (false, entries)
     }
 
     /// Does `text` hold one of the patterns as a whole word?
@@ -123,14 +179,14 @@ impl Matcher {
         match &self.search {
             Search::Packed(p) => p
                 .find_iter(window)
-                .any(|m| bounded(text, m.start(), m.end())),
+                .any(|m| self.is_name_hit(text, m.start(), m.end())),
             Search::Groups(g) => g.iter().any(|p| {
                 p.find_iter(window)
-                    .any(|m| bounded(text, m.start(), m.end()))
+                    .any(|m| self.is_name_hit(text, m.start(), m.end()))
             }),
             Search::Ac(ac) => ac
                 .find_iter(window)
-                .any(|m| bounded(text, m.start(), m.end())),
+                .any(|m| self.is_name_hit(text, m.start(), m.end())),
         }
     }
 }
@@ -292,8 +348,12 @@ where
             if let Some(p) = progress {
                 p.inc(1);
             }
-            let matched = skipped.is_none() && ac.has_word_hit(&buf);
-            if matched || every {
+            let (matched, entries) = if skipped.is_none() {
+                ac.hits(&buf)
+            } else {
+                (false, Vec::new())
+            };
+            if matched || every || !entries.is_empty() {
                 let rel = path
                     .strip_prefix(root)
                     .unwrap_or(path)
@@ -304,6 +364,7 @@ where
                         rel,
                         header,
                         matched,
+                        entries,
                     },
                     &buf,
                 );

@@ -54,6 +54,13 @@ pub struct RawAccess {
     pub balance: Option<Balance>,
 }
 
+impl RawAccess {
+    /// Is the receiver `current` (or an alias of it)?
+    pub fn on_current(&self) -> bool {
+        matches!(self.recv, Recv::Current { .. })
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Unclassified {
     pub name: String,

@@ -15,7 +15,7 @@ pub fn c_file_helpers(src: &[u8], names: &Names, file: &str) -> Vec<FoundHelper>
         let fs = scan_mode(
             src,
             local.as_ref().unwrap_or(names),
-            FileRole::default(),
+            FileRole::of(file, false),
             true,
         );
         let mut grown = false;
@@ -274,6 +274,14 @@ impl<'a> Ctx<'a> {
         let name = helper.name.clone();
         if !self.header && !self.c_helpers && self.file_statics.contains(&name) {
             return; // this file's own static function of that name, read as a function
+        }
+        if helper.how == "c-body" && !self.c_helpers {
+            if u.name == name {
+                return; // a recursive helper calling itself: its store is already a write site
+            }
+            if self.file_functions.contains(&name) && !self.is_this_file(&helper.def) {
+                return; // another file's own function of that name (`__weak`, an arch twin)
+            }
         }
         if matches!(self.t(i.wrapping_sub(1)), "->" | "." | "goto") || self.t(i + 1) == ":" {
             return; // a struct member or a label of the same name

@@ -15,7 +15,7 @@ use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use serde::Serialize;
 
-use super::balance::{AccessKind, Balance, SetGuard, Undoers, WriteAt};
+use super::balance::{AccessKind, Balance, Paths, SetGuard, Undoers, WriteAt};
 use super::contexts::{self, IrqGuard, IrqRoot, StoppedSpan, TableSlot};
 use super::lexer::{TokKind, Token, tokenize};
 use super::locks::{self, HeldLock, LockSpan};
@@ -121,6 +121,8 @@ struct Ctx<'a> {
     file_statics: HashSet<String>,
     /// Every function this file defines.
     file_functions: HashSet<String>,
+    /// This file's path under the tree root (empty when not known).
+    rel: &'a str,
     /// Callee and caller names of the recorded calls, one copy each.
     names_seen: HashSet<std::sync::Arc<str>>,
     header: bool,
@@ -132,17 +134,20 @@ struct Ctx<'a> {
 
 /// What a file's path says about how to read it.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct FileRole {
+pub struct FileRole<'p> {
+    /// The path under the tree root.
+    pub rel: &'p str,
     /// A header (`.h`): its inline functions and macros may be helpers.
     pub header: bool,
     /// An arch trap file ([`contexts::is_arch_traps_file`]).
     pub arch_traps: bool,
 }
 
-impl FileRole {
+impl FileRole<'_> {
     /// The role of the file at `rel` (a path under the tree root).
-    pub fn of(rel: &str, header: bool) -> FileRole {
+    pub fn of(rel: &str, header: bool) -> FileRole<'_> {
         FileRole {
+            rel,
             header,
             arch_traps: contexts::is_arch_traps_file(rel),
         }
@@ -150,11 +155,11 @@ impl FileRole {
 }
 
 /// Scan one file's text.
-pub fn scan_file(src: &[u8], names: &Names, role: FileRole) -> FileScan {
+pub fn scan_file(src: &[u8], names: &Names, role: FileRole<'_>) -> FileScan {
     scan_mode(src, names, role, false)
 }
 
-fn scan_mode(src: &[u8], names: &Names, role: FileRole, c_helpers: bool) -> FileScan {
+fn scan_mode(src: &[u8], names: &Names, role: FileRole<'_>, c_helpers: bool) -> FileScan {
     let header = role.header;
     let toks = tokenize(src);
     let mut lines = Vec::new();
@@ -180,6 +185,7 @@ fn scan_mode(src: &[u8], names: &Names, role: FileRole, c_helpers: bool) -> File
         guards: Vec::new(),
         file_statics: HashSet::new(),
         file_functions: HashSet::new(),
+        rel: role.rel,
         names_seen: HashSet::new(),
         header,
         arch_traps: role.arch_traps,

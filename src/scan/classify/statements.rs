@@ -62,11 +62,14 @@ impl<'a> Ctx<'a> {
                 tok: a.tok,
             })
             .collect();
-        let undoers = Undoers::of(&writes, &guards);
+        let paths = FnPaths::new(self, u);
+        let undoers = Undoers::of(&writes, &guards, &paths);
         let out: Vec<Option<Balance>> = writes
             .iter()
             .map(|w| {
-                crate::scan::balance::balance(w, &undoers, &returns, &u.name, &|k| self.line_of(k))
+                crate::scan::balance::balance(w, &undoers, &returns, &u.name, &paths, &|k| {
+                    self.line_of(k)
+                })
             })
             .collect();
         for (a, b) in acc.iter_mut().zip(out) {
@@ -91,9 +94,9 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Whether the read at `tok` is the whole test of `if (...) return`: `if (current->x)`,
-    /// `if (WARN_ON_ONCE(current->x))`, `if (current->flags & PF_X)`, or one of the terms of an
-    /// `||`. A negation, a comparison or an `&&` in the test makes it something else.
+    /// Whether the read at `tok` is the whole test of `if (...) return`: `if (current->x)` or
+    /// `if (current->flags & PF_X)`, bare or under `WARN_ON_ONCE()`, `WARN_ON()`, `unlikely()`
+    /// or `likely()`. Any other test (a negation, a comparison, another term) is not a guard.
     fn returns_when_set(&self, u: &Unit, tok: usize) -> bool {
         let (s, _) = self.stmt(u, tok);
         if self.t(s) != "if" || self.t(s + 1) != "(" {
@@ -102,9 +105,39 @@ impl<'a> Ctx<'a> {
         let Some(close) = parse::matching(self.src, self.toks, s + 1, u.body.end) else {
             return false;
         };
-        tok < close
-            && self.t(close + 1) == "return"
-            && !(s + 2..close).any(|k| matches!(self.t(k), "!" | "==" | "!=" | "&&" | "?"))
+        if !(tok < close && self.t(close + 1) == "return") {
+            return false;
+        }
+        let wraps = |a: usize, b: usize| {
+            parse::matching(self.src, self.toks, a, b) == Some(b.wrapping_sub(1))
+        };
+        let (mut a, mut b) = (s + 2, close);
+        loop {
+            if self.t(a) == "(" && wraps(a, b) {
+                (a, b) = (a + 1, b - 1);
+            } else if matches!(
+                self.t(a),
+                "WARN_ON_ONCE" | "WARN_ON" | "unlikely" | "likely"
+            ) && self.t(a + 1) == "("
+                && wraps(a + 1, b)
+            {
+                (a, b) = (a + 2, b - 1);
+            } else {
+                break;
+            }
+        }
+        let words: Vec<&str> = (a..b).map(|k| self.t(k)).collect();
+        b.checked_sub(1) == Some(tok)
+            && matches!(
+                words.as_slice(),
+                ["current", "->", _] | ["current", "->", "flags", "&", _]
+            )
+    }
+
+    /// Is `def` (`file:line`) in this file?
+    pub(super) fn is_this_file(&self, def: &str) -> bool {
+        def.strip_prefix(self.rel)
+            .is_some_and(|rest| rest.starts_with(':'))
     }
 
     /// Statement bounds around token `i` inside `u`: after the previous `;{}` to the next one.
@@ -221,5 +254,161 @@ impl<'a> Ctx<'a> {
             i += 1;
         }
         out
+    }
+}
+
+/// The blocks of one function body, for [`Paths`]: built on first use (most functions have no
+/// restore to judge).
+struct FnPaths<'c, 'a> {
+    cx: &'c Ctx<'a>,
+    u: &'c Unit,
+    /// For each token of the body, the innermost `{` around it (`u.body.start - 1` at the top).
+    opens: std::cell::OnceCell<Vec<usize>>,
+}
+
+/// Statements that make the statement after them conditional or repeated.
+const CONTROL: &[&str] = &[
+    "if", "else", "for", "while", "do", "switch", "case", "default",
+];
+
+impl<'c, 'a> FnPaths<'c, 'a> {
+    fn new(cx: &'c Ctx<'a>, u: &'c Unit) -> Self {
+        FnPaths {
+            cx,
+            u,
+            opens: std::cell::OnceCell::new(),
+        }
+    }
+
+    fn top(&self) -> usize {
+        self.u.body.start.wrapping_sub(1)
+    }
+
+    /// The innermost `{` around token `i` of the body.
+    fn open_of(&self, i: usize) -> usize {
+        let opens = self.opens.get_or_init(|| {
+            let mut stack = vec![self.top()];
+            let mut out = Vec::with_capacity(self.u.body.len());
+            for k in self.u.body.clone() {
+                let inner = stack.last().copied().unwrap_or(self.top());
+                out.push(inner);
+                match self.cx.t(k) {
+                    "{" => stack.push(k),
+                    "}" if stack.len() > 1 => {
+                        stack.pop();
+                    }
+                    _ => {}
+                }
+            }
+            out
+        });
+        i.checked_sub(self.u.body.start)
+            .and_then(|k| opens.get(k).copied())
+            .unwrap_or(self.top())
+    }
+
+    /// The block around the `{` at `open` (`None` at the top).
+    fn parent(&self, open: usize) -> Option<usize> {
+        (open != self.top()).then(|| self.open_of(open))
+    }
+
+    /// Is the statement around `i` a plain one: not the body of a control statement without
+    /// braces (`if (x) f();`), nor after `case X:`. A label before it (`out:`) is allowed.
+    fn plain(&self, i: usize) -> bool {
+        let (mut s, _) = self.cx.stmt(self.u, i);
+        if self.cx.t(s + 1) == ":" && self.cx.toks[s].kind == TokKind::Ident {
+            s += 2;
+        }
+        !CONTROL.contains(&self.cx.t(s))
+    }
+
+    /// Does the block opened at `open` belong to a loop or a `switch`?
+    fn breakable(&self, open: usize) -> bool {
+        let before = open.wrapping_sub(1);
+        match self.cx.t(before) {
+            "do" => true,
+            ")" => parse::matching_back(self.cx.src, self.cx.toks, before, self.u.body.start)
+                .is_some_and(|o| {
+                    matches!(self.cx.t(o.wrapping_sub(1)), "for" | "while" | "switch")
+                }),
+            _ => false,
+        }
+    }
+
+    /// Is the `break`/`continue` at `b` caught by a loop or `switch` opened after `from`?
+    fn caught_after(&self, b: usize, from: usize) -> bool {
+        let mut open = Some(self.open_of(b));
+        while let Some(o) = open.filter(|&o| o != self.top() && o > from) {
+            if self.breakable(o) {
+                return true;
+            }
+            open = self.parent(o);
+        }
+        false
+    }
+
+    /// `if (C) <from>; ... if (C) <to>;` with the same test, and nothing assigned to a name of
+    /// the test between them (`if (pfmemalloc) save(); ... if (pfmemalloc) restore();`).
+    fn same_condition(&self, from: usize, to: usize) -> bool {
+        let test = |i: usize| {
+            let (s, _) = self.cx.stmt(self.u, i);
+            (self.cx.t(s) == "if" && self.cx.t(s + 1) == "(")
+                .then(|| parse::matching(self.cx.src, self.cx.toks, s + 1, self.u.body.end))
+                .flatten()
+                .filter(|&c| c < i)
+                .map(|c| (s + 2..c).map(|k| self.cx.t(k)).collect::<Vec<&str>>())
+        };
+        let (Some(a), Some(b)) = (test(from), test(to)) else {
+            return false;
+        };
+        let assigned = |k: usize| {
+            a.contains(&self.cx.t(k))
+                && self.cx.toks[k].kind == TokKind::Ident
+                && (matches!(
+                    self.cx.t(k + 1),
+                    "=" | "+=" | "-=" | "|=" | "&=" | "^=" | "++" | "--"
+                ) || matches!(self.cx.t(k.wrapping_sub(1)), "++" | "--" | "&"))
+        };
+        a == b && !a.is_empty() && !(from..to).any(assigned)
+    }
+
+    /// The token of label `name:` in the body.
+    fn label(&self, name: &str) -> Option<usize> {
+        self.u.body.clone().find(|&k| {
+            self.cx.t(k) == name && self.cx.t(k + 1) == ":" && self.cx.t(k.wrapping_sub(1)) != "?"
+        })
+    }
+}
+
+impl Paths for FnPaths<'_, '_> {
+    fn covers(&self, guard: usize, set: usize) -> bool {
+        let (s, _) = self.cx.stmt(self.u, guard);
+        self.open_of(s) == self.open_of(set) && self.plain(set) && self.leaves(s, set).is_none()
+    }
+
+    fn leaves(&self, from: usize, to: usize) -> Option<String> {
+        let line = |k: usize| self.cx.line_of(k);
+        if (!self.plain(to) || self.open_of(to) > from) && !self.same_condition(from, to) {
+            return Some(format!("line {} runs only under a condition", line(to)));
+        }
+        for k in from + 1..to {
+            match self.cx.t(k) {
+                "goto" => {
+                    let target = self.cx.t(k + 1);
+                    if self.label(target).is_none_or(|l| l > to || l < from) {
+                        return Some(format!(
+                            "goto {target} at line {} skips line {}",
+                            line(k),
+                            line(to)
+                        ));
+                    }
+                }
+                w @ ("break" | "continue") if !self.caught_after(k, from) => {
+                    return Some(format!("{w} at line {} skips line {}", line(k), line(to)));
+                }
+                _ => {}
+            }
+        }
+        None
     }
 }
