@@ -275,7 +275,11 @@ pub fn scan(
         );
     }
     // Registrations of interrupt entries are looked for in the files with no name too.
-    let ac = walk::Matcher::with_entries(&names.patterns(), &entry_files::registrar_names())?;
+    let ac = walk::Matcher::with_entries(
+        &names.patterns(),
+        entry_files::REGISTRAR_PARTS,
+        &entry_files::registrar_names(),
+    )?;
     let stats = walk::WalkStats::default();
     let bar = opts.progress.then(|| {
         let b = indicatif::ProgressBar::new_spinner();

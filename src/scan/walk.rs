@@ -32,9 +32,12 @@ pub struct Matcher {
     search: Search,
     /// The longest pattern, in bytes: how far chunks of a large file overlap.
     longest: usize,
-    /// Names searched for along with the others, whose hits alone do not make a file a hit:
-    /// the walk hands such a file on with their places ([`Hit::entries`]).
+    /// Parts of words searched for along with the names ([`Matcher::with_entries`]), whose hits
+    /// alone do not make a file a hit.
     entries: foldhash::HashSet<Box<[u8]>>,
+    /// The words those parts stand for: the walk hands a file with one on, with their places
+    /// ([`Hit::entries`]).
+    entry_words: foldhash::HashSet<Box<[u8]>>,
 }
 
 enum Search {
@@ -63,6 +66,7 @@ impl Matcher {
                 search: Search::Packed(s),
                 longest,
                 entries: Default::default(),
+                entry_words: Default::default(),
             });
         }
         // Teddy takes a few dozen names; past that the DFA reads every byte (39 % of the scan's
@@ -75,26 +79,39 @@ impl Matcher {
                 search: Search::Groups(groups),
                 longest,
                 entries: Default::default(),
+                entry_words: Default::default(),
             });
         }
         matcher(patterns).map(|ac| Matcher {
             search: Search::Ac(ac),
             longest,
             entries: Default::default(),
+            entry_words: Default::default(),
         })
     }
 
-    /// A matcher for `patterns` that also finds `entries` (see [`Matcher::entries`]).
-    pub fn with_entries(patterns: &[String], entries: &[&str]) -> Result<Matcher> {
+    /// A matcher for `patterns` that also finds the words `words` through `parts`: each word
+    /// contains a part, and a part stands for the whole word it is in when that word is one of
+    /// `words`. A part that starts with bytes rarer than the word's start costs the search less
+    /// (`uest_irq` for `request_irq` and `devm_request_irq`).
+    pub fn with_entries(patterns: &[String], parts: &[&str], words: &[&str]) -> Result<Matcher> {
         let mut all = patterns.to_vec();
-        all.extend(entries.iter().map(|e| e.to_string()));
+        all.extend(parts.iter().map(|e| e.to_string()));
         let mut m = Matcher::new(&all)?;
-        m.entries = entries
+        m.entries = parts
             .iter()
             .filter(|e| !patterns.iter().any(|p| p == *e))
             .map(|e| e.as_bytes().into())
             .collect();
+        m.entry_words = words.iter().map(|w| w.as_bytes().into()).collect();
         Ok(m)
+    }
+
+    /// The start of the word around `s..e` if it is one of the entry words.
+    fn entry_word(&self, text: &[u8], s: usize, e: usize) -> Option<usize> {
+        let ws = s - text[..s].iter().rev().take_while(|&&b| is_word(b)).count();
+        let we = e + text[e..].iter().take_while(|&&b| is_word(b)).count();
+        self.entry_words.contains(&text[ws..we]).then_some(ws)
     }
 
     /// Is the match `s..e` of `text` a whole word of a name that is not an entry name?
@@ -102,7 +119,7 @@ impl Matcher {
         bounded(text, s, e) && (self.entries.is_empty() || !self.entries.contains(&text[s..e]))
     }
 
-    /// Every whole-word match in `text`: (start, end).
+    /// Every match in `text`: (start, end).
     fn matches<'t>(&'t self, text: &'t [u8]) -> impl Iterator<Item = (usize, usize)> + 't {
         let all: Box<dyn Iterator<Item = (usize, usize)> + 't> = match &self.search {
             Search::Packed(p) => Box::new(p.find_iter(text).map(|m| (m.start(), m.end()))),
@@ -112,7 +129,7 @@ impl Matcher {
             ),
             Search::Ac(ac) => Box::new(ac.find_iter(text).map(|m| (m.start(), m.end()))),
         };
-        all.filter(move |&(s, e)| bounded(text, s, e))
+        all
     }
 
     /// Whether `text` has a name as a whole word; if not, where the entry names occur.
@@ -122,12 +139,14 @@ impl Matcher {
         }
         let mut entries = Vec::new();
         for (s, e) in self.matches(text) {
-            if !self.entries.contains(&text[s..e]) {
+            if self.entries.contains(&text[s..e]) {
+                entries.extend(self.entry_word(text, s, e));
+            } else if bounded(text, s, e) {
                 return (true, Vec::new());
             }
-            entries.push(s);
         }
         entries.sort_unstable();
+        entries.dedup();
         (false, entries)
     }
 
