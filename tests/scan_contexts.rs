@@ -1047,3 +1047,158 @@ fn a_restore_under_the_same_test_as_its_save_is_on_every_path() {
     );
     assert_eq!(b, Some(false), "{why:?}");
 }
+
+// Balance cases from the second review of stop 18 (each failed before its fix).
+
+#[test]
+fn a_same_test_restore_nested_in_another_if_is_not_on_every_path() {
+    let body = "\tunsigned int f = 0;\n\tbool m = d->m;\n\n\tif (m)\n\t\tf = save_b(); /*S*/\n\tif (d->y) {\n\t\tif (m)\n\t\t\tcurrent_restore_flags(f, PF_B);\n\t}\n";
+    let (_, b, why) = probe_case("", body, "PF_B");
+    assert_eq!(b, Some(false), "{why:?}");
+}
+
+#[test]
+fn a_same_test_restore_in_a_loop_that_may_not_run_is_not_on_every_path() {
+    let body = "\tunsigned int f = 0;\n\tbool m = d->m;\n\n\tif (m)\n\t\tf = save_b(); /*S*/\n\twhile (d->n) {\n\t\tif (m)\n\t\t\tcurrent_restore_flags(f, PF_B);\n\t\td = d->next;\n\t}\n";
+    let (_, b, why) = probe_case("", body, "PF_B");
+    assert_eq!(b, Some(false), "{why:?}");
+}
+
+#[test]
+fn a_same_test_restore_under_a_second_if_is_not_on_every_path() {
+    let body = "\tunsigned int f = 0;\n\tbool m = d->m;\n\n\tif (m)\n\t\tf = save_b(); /*S*/\n\tif (m)\n\t\tif (d->y)\n\t\t\tcurrent_restore_flags(f, PF_B);\n";
+    let (_, b, why) = probe_case("", body, "PF_B");
+    assert_eq!(b, Some(false), "{why:?}");
+}
+
+#[test]
+fn a_continue_inside_a_switch_is_not_caught_by_the_switch() {
+    let body = "\tunsigned int f;\n\tfor (i = 0; i < n; i++) {\n\t\tf = save_b(); /*S*/\n\t\tswitch (d->x) {\n\t\tcase 1:\n\t\t\tcontinue;\n\t\t}\n\t\tcurrent_restore_flags(f, PF_B);\n\t}\n";
+    let (_, b, why) = probe_case("", body, "PF_B");
+    assert_eq!(b, Some(false), "{why:?}");
+}
+
+#[test]
+fn a_restore_in_a_conditional_expression_is_not_on_every_path() {
+    let body =
+        "\tunsigned int f = save_b(); /*S*/\n\td->x ? current_restore_flags(f, PF_B) : work(d);\n";
+    let (_, b, why) = probe_case("", body, "PF_B");
+    assert_eq!(b, Some(false), "{why:?}");
+}
+
+#[test]
+fn a_restore_after_and_and_is_not_on_every_path() {
+    let body =
+        "\tunsigned int f = save_b(); /*S*/\n\td->x && (current_restore_flags(f, PF_B), 1);\n";
+    let (_, b, why) = probe_case("", body, "PF_B");
+    assert_eq!(b, Some(false), "{why:?}");
+}
+
+#[test]
+fn a_restore_as_the_body_of_a_for_is_not_on_every_path() {
+    let body = "\tunsigned int f = save_b(); /*S*/\n\tfor (i = 0; i < d->n; i++)\n\t\tcurrent_restore_flags(f, PF_B);\n";
+    let (_, b, why) = probe_case("", body, "PF_B");
+    assert_eq!(b, Some(false), "{why:?}");
+}
+
+#[test]
+fn a_member_named_like_the_label_is_not_the_label() {
+    let body = "\tunsigned int f = save_b(); /*S*/\n\tif (work(d))\n\t\tgoto out;\n\td->r = d->x ? d->out : 0;\n\tcurrent_restore_flags(f, PF_B);\nout:\n\twork(d);\n";
+    let (_, b, why) = probe_case("", body, "PF_B");
+    assert_eq!(b, Some(false), "{why:?}");
+}
+
+#[test]
+fn a_label_between_the_guard_and_the_set_lets_a_jump_skip_the_guard() {
+    let body = "\tif (d->y)\n\t\tgoto again;\n\tif (current->frozen)\n\t\treturn IRQ_NONE;\nagain:\n\tcurrent->frozen = 1; /*S*/\n\twork(d);\n\tcurrent->frozen = 0;\n";
+    let (_, b, why) = probe_case("", body, "frozen");
+    assert_eq!(b, Some(false), "{why:?}");
+}
+
+#[test]
+fn a_break_out_of_an_iterator_macro_does_not_skip_the_restore() {
+    let body = "\tstruct p *p;\n\tunsigned int f = save_b(); /*S*/\n\tlist_for_each_entry(p, &d->list, node) {\n\t\tif (p->x)\n\t\t\tbreak;\n\t}\n\tcurrent_restore_flags(f, PF_B);\n";
+    let (_, b, why) = probe_case("", body, "PF_B");
+    assert_eq!(b, Some(true), "{why:?}");
+}
+
+#[test]
+fn a_test_that_calls_a_function_is_not_the_same_test() {
+    let body = "\tunsigned int f = 0;\n\n\tif (need(d))\n\t\tf = save_b(); /*S*/\n\twork(d);\n\tif (need(d))\n\t\tcurrent_restore_flags(f, PF_B);\n";
+    let (_, b, why) = probe_case("", body, "PF_B");
+    assert_eq!(b, Some(false), "{why:?}");
+}
+
+#[test]
+fn a_test_through_a_member_is_not_the_same_test() {
+    let body = "\tunsigned int f = 0;\n\tbool m = d->m;\n\tbool *pm = &d->m;\n\n\tif (d->m)\n\t\tf = save_b(); /*S*/\n\t*pm = 0;\n\tif (d->m)\n\t\tcurrent_restore_flags(f, PF_B);\n";
+    let (_, b, why) = probe_case("", body, "PF_B");
+    assert_eq!(b, Some(false), "{why:?}");
+}
+
+/// Jumps the path check gets right: a goto back before the save, a `continue` or `break` that
+/// leaves the save's loop, a label in a nested block, a `?` before a name like the label.
+#[test]
+fn jumps_around_a_save_and_its_restore() {
+    let cases = [
+        (
+            "goto_back_before_save",
+            "\tunsigned int f;\nagain:\n\tf = save_b(); /*S*/\n\tif (work(d))\n\t\tgoto again;\n\tcurrent_restore_flags(f, PF_B);\n",
+            Some(false),
+        ),
+        (
+            "do_while_continue",
+            "\tunsigned int f;\n\tdo {\n\t\tf = save_b(); /*S*/\n\t\tif (work(d))\n\t\t\tcontinue;\n\t\tcurrent_restore_flags(f, PF_B);\n\t} while (d->n);\n",
+            Some(false),
+        ),
+        (
+            "label_in_nested_block",
+            "\tunsigned int f = save_b(); /*S*/\n\tif (work(d))\n\t\tgoto mid;\n\tif (d->y) {\nmid:\n\t\twork(d);\n\t}\n\tcurrent_restore_flags(f, PF_B);\n",
+            Some(true),
+        ),
+        (
+            "case_label_name_ternary_q",
+            "\tunsigned int f = save_b(); /*S*/\n\tif (work(d))\n\t\tgoto out;\n\td->r = d->x ? out : 0;\n\tcurrent_restore_flags(f, PF_B);\nout:\n\twork(d);\n",
+            Some(false),
+        ),
+        (
+            "break_out_of_loop_to_restore",
+            "\tunsigned int f;\n\twhile (d->n) {\n\t\tf = save_b(); /*S*/\n\t\tif (work(d))\n\t\t\tbreak;\n\t\tcurrent_restore_flags(f, PF_B);\n\t}\n",
+            Some(false),
+        ),
+    ];
+    let mut bad = Vec::new();
+    for (n, body, want) in cases {
+        let (_, b, why) = probe_case("", body, "PF_B");
+        if b != want {
+            bad.push(format!("{n}: {b:?} {why:?}"));
+        }
+    }
+    assert!(bad.is_empty(), "{bad:#?}");
+}
+
+const SIGNAL_IT: &str = "void signal_it(struct ctx *c)\n{\n\tif (WARN_ON_ONCE(current->frozen))\n\t\treturn;\n\tcurrent->frozen = 1;\n\twake(c);\n\tcurrent->frozen = 0;\n}\n";
+
+/// The context of `signal_it()`'s set when `files` are scanned with it.
+fn signal_it_context(files: &[(&str, &str)]) -> (ScanContext, Vec<String>) {
+    let mut all = vec![
+        ("include/linux/sched.h", SCHED_H),
+        ("fs/signal.c", SIGNAL_IT),
+    ];
+    all.extend_from_slice(files);
+    let ev = scan_dir(&all, "");
+    let w = write_in(&ev, "frozen", "fs/signal.c", 5);
+    (w.context, w.chain.clone())
+}
+
+/// The entry-file pass reads a definition with an annotation before its body, and every
+/// definition of the entry function (a stub under `#ifndef`, the real one under `#else`).
+#[test]
+fn an_entry_file_handler_with_an_annotation_or_a_stub_first_is_read() {
+    let annotated = "static void tick(struct timer_list *t)\n\t__must_hold(&big_lock)\n{\n\tsignal_it(from_timer(c, t, timer));\n}\nvoid setup(struct ctx *c)\n{\n\ttimer_setup(&c->timer, tick, 0);\n}\n";
+    let (ctx, chain) = signal_it_context(&[("drivers/x/d.c", annotated)]);
+    assert_eq!(ctx, ScanContext::CurrentIrq, "{chain:?}");
+    let stub_first = "#ifndef CONFIG_X\nstatic irqreturn_t h(int irq, void *arg)\n{\n\treturn IRQ_NONE;\n}\n#else\nstatic irqreturn_t h(int irq, void *arg)\n{\n\tsignal_it(arg);\n\treturn IRQ_HANDLED;\n}\n#endif\nint setup(struct ctx *c, int irq)\n{\n\treturn request_irq(irq, h, 0, \"x\", c);\n}\n";
+    let (ctx, chain) = signal_it_context(&[("drivers/x/d.c", stub_first)]);
+    assert_eq!(ctx, ScanContext::CurrentIrq, "{chain:?}");
+}

@@ -158,10 +158,7 @@ fn entries(text: &[u8], at: &[usize]) -> Entries {
             handlers.push(handler);
         }
     }
-    let defs = handlers
-        .iter()
-        .filter_map(|h| definition(text, h))
-        .collect();
+    let defs = handlers.iter().flat_map(|h| definitions(text, h)).collect();
     Entries { calls, defs }
 }
 
@@ -209,12 +206,13 @@ fn registration(text: &[u8], p: usize) -> Option<(usize, &[u8])> {
         .then_some((close + 1, r))
 }
 
-/// The definition of function `name` in `text`: from the start of the line with its type to
-/// its closing `}`.
-fn definition(text: &[u8], name: &[u8]) -> Option<Keep> {
+/// The definitions of function `name` in `text` (one per `#ifdef` branch): from the start of
+/// the line with its type to the closing `}`.
+fn definitions(text: &[u8], name: &[u8]) -> Vec<Keep> {
     memchr::memmem::find_iter(text, name)
         .filter(|&s| word_at(text, s, name.len()))
-        .find_map(|s| definition_at(text, s, name.len()))
+        .filter_map(|s| definition_at(text, s, name.len()))
+        .collect()
 }
 
 fn is_word(b: u8) -> bool {
@@ -233,7 +231,17 @@ fn definition_at(text: &[u8], s: usize, len: usize) -> Option<Keep> {
         return None;
     }
     let (close, _) = args_of(text, open)?;
-    let brace = skip_blank(text, close + 1);
+    let mut brace = skip_blank(text, close + 1);
+    // Annotations between the parameters and the body: `__must_hold(&lock)`, `__acquires(x)`.
+    while text[brace..].starts_with(b"__") {
+        let end = brace + text[brace..].iter().take_while(|&&b| is_word(b)).count();
+        let after = skip_blank(text, end);
+        brace = if text.get(after) == Some(&b'(') {
+            skip_blank(text, args_of(text, after)?.0 + 1)
+        } else {
+            after
+        };
+    }
     if text.get(brace) != Some(&b'{') {
         return None; // a declaration, a call, or an attribute this reader does not follow
     }
@@ -381,7 +389,7 @@ mod tests {
         let (end, h) = registration(text, p).expect("registration");
         assert_eq!(h, b"h");
         assert_eq!(&text[end - 1..end], b")");
-        let def = definition(text, b"h").expect("definition");
+        let def = definitions(text, b"h").pop().expect("definition");
         assert_eq!(def.start, 7, "from the type's line");
         let keep = [
             def,
@@ -418,16 +426,18 @@ mod tests {
         assert!(registration(b"request_irq(irq, d->h, 0)", 0).is_none());
         assert!(registration(b"request_irq(irq, h", 0).is_none());
         let def = b"static int h(int x /* ) */)\n{\n\tputs(\"}\");\n}\n";
-        let d = definition(def, b"h").expect("definition");
+        let d = definitions(def, b"h").pop().expect("definition");
         assert_eq!(&def[d.start..d.end], &def[..def.len() - 1]);
     }
 
     #[test]
     fn a_prototype_or_a_call_is_not_a_definition() {
-        assert!(definition(b"int h(int);\nx = h(1);\n", b"h").is_none());
-        assert!(definition(b"void hh(void) { }\n", b"h").is_none());
+        assert!(definitions(b"int h(int);\nx = h(1);\n", b"h").is_empty());
+        assert!(definitions(b"void hh(void) { }\n", b"h").is_empty());
         let long = format!("void h(void)\n{{\n{}}}\n", "\tf();\n".repeat(5000));
-        let d = definition(long.as_bytes(), b"h").expect("a long body");
+        let d = definitions(long.as_bytes(), b"h")
+            .pop()
+            .expect("a long body");
         assert_eq!(d.end, long.len() - 1);
     }
 }

@@ -312,34 +312,52 @@ impl<'c, 'a> FnPaths<'c, 'a> {
         (open != self.top()).then(|| self.open_of(open))
     }
 
-    /// Is the statement around `i` a plain one: not the body of a control statement without
-    /// braces (`if (x) f();`), nor after `case X:`. A label before it (`out:`) is allowed.
+    /// Is the statement around `i` a plain one, run whenever control reaches it: not the body
+    /// of a control statement without braces (`if (x) f();`, `for (…) f();`), not after `case
+    /// X:`, and `i` not behind `?`, `&&`, `||` or `,` in it. A label before it (`out:`) is allowed.
     fn plain(&self, i: usize) -> bool {
         let (mut s, _) = self.cx.stmt(self.u, i);
-        if self.cx.t(s + 1) == ":" && self.cx.toks[s].kind == TokKind::Ident {
+        if self.is_label(s) {
             s += 2;
         }
         !CONTROL.contains(&self.cx.t(s))
+            && !(s..i).any(|k| matches!(self.cx.t(k), ")" | "?" | ":" | "&&" | "||" | ","))
     }
 
-    /// Does the block opened at `open` belong to a loop or a `switch`?
-    fn breakable(&self, open: usize) -> bool {
+    /// Is token `k` a label (`name:` at the start of a statement)?
+    fn is_label(&self, k: usize) -> bool {
+        self.cx
+            .toks
+            .get(k)
+            .is_some_and(|t| t.kind == TokKind::Ident)
+            && self.cx.t(k + 1) == ":"
+            && (k == self.u.body.start || matches!(self.cx.t(k - 1), ";" | "{" | "}"))
+            && !CONTROL.contains(&self.cx.t(k))
+    }
+
+    /// Does the block opened at `open` belong to a loop (`for`, `while`, `do`, a
+    /// `list_for_each*()`-style iterator macro), or (`switch_too`) to a `switch`?
+    fn breakable(&self, open: usize, switch_too: bool) -> bool {
         let before = open.wrapping_sub(1);
         match self.cx.t(before) {
             "do" => true,
             ")" => parse::matching_back(self.cx.src, self.cx.toks, before, self.u.body.start)
-                .is_some_and(|o| {
-                    matches!(self.cx.t(o.wrapping_sub(1)), "for" | "while" | "switch")
+                .is_some_and(|o| match self.cx.t(o.wrapping_sub(1)) {
+                    "for" | "while" => true,
+                    "switch" => switch_too,
+                    w => w.contains("for_each"),
                 }),
             _ => false,
         }
     }
 
-    /// Is the `break`/`continue` at `b` caught by a loop or `switch` opened after `from`?
+    /// Is the `break`/`continue` at `b` caught by a loop (or, for `break`, a `switch`) opened
+    /// after `from`?
     fn caught_after(&self, b: usize, from: usize) -> bool {
+        let switch_too = self.cx.t(b) == "break";
         let mut open = Some(self.open_of(b));
         while let Some(o) = open.filter(|&o| o != self.top() && o > from) {
-            if self.breakable(o) {
+            if self.breakable(o, switch_too) {
                 return true;
             }
             open = self.parent(o);
@@ -347,43 +365,78 @@ impl<'c, 'a> FnPaths<'c, 'a> {
         false
     }
 
-    /// `if (C) <from>; ... if (C) <to>;` with the same test, and nothing assigned to a name of
-    /// the test between them (`if (pfmemalloc) save(); ... if (pfmemalloc) restore();`).
+    /// The test of the `if` that directly governs token `i` (`if (C) <i>;`, nothing else
+    /// between), when the `if` runs whenever control reaches it from `from`'s block, and the test
+    /// reads only local names (no call, no member, no pointer): its tokens.
+    fn direct_test(&self, i: usize, enclosing: usize) -> Option<Vec<&'a str>> {
+        let (s, _) = self.cx.stmt(self.u, i);
+        if self.cx.t(s) != "if" || self.cx.t(s + 1) != "(" || self.open_of(s) > enclosing {
+            return None;
+        }
+        let c = parse::matching(self.cx.src, self.cx.toks, s + 1, self.u.body.end)?;
+        let direct = c < i
+            && !(c + 1..i).any(|k| {
+                CONTROL.contains(&self.cx.t(k))
+                    || matches!(self.cx.t(k), "(" | ")" | "?" | "&&" | "||" | ",")
+            });
+        let simple = (s + 2..c).all(|k| {
+            matches!(self.cx.toks[k].kind, TokKind::Ident | TokKind::Number)
+                || matches!(self.cx.t(k), "!" | "&&" | "||" | "==" | "!=")
+        });
+        (direct && simple).then(|| (s + 2..c).map(|k| self.cx.t(k)).collect())
+    }
+
+    /// `if (C) <from>; ... if (C) <to>;` with the same test of local names, both `if`s in blocks
+    /// that run whenever `from`'s does, and nothing assigned to a name of the test between them
+    /// nor its address taken anywhere (`if (pfmemalloc) save(); ... if (pfmemalloc) restore();`).
     fn same_condition(&self, from: usize, to: usize) -> bool {
-        let test = |i: usize| {
-            let (s, _) = self.cx.stmt(self.u, i);
-            (self.cx.t(s) == "if" && self.cx.t(s + 1) == "(")
-                .then(|| parse::matching(self.cx.src, self.cx.toks, s + 1, self.u.body.end))
-                .flatten()
-                .filter(|&c| c < i)
-                .map(|c| (s + 2..c).map(|k| self.cx.t(k)).collect::<Vec<&str>>())
-        };
-        let (Some(a), Some(b)) = (test(from), test(to)) else {
+        let (sf, _) = self.cx.stmt(self.u, from);
+        let (Some(a), Some(b)) = (
+            self.direct_test(from, from),
+            self.direct_test(to, self.open_of(sf)),
+        ) else {
             return false;
         };
+        let names: Vec<&str> = a
+            .iter()
+            .copied()
+            .filter(|w| w.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_'))
+            .collect();
         let assigned = |k: usize| {
-            a.contains(&self.cx.t(k))
+            names.contains(&self.cx.t(k))
                 && self.cx.toks[k].kind == TokKind::Ident
-                && (matches!(
+                && matches!(
                     self.cx.t(k + 1),
                     "=" | "+=" | "-=" | "|=" | "&=" | "^=" | "++" | "--"
-                ) || matches!(self.cx.t(k.wrapping_sub(1)), "++" | "--" | "&"))
+                )
+                || matches!(self.cx.t(k.wrapping_sub(1)), "++" | "--")
+                    && names.contains(&self.cx.t(k))
         };
-        a == b && !a.is_empty() && !(from..to).any(assigned)
+        let address_taken = self
+            .u
+            .body
+            .clone()
+            .any(|k| self.cx.t(k) == "&" && names.contains(&self.cx.t(k + 1)));
+        a == b && !a.is_empty() && !address_taken && !(from..to).any(assigned)
     }
 
     /// The token of label `name:` in the body.
     fn label(&self, name: &str) -> Option<usize> {
-        self.u.body.clone().find(|&k| {
-            self.cx.t(k) == name && self.cx.t(k + 1) == ":" && self.cx.t(k.wrapping_sub(1)) != "?"
-        })
+        self.u
+            .body
+            .clone()
+            .find(|&k| self.cx.t(k) == name && self.is_label(k))
     }
 }
 
 impl Paths for FnPaths<'_, '_> {
     fn covers(&self, guard: usize, set: usize) -> bool {
         let (s, _) = self.cx.stmt(self.u, guard);
-        self.open_of(s) == self.open_of(set) && self.plain(set) && self.leaves(s, set).is_none()
+        // A label between them lets a jump reach the set without the guard.
+        self.open_of(s) == self.open_of(set)
+            && self.plain(set)
+            && !(s + 1..=set).any(|k| self.is_label(k))
+            && self.leaves(s, set).is_none()
     }
 
     fn leaves(&self, from: usize, to: usize) -> Option<String> {
