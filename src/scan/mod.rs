@@ -333,9 +333,11 @@ pub fn scan(
     keep_followable_calls(&mut files);
     let mut entry_hits = entry_hits.into_inner().unwrap_or_default();
     entry_hits.sort_by(|a, b| a.rel.cmp(&b.rel));
+    let before = files.len();
     let entries = entry_files::add_entry_files(&tree, &entry_hits, &mut files, &names)?;
     if entries.kept > 0 {
-        keep_followable_calls(&mut files);
+        let (old, new) = files.split_at_mut(before);
+        keep_calls_into(old, new);
         files.sort_by(|a, b| a.0.cmp(&b.0));
     }
     if timing {
@@ -441,6 +443,20 @@ fn peak_rss() -> String {
         .find(|l| l.starts_with("VmHWM"))
         .map(|l| format!("peak {}", l.trim_start_matches("VmHWM:").trim()))
         .unwrap_or_default()
+}
+
+/// The calls of `new` files into functions that `old` or `new` define (see
+/// [`keep_followable_calls`]); the calls of `old` were kept already.
+fn keep_calls_into(old: &[(String, FileScan)], new: &mut [(String, FileScan)]) {
+    let defined: foldhash::HashSet<Arc<str>> = old
+        .iter()
+        .chain(new.iter())
+        .flat_map(|(_, fs)| fs.functions.iter().map(|f| Arc::clone(&f.name)))
+        .collect();
+    for (_, fs) in new {
+        fs.calls.retain(|c| defined.contains(&*c.callee));
+        fs.calls.shrink_to_fit();
+    }
 }
 
 /// Callers are followed only into functions the scanned files define: a call of anything else
