@@ -52,46 +52,22 @@ fn read_calling<'h>(
     frontier: &HashSet<String>,
     ac: &Matcher,
 ) -> Result<Vec<Read<'h>>> {
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let per_thread = headers.len().div_ceil(threads).max(1);
-    let parts: Vec<Result<Vec<Read<'h>>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = headers
-            .chunks(per_thread)
-            .map(|part| {
-                s.spawn(move || {
-                    let mut out = Vec::new();
-                    for &h in part {
-                        let path = root.join(&h.rel);
-                        let text = std::fs::read(&path)
-                            .map_err(|e| Error::io(path.display().to_string(), e))?;
-                        // A candidate by a hash, or one that may call anything: tokenized
-                        // only when a name of the frontier is in it as a word.
-                        if !ac.has_word_hit(&text) {
-                            out.push(Read::NoWord);
-                            continue;
-                        }
-                        let fs = scan_file(&text, names, FileRole::of(&h.rel, true));
-                        if fs.calls.iter().any(|c| frontier.contains(&*c.callee)) {
-                            out.push(Read::Kept(h, fs));
-                        } else {
-                            let calls = fs.calls.iter().map(|c| Arc::clone(&c.callee)).collect();
-                            out.push(Read::Calls(h, calls));
-                        }
-                    }
-                    Ok(out)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    });
-    let mut out = Vec::new();
-    for p in parts {
-        out.extend(p?);
-    }
-    Ok(out)
+    super::on_every_core(headers, |&h| {
+        let path = root.join(&h.rel);
+        let text = std::fs::read(&path).map_err(|e| Error::io(path.display().to_string(), e))?;
+        // A candidate by a hash, or one that may call anything: tokenized only when a name of
+        // the frontier is in it as a word.
+        if !ac.has_word_hit(&text) {
+            return Ok(Read::NoWord);
+        }
+        let fs = scan_file(&text, names, FileRole::of(&h.rel, true));
+        if fs.calls.iter().any(|c| frontier.contains(&*c.callee)) {
+            Ok(Read::Kept(h, fs))
+        } else {
+            let calls = fs.calls.iter().map(|c| Arc::clone(&c.callee)).collect();
+            Ok(Read::Calls(h, calls))
+        }
+    })
 }
 
 /// The functions with a write, then their callers, level by level, up to [`HEADER_LEVELS`]
