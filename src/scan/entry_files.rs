@@ -62,7 +62,7 @@ pub fn add_entry_files(
         .iter()
         .filter(|h| h.calls.iter().any(|c| c.may_call_one_of(&reach)))
         .collect();
-    let found = super::on_every_core(&candidates, |h| {
+    let found = super::par::on_every_core(&candidates, |h| {
         let path = root.join(&h.rel);
         let text = std::fs::read(&path).map_err(|e| Error::io(path.display().to_string(), e))?;
         Ok(scan(&text, &h.at, names, &h.rel, &reach).map(|fs| (h.rel.clone(), fs)))

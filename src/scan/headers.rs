@@ -52,7 +52,7 @@ fn read_calling<'h>(
     frontier: &HashSet<String>,
     ac: &Matcher,
 ) -> Result<Vec<Read<'h>>> {
-    super::on_every_core(headers, |&h| {
+    super::par::on_every_core(headers, |&h| {
         let path = root.join(&h.rel);
         let text = std::fs::read(&path).map_err(|e| Error::io(path.display().to_string(), e))?;
         // A candidate by a hash, or one that may call anything: tokenized only when a name of

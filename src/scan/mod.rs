@@ -25,6 +25,7 @@ pub(crate) mod judge;
 pub mod lexer;
 pub mod locks;
 pub mod names;
+mod par;
 pub(crate) mod parse;
 pub mod report;
 pub(crate) mod update;
@@ -330,14 +331,14 @@ pub fn scan(
         );
     }
     let calls_found: usize = files.iter().map(|f| f.1.calls.len()).sum();
-    keep_followable_calls(&mut files);
+    par::keep_followable_calls(&mut files);
     let mut entry_hits = entry_hits.into_inner().unwrap_or_default();
     entry_hits.sort_by(|a, b| a.rel.cmp(&b.rel));
     let before = files.len();
     let entries = entry_files::add_entry_files(&tree, &entry_hits, &mut files, &names)?;
     if entries.kept > 0 {
         let (old, new) = files.split_at_mut(before);
-        keep_calls_into(old, new);
+        par::keep_calls_into(old, new);
         files.sort_by(|a, b| a.0.cmp(&b.0));
     }
     if timing {
@@ -410,31 +411,6 @@ impl SharedNames {
     }
 }
 
-/// `f` over `items` on every core, in order; the first error.
-fn on_every_core<T: Sync, R: Send>(
-    items: &[T],
-    f: impl Fn(&T) -> Result<R> + Sync,
-) -> Result<Vec<R>> {
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let per_thread = items.len().div_ceil(threads).max(1);
-    let f = &f;
-    let parts: Vec<Result<Vec<R>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = items
-            .chunks(per_thread)
-            .map(|part| s.spawn(move || part.iter().map(f).collect::<Result<Vec<R>>>()))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    });
-    let mut out = Vec::new();
-    for p in parts {
-        out.extend(p?);
-    }
-    Ok(out)
-}
-
 /// The peak RSS so far, for `FLAGPLAN_TIMING` (Linux's `VmHWM`; empty elsewhere).
 fn peak_rss() -> String {
     std::fs::read_to_string("/proc/self/status")
@@ -443,44 +419,6 @@ fn peak_rss() -> String {
         .find(|l| l.starts_with("VmHWM"))
         .map(|l| format!("peak {}", l.trim_start_matches("VmHWM:").trim()))
         .unwrap_or_default()
-}
-
-/// The calls of `new` files into functions that `old` or `new` define (see
-/// [`keep_followable_calls`]); the calls of `old` were kept already.
-fn keep_calls_into(old: &[(String, FileScan)], new: &mut [(String, FileScan)]) {
-    let defined: foldhash::HashSet<Arc<str>> = old
-        .iter()
-        .chain(new.iter())
-        .flat_map(|(_, fs)| fs.functions.iter().map(|f| Arc::clone(&f.name)))
-        .collect();
-    for (_, fs) in new {
-        fs.calls.retain(|c| defined.contains(&*c.callee));
-        fs.calls.shrink_to_fit();
-    }
-}
-
-/// Callers are followed only into functions the scanned files define: a call of anything else
-/// (`kfree()`, `printk()`) is never looked up, so it is dropped before the call index is built.
-fn keep_followable_calls(files: &mut [(String, FileScan)]) {
-    let defined: foldhash::HashSet<Arc<str>> = files
-        .iter()
-        .flat_map(|(_, fs)| fs.functions.iter().map(|f| Arc::clone(&f.name)))
-        .collect();
-    // Dropping the other calls is most of the work (their arguments and locks are freed): on
-    // every core.
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let per_thread = files.len().div_ceil(threads).max(1);
-    std::thread::scope(|s| {
-        for part in files.chunks_mut(per_thread) {
-            let defined = &defined;
-            s.spawn(move || {
-                for (_, fs) in part {
-                    fs.calls.retain(|c| defined.contains(&*c.callee));
-                    fs.calls.shrink_to_fit();
-                }
-            });
-        }
-    });
 }
 
 /// Where a scan of a directory reads helpers from and what it walks.
