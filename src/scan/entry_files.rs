@@ -40,14 +40,16 @@ impl EntryHit {
 /// What [`add_entry_files`] did.
 #[derive(Debug, Default)]
 pub struct EntryPass {
-    /// Files that may call a function within reach of an access, read again.
+    /// Files whose entry functions may call a function within reach of a write on current, read
+    /// again.
     pub read: usize,
     /// Files with a registered entry function, added.
     pub kept: usize,
 }
 
-/// Add to `files` the entry files of `hits` that may call a function from which an access is
-/// within [`MAX_IRQ_DEPTH`] calls: only their registrations and entry functions are read.
+/// Add to `files` the entry files of `hits` whose entry functions may call a function from which
+/// a write on current is within [`MAX_IRQ_DEPTH`] calls: only their registrations and entry
+/// functions are read.
 pub fn add_entry_files(
     root: &Path,
     hits: &[EntryHit],
