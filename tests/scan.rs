@@ -75,6 +75,28 @@ static inline void restore_flags(unsigned long orig, unsigned long flags)
 }
 "#;
 
+/// `kernel/kthread.c`'s `kthread_bind()` in small: a static that waits in `wait_task_inactive()`
+/// and stores under `p->pi_lock` (line 12), and the exported helper that calls it (line 15).
+const KTHREAD_BIND: &str = r#"
+static void __bind_mask(struct task_struct *p, const struct cpumask *mask, unsigned int state)
+{
+	unsigned long flags;
+
+	if (!wait_task_inactive(p, state)) {
+		WARN_ON(1);
+		return;
+	}
+	raw_spin_lock_irqsave(&p->pi_lock, flags);
+	do_set_cpus_allowed(p, mask);
+	p->flags |= PF_B;
+	raw_spin_unlock_irqrestore(&p->pi_lock, flags);
+}
+void kthread_bind(struct task_struct *p, unsigned int cpu)
+{
+	__bind_mask(p, cpumask_of(cpu), TASK_UNINTERRUPTIBLE);
+}
+"#;
+
 fn scan_tree(files: &[(&str, &str)]) -> Evidence {
     let dir = tempfile::tempdir().expect("tempdir");
     for (p, text) in files {
@@ -782,25 +804,8 @@ bool set_freezable(void)
 	return try_to_freeze();
 }
 "#;
-    let kthread = r#"
-static void __bind_mask(struct task_struct *p, const struct cpumask *mask, unsigned int state)
-{
-	unsigned long flags;
-
-	if (!wait_task_inactive(p, state)) {
-		WARN_ON(1);
-		return;
-	}
-	raw_spin_lock_irqsave(&p->pi_lock, flags);
-	do_set_cpus_allowed(p, mask);
-	p->flags |= PF_B;
-	raw_spin_unlock_irqrestore(&p->pi_lock, flags);
-}
-void kthread_bind(struct task_struct *p, unsigned int cpu)
-{
-	__bind_mask(p, cpumask_of(cpu), TASK_UNINTERRUPTIBLE);
-}
-static int big_waker(struct task_struct *p, unsigned int state, int wake_flags)
+    let kthread = KTHREAD_BIND.to_string()
+        + r#"static int big_waker(struct task_struct *p, unsigned int state, int wake_flags)
 {
 	unsigned long flags;
 	int cpu, success = 0;
@@ -846,7 +851,7 @@ int start(void)
     let ev = scan_tree(&[
         ("include/linux/sched.h", SCHED_H),
         ("kernel/freezer.c", freezer),
-        ("kernel/kthread.c", kthread),
+        ("kernel/kthread.c", &kthread),
         ("drivers/d.c", driver),
     ]);
     let at = |flag: &str| -> Vec<&scan::Access> {
@@ -899,25 +904,8 @@ int start(void)
 /// just created). The store inside the helper stays a write site of its own.
 #[test]
 fn c_helper_calls_in_its_own_file_are_write_sites() {
-    let kthread = r#"
-static void __bind_mask(struct task_struct *p, const struct cpumask *mask, unsigned int state)
-{
-	unsigned long flags;
-
-	if (!wait_task_inactive(p, state)) {
-		WARN_ON(1);
-		return;
-	}
-	raw_spin_lock_irqsave(&p->pi_lock, flags);
-	do_set_cpus_allowed(p, mask);
-	p->flags |= PF_B;
-	raw_spin_unlock_irqrestore(&p->pi_lock, flags);
-}
-void kthread_bind(struct task_struct *p, unsigned int cpu)
-{
-	__bind_mask(p, cpumask_of(cpu), TASK_UNINTERRUPTIBLE);
-}
-struct task_struct *kthread_create_on_cpu(int (*fn)(void *), void *data, unsigned int cpu)
+    let kthread = KTHREAD_BIND.to_string()
+        + r#"struct task_struct *kthread_create_on_cpu(int (*fn)(void *), void *data, unsigned int cpu)
 {
 	struct task_struct *p;
 
@@ -930,7 +918,7 @@ struct task_struct *kthread_create_on_cpu(int (*fn)(void *), void *data, unsigne
 "#;
     let ev = scan_tree(&[
         ("include/linux/sched.h", SCHED_H),
-        ("kernel/kthread.c", kthread),
+        ("kernel/kthread.c", &kthread),
     ]);
     let writes: Vec<&scan::Access> = ev
         .accesses
