@@ -504,7 +504,7 @@ fn an_in_task_test_that_does_not_decide_the_path_keeps_the_interrupt_context() {
         "\tif (x && (y || in_task()))\n\t\treturn;\n\tcurrent->flags |= PF_A;\n",
         "\tif (!(in_task() && x))\n\t\treturn;\n\tcurrent->flags |= PF_A;\n",
         "\tif (in_task() == 0)\n\t\treturn;\n\tcurrent->flags |= PF_A;\n",
-        "\tif (!in_task())\n\t\tgoto out;\n\tcurrent->flags |= PF_A;\nout:\n\tcurrent->flags |= PF_A;\n",
+        "\tif (!in_task())\n\t\tgoto out;\n\tx();\nout:\n\tcurrent->flags |= PF_A;\n",
         "\tif (a) { b(); } else if (!in_task())\n\t\treturn;\n\tcurrent->flags |= PF_A;\n",
     ];
     for (n, body) in bodies.iter().enumerate() {
@@ -1201,4 +1201,136 @@ fn an_entry_file_handler_with_an_annotation_or_a_stub_first_is_read() {
     let stub_first = "#ifndef CONFIG_X\nstatic irqreturn_t h(int irq, void *arg)\n{\n\treturn IRQ_NONE;\n}\n#else\nstatic irqreturn_t h(int irq, void *arg)\n{\n\tsignal_it(arg);\n\treturn IRQ_HANDLED;\n}\n#endif\nint setup(struct ctx *c, int irq)\n{\n\treturn request_irq(irq, h, 0, \"x\", c);\n}\n";
     let (ctx, chain) = signal_it_context(&[("drivers/x/d.c", stub_first)]);
     assert_eq!(ctx, ScanContext::CurrentIrq, "{chain:?}");
+}
+
+/// The context of each write of `kernel/t.c`'s function `f`, by line, when a timer callback
+/// calls `f()`.
+fn contexts_of_f_under_a_timer(body: &str) -> Vec<(u32, ScanContext)> {
+    let c = format!(
+        "static void f(gfp_t gfp)\n{{\n{body}}}\nstatic void tick(struct timer_list *t)\n{{\n\tf(GFP_ATOMIC);\n}}\nvoid init(struct timer_list *t)\n{{\n\ttimer_setup(t, tick, 0);\n}}\n"
+    );
+    let ev = scan_c(&c);
+    ev.accesses
+        .iter()
+        .filter(|a| a.file == "kernel/t.c" && a.function == "f" && a.is_write())
+        .map(|a| (a.line, a.context))
+        .collect()
+}
+
+#[test]
+fn a_test_that_the_caller_may_block_leaves_only_task_context() {
+    use ScanContext::{Current, CurrentIrq};
+    // Each body writes at line 5 where only a task gets (a caller that may sleep, or no
+    // interrupt), and at line 7 where the timer gets too.
+    let cases = [
+        // A `goto` past the code: task context up to the label, which is reached from elsewhere.
+        "\tif (!gfpflags_allow_blocking(gfp))\n\t\tgoto nomem;\n\tcurrent->flags |= PF_A;\nnomem:\n\tcurrent->flags |= PF_B;\n",
+        "\tif (x && gfpflags_allow_blocking(gfp)) {\n\t\ty();\n\t\tcurrent->flags |= PF_A;\n\t}\n\tcurrent->flags |= PF_B;\n",
+        "\tif (!in_interrupt()) {\n\t\ty();\n\t\tcurrent->flags |= PF_A;\n\t}\n\tcurrent->flags |= PF_B;\n",
+        "\tif (in_interrupt())\n\t\treturn;\n\tcurrent->flags |= PF_A;\nout:\n\tcurrent->flags |= PF_B;\n",
+        "\tif (!in_task())\n\t\tgoto out;\n\tcurrent->flags |= PF_A;\nout:\n\tcurrent->flags |= PF_B;\n",
+    ];
+    for (n, body) in cases.iter().enumerate() {
+        let got = contexts_of_f_under_a_timer(body);
+        assert_eq!(got, [(5, Current), (7, CurrentIrq)], "case {n}: {body}");
+    }
+}
+
+#[test]
+fn a_test_that_does_not_leave_only_task_context_keeps_the_interrupt_context() {
+    use ScanContext::CurrentIrq;
+    let cases = [
+        // May block, or not: either way.
+        "\tif (x || gfpflags_allow_blocking(gfp))\n\t\tcurrent->flags |= PF_A;\n",
+        // Only hard irq is excluded by !in_hardirq(); a softirq timer still gets here.
+        "\tif (!in_hardirq())\n\t\tcurrent->flags |= PF_A;\n",
+        // Returns when it may block: what follows is the atomic path.
+        "\tif (gfpflags_allow_blocking(gfp))\n\t\treturn;\n\tcurrent->flags |= PF_A;\n",
+        // In the `else`, the test was false.
+        "\tif (!in_interrupt())\n\t\ty();\n\telse\n\t\tcurrent->flags |= PF_A;\n",
+    ];
+    for (n, body) in cases.iter().enumerate() {
+        let got = contexts_of_f_under_a_timer(body);
+        assert!(!got.is_empty(), "case {n}: no write");
+        assert!(
+            got.iter().all(|(_, c)| *c == CurrentIrq),
+            "case {n}: {got:?}\n{body}"
+        );
+    }
+}
+
+#[test]
+fn a_call_made_only_when_the_caller_may_block_is_not_an_interrupt_path() {
+    let mm = r#"static void reclaim(void)
+{
+	current->flags |= PF_A;
+}
+static void stall(void)
+{
+	current->flags |= PF_B;
+}
+int charge(gfp_t gfp)
+{
+	if (!gfpflags_allow_blocking(gfp))
+		goto nomem;
+	reclaim();
+nomem:
+	stall();
+	return 0;
+}
+"#;
+    let driver = r#"static irqreturn_t h(int irq, void *d)
+{
+	charge(GFP_ATOMIC);
+	return IRQ_HANDLED;
+}
+int probe(void)
+{
+	return request_irq(1, h, 0, "h", NULL);
+}
+"#;
+    let ev = scan_dir(
+        &[
+            ("include/linux/sched.h", SCHED_H),
+            ("mm/memcontrol.c", mm),
+            ("drivers/d.c", driver),
+        ],
+        "",
+    );
+    let a = write_in(&ev, "PF_A", "mm/memcontrol.c", 3);
+    assert_eq!(a.context, ScanContext::Current, "{:#?}", a.chain);
+    let b = write_in(&ev, "PF_B", "mm/memcontrol.c", 7);
+    assert_eq!(b.context, ScanContext::CurrentIrq, "{:#?}", b.chain);
+    assert!(
+        b.chain.iter().any(|c| c.contains("charge() calls stall()")),
+        "{:#?}",
+        b.chain
+    );
+}
+
+/// `kernel/t.c` with a write of `PF_A` in `w()` (line 3) and a hard-irq handler calling it
+/// through a chain of `levels` functions.
+fn chain_of_calls(levels: usize) -> String {
+    let mut c = String::from("static void w(void)\n{\n\tcurrent->flags |= PF_A;\n}\n");
+    let mut callee = "w".to_string();
+    for n in 1..levels {
+        c.push_str(&format!("static void f{n}(void)\n{{\n\t{callee}();\n}}\n"));
+        callee = format!("f{n}");
+    }
+    c.push_str(&format!(
+        "static irqreturn_t h(int irq, void *d)\n{{\n\t{callee}();\n\treturn IRQ_HANDLED;\n}}\nint probe(void)\n{{\n\treturn request_irq(1, h, 0, \"x\", NULL);\n}}\n"
+    ));
+    c
+}
+
+#[test]
+fn interrupt_context_is_followed_up_seven_levels_of_callers() {
+    // h() -> f6() -> ... -> f1() -> w(): page allocation and free from a NAPI poll are this deep
+    // (tbnet_poll() -> __free_pages() -> ... -> __reset_page_owner() -> save_stack()).
+    let ev = scan_c(&chain_of_calls(7));
+    let a = write_at(&ev, "PF_A", 3);
+    assert_eq!(a.context, ScanContext::CurrentIrq, "{:#?}", a.chain);
+    assert_eq!(a.chain.len(), 8, "{:#?}", a.chain);
+    let ev = scan_c(&chain_of_calls(8));
+    assert_eq!(write_at(&ev, "PF_A", 3).context, ScanContext::Current);
 }

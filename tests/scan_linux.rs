@@ -445,8 +445,10 @@ fn tuning_table_with_facts() {
     // Stop 18: 45/48 (39/40 true). The table gained four irq rows (eventfd, page_owner) and
     // two kthread_bind() calls; the misses are page_owner's two rows (page allocation and free
     // from irq: no root within reach) and detach_one_task() (docs/scan.md, known misses).
+    // Stop 19: 47/48 (41/42 true) with seven levels of callers (page_owner's rows: a NAPI poll
+    // frees a page) and calls made only where the caller may block not followed from irq.
     let f = tuning(true);
-    assert!(f.context_right >= 45 && f.context_rate() >= 0.93, "{f:?}");
+    assert!(f.context_right >= 47 && f.context_rate() >= 0.97, "{f:?}");
     assert!(f.precision() >= 0.95, "{f:?}");
     // Writes no row can judge (helper bodies in include/): counted apart, and held to a ceiling
     // so that the precision above cannot rise by hiding reports there. Stop 18: 3 -> 5, the
@@ -454,8 +456,7 @@ fn tuning_table_with_facts() {
     // hard-irq handler (a file with no flag name, read by the entry-file pass) through
     // pm_runtime_put_autosuspend() and rpm_callback(), whose rows are current-irq already.
     assert!(f.not_judged.len() <= 5, "{:#?}", f.not_judged);
-    // Balance is judged on the irq rows the scan finds in irq context: page_owner's two are not.
-    assert!(f.balanced_right >= 4, "{f:?}");
+    assert!(f.balanced_right >= 6, "{f:?}");
 }
 
 #[test]
@@ -464,12 +465,13 @@ fn tuning_table_without_hand_facts() {
     // Measured 34/37 and 28/31: the three misses are the scheduler's "queued, not running, on a
     // locked runqueue" invariant (set_task_cpu(), detach_task(), can_migrate_task()), which the
     // code does not show at the write (docs/scan.md, known misses).
-    // Stop 18: 43/48 (37/40 true), with page_owner's two rows missed as above.
+    // Stop 18: 43/48 (37/40 true), with page_owner's two rows missed as above. Stop 19: 45/48
+    // (39/42 true).
     let f = tuning(false);
-    assert!(f.context_right >= 43 && f.context_rate() >= 0.89, "{f:?}");
+    assert!(f.context_right >= 45 && f.context_rate() >= 0.93, "{f:?}");
     assert!(f.precision() >= 0.92, "{f:?}");
     assert!(f.not_judged.len() <= 5, "{:#?}", f.not_judged);
-    assert!(f.balanced_right >= 4, "{f:?}");
+    assert!(f.balanced_right >= 6, "{f:?}");
 }
 
 #[test]
@@ -729,22 +731,25 @@ fn independent_6_12_table_with_and_without_facts() {
     // the recursion-guard balance rule and the entry-file pass (irq entries registered in files
     // with no flag name: vfio's MSI handlers, io_uring's RCU callback), all tuned on 6.1's
     // fs/eventfd.c rows. One more not-judged helper body (memalloc_noio_save()).
+    // Stop 19: 87/90 (89/92 true) and 86/90 (88/92) with seven levels of callers and no irq
+    // path through a call made only where the caller may block, both chosen on the 6.1 tuning
+    // table's page_owner rows (the same code as 6.12's two page_owner rows; docs/scan.md).
     let alone = independent_6_12(false);
     let with = independent_6_12(true);
     println!("{alone:?}\n{with:?}");
-    assert!(alone.context_right >= 85, "{alone:?}");
+    assert!(alone.context_right >= 87, "{alone:?}");
     assert!(
-        alone.reported_true >= 87 && alone.precision() >= 0.96,
+        alone.reported_true >= 89 && alone.precision() >= 0.96,
         "{alone:?}"
     );
-    assert!(with.context_right >= 84, "{with:?}");
+    assert!(with.context_right >= 86, "{with:?}");
     assert!(
         alone.not_judged.len() <= 6 && with.not_judged.len() <= 6,
         "{:#?}",
         alone.not_judged
     );
     assert!(
-        with.reported_true >= 86 && with.precision() >= 0.95,
+        with.reported_true >= 88 && with.precision() >= 0.95,
         "{with:?}"
     );
 }

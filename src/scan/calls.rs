@@ -16,8 +16,10 @@ use super::locks::HeldLock;
 
 /// How many levels of callers are followed to find out what a parameter receives.
 pub const MAX_DEPTH: usize = 3;
-/// How many levels of callers are followed up to an interrupt entry.
-pub const MAX_IRQ_DEPTH: usize = 6;
+/// How many levels of callers are followed up to an interrupt entry. Seven reach page
+/// allocation and free from a NAPI poll (6.1's `save_stack()` rows); on 6.1 an eighth adds a
+/// false path only (a timer's `kill_cad_pid()` to `ns_capable()`, which `si_fromuser()` cuts).
+pub const MAX_IRQ_DEPTH: usize = 7;
 /// How many functions one interrupt-reachability question may visit.
 const MAX_IRQ_VISITS: usize = 4000;
 
@@ -351,6 +353,9 @@ impl<'a> Resolver<'a> {
                 continue;
             }
             for (cf, c) in self.callers(k.name, k.file) {
+                if c.task_only {
+                    continue;
+                }
                 if let Some(l) = c.locks.iter().find(|l| l.softirq) {
                     let first = format!(
                         "{cf}:{} {}() calls {}() holding {} from {}() at line {}, which only \

@@ -194,15 +194,51 @@ fn block_end(src: &[u8], toks: &[Token], at: usize, end: usize) -> usize {
     end
 }
 
-/// The task-context region an `in_task()` test at `k` in the condition `open..close` of an
-/// `if` makes, if any:
-/// - `if (in_task() && …) …`: the rest of the condition and the branch;
-/// - `if (… || !in_task()) return …;`: the rest of the block.
+/// What a test's truth says about the context: `Some(true)` when a true test leaves only task
+/// context (`in_task()`; `gfpflags_allow_blocking(gfp)`: a caller that may sleep is no
+/// interrupt; `preemptible()`), `Some(false)` when a false one does (`in_interrupt()`, which is
+/// also true with bottom halves off; `in_atomic()`).
+fn task_test(name: &str) -> Option<bool> {
+    match name {
+        "in_task" | "gfpflags_allow_blocking" | "preemptible" => Some(true),
+        "in_interrupt" | "in_atomic" => Some(false),
+        _ => None,
+    }
+}
+
+/// The first label (`name:` at the start of a statement) of the block from `at` to its end
+/// (`end`), not inside a nested block: code from there on is reached by a `goto` too.
+fn label_or_block_end(src: &[u8], toks: &[Token], at: usize, end: usize) -> usize {
+    let end = block_end(src, toks, at, end);
+    let mut depth = 0usize;
+    for k in at..end {
+        match toks[k].text(src) {
+            b"{" => depth += 1,
+            b"}" => depth = depth.saturating_sub(1),
+            _ if depth == 0
+                && toks[k].kind == TokKind::Ident
+                && toks.get(k + 1).is_some_and(|t| t.is(src, ":"))
+                && matches!(toks[k - 1].text(src), b";" | b"{" | b"}")
+                && !matches!(toks[k].text(src), b"default" | b"case") =>
+            {
+                return k;
+            }
+            _ => {}
+        }
+    }
+    end
+}
+
+/// The task-context region a test `name(…)` at `k` in the condition `open..close` of an `if`
+/// makes, if any, and the test as written (`!in_interrupt()`):
+/// - `if (in_task() && …) …`, `if (!in_interrupt() && …) …`: the rest of the condition and the
+///   branch;
+/// - `if (… || !in_task()) return …;` (or `goto …;`): the rest of the block, up to its first
+///   label (a `goto` from elsewhere reaches the code after it).
 ///
 /// Only a test at the condition's top level, joined by `&&` (or `||` for the second form) and
 /// compared with nothing, counts; not inside parentheses (`!(in_task() && x)`, `x && (y ||
-/// in_task())`), not after `else` (the other branch reaches the code too), and not with a `goto`
-/// (its label is reached from elsewhere).
+/// in_task())`), and not after `else` (the other branch reaches the code too).
 fn task_region(
     src: &[u8],
     toks: &[Token],
@@ -210,11 +246,14 @@ fn task_region(
     k: usize,
     open: usize,
     close: usize,
-) -> Option<(usize, usize)> {
+) -> Option<(usize, usize, String)> {
     let is = |i: usize, s: &str| toks.get(i).is_some_and(|t| t.is(src, s));
-    if !(is(k + 1, "(") && is(k + 2, ")")) {
+    let name = text(src, &toks[k]);
+    let true_is_task = task_test(name)?;
+    if !is(k + 1, "(") {
         return None;
     }
+    let call_end = parse::matching(src, toks, k + 1, close)?;
     let depth = toks[open + 1..k]
         .iter()
         .fold(0isize, |d, t| match t.text(src) {
@@ -225,24 +264,41 @@ fn task_region(
     if depth != 0 {
         return None;
     }
+    let negated = is(k - 1, "!");
+    let start = if negated { k - 1 } else { k };
+    let term_is_task = true_is_task != negated;
+    let test = format!("{}{name}()", if negated { "!" } else { "" });
     let (and, or) = top_level_ops(src, toks, open + 1, close);
-    let after_ok = |joiner: &str| k + 3 == close || is(k + 3, joiner);
+    let after_ok = |joiner: &str| call_end + 1 == close || is(call_end + 1, joiner);
     let then_end = if is(close + 1, "{") {
         parse::matching(src, toks, close + 1, u.body.end).unwrap_or(u.body.end)
     } else {
         parse::expr_end(src, toks, close + 1, u.body.end)
     };
-    if (k == open + 1 || is(k - 1, "&&")) && after_ok("&&") && !or {
+    if term_is_task && (start == open + 1 || is(start - 1, "&&")) && after_ok("&&") && !or {
         // What follows the test in the condition (`in_task() && (current->flags & X)`) is
         // evaluated only in task context too.
-        return Some((k, then_end));
+        return Some((k, then_end, test));
     }
-    let negated_alone = is(k - 1, "!") && (k == open + 2 || is(k - 2, "||"));
+    let alone = start == open + 1 || is(start - 1, "||");
     let after_else = open >= 2 && is(open - 2, "else");
-    if negated_alone && after_ok("||") && !and && !after_else && is(close + 1, "return") {
-        return Some((then_end, block_end(src, toks, then_end + 1, u.body.end)));
+    let leaves = is(close + 1, "return") || is(close + 1, "goto");
+    if !term_is_task && alone && after_ok("||") && !and && !after_else && leaves {
+        let to = label_or_block_end(src, toks, then_end + 1, u.body.end);
+        return Some((then_end, to, test));
     }
     None
+}
+
+/// Does any token of `toks` name a test [`irq_guards`] reads? (Most functions have none, and
+/// need no guard pass.)
+pub fn may_guard(src: &[u8], toks: &[Token]) -> bool {
+    toks.iter().any(|t| {
+        t.kind == TokKind::Ident && {
+            let name = text(src, t);
+            task_test(name).is_some() || IRQ_TESTS.contains(&name)
+        }
+    })
 }
 
 const IRQ_TESTS: &[&str] = &[
@@ -272,15 +328,10 @@ pub fn irq_guards(src: &[u8], toks: &[Token], u: &Unit) -> Vec<IrqGuard> {
             .filter(|&k| IRQ_TESTS.contains(&text(src, &toks[k])))
             .collect();
         let negated = tests.iter().any(|&k| toks[k - 1].is(src, "!"));
-        if let Some(k) = (i + 2..close).find(|&k| toks[k].is(src, "in_task"))
-            && toks.get(k + 1).is_some_and(|t| t.is(src, "("))
-            && let Some((from, to)) = task_region(src, toks, u, k, i + 1, close)
+        if let Some((from, to, test)) = (i + 2..close)
+            .filter(|&k| toks[k].kind == TokKind::Ident)
+            .find_map(|k| task_region(src, toks, u, k, i + 1, close))
         {
-            let test = if toks[k - 1].is(src, "!") {
-                "!in_task()"
-            } else {
-                "in_task()"
-            };
             out.push(IrqGuard {
                 from,
                 to,

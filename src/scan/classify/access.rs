@@ -95,6 +95,9 @@ pub struct Call {
     /// Locks the caller holds at the call; one allocation shared by the calls of a function
     /// made under the same locks.
     pub locks: std::sync::Arc<[HeldLock]>,
+    /// Made only where a test leaves task context (`if (gfpflags_allow_blocking(gfp))`, after
+    /// `if (in_interrupt()) return;`): interrupt context does not take this call.
+    pub task_only: bool,
 }
 
 impl Call {

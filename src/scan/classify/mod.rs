@@ -343,7 +343,7 @@ impl<'a> Ctx<'a> {
             self.lock_spans.clear();
             self.stopped.clear();
         }
-        self.guards = if has_hit {
+        self.guards = if has_hit || contexts::may_guard(self.src, &self.toks[body.clone()]) {
             contexts::irq_guards(self.src, self.toks, u)
         } else {
             Vec::new()
