@@ -11,8 +11,8 @@ use foldhash::{HashSet, HashSetExt};
 
 use super::classify::{FileRole, FileScan, scan_file};
 use super::idents::{self, CalledNames};
+use super::matcher::Matcher;
 use super::names::Names;
-use super::walk::Matcher;
 use crate::error::{Error, Result};
 
 /// A header read by the first helper round: its path under the root, the names it may call.

@@ -24,6 +24,7 @@ pub(crate) mod idents;
 pub(crate) mod judge;
 pub mod lexer;
 pub mod locks;
+mod matcher;
 pub mod names;
 mod par;
 pub(crate) mod parse;
@@ -134,7 +135,7 @@ fn first_helper_round(
     opts: ScanOptions,
 ) -> Result<(Vec<Header>, Vec<String>)> {
     let t_round = std::time::Instant::now();
-    let ac = walk::Matcher::new(&names.patterns())?;
+    let ac = matcher::Matcher::new(&names.patterns())?;
     let stats = walk::WalkStats::default();
     let found: FoundHelpers = Mutex::new(Vec::new());
     let files: Mutex<Vec<Header>> = Mutex::new(Vec::new());
@@ -183,7 +184,7 @@ fn later_helper_round(
     opts: ScanOptions,
 ) -> Result<Vec<String>> {
     let t_round = std::time::Instant::now();
-    let ac = walk::Matcher::new(new)?;
+    let ac = matcher::Matcher::new(new)?;
     let mut found = Vec::new();
     let candidates: Vec<&Header> = headers
         .iter()
@@ -227,7 +228,7 @@ fn add_c_helpers(names: &mut Names, root: &Path, opts: ScanOptions) -> Result<()
         return Ok(());
     }
     let t_c = std::time::Instant::now();
-    let ac = walk::Matcher::new(&names.write_patterns())?;
+    let ac = matcher::Matcher::new(&names.write_patterns())?;
     let stats = walk::WalkStats::default();
     let found: FoundHelpers = Mutex::new(Vec::new());
     let current = &*names;
@@ -276,7 +277,7 @@ pub fn scan(
         );
     }
     // Registrations of interrupt entries are looked for in the files with no name too.
-    let ac = walk::Matcher::with_entries(
+    let ac = matcher::Matcher::with_entries(
         &names.patterns(),
         entry_files::REGISTRAR_PARTS,
         &entry_files::registrar_names(),

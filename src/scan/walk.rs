@@ -1,12 +1,11 @@
 //! The parallel tree walk: `*.c` and `*.h` files, `.gitignore` honoured, symlinks not followed,
-//! one Aho-Corasick pass per file for all names; only files with a whole-word hit are kept.
+//! one search per file for all names ([`Matcher`]); only files with a whole-word hit are kept.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use aho_corasick::{AhoCorasick, MatchKind};
-
+use super::matcher::Matcher;
 use crate::error::{Error, Result};
 
 /// A file the walk hands on, and whether it has a whole-word hit.
@@ -26,226 +25,43 @@ pub struct WalkStats {
     pub bytes: AtomicU64,
 }
 
-/// One pass for all names: Teddy (SIMD, as ripgrep uses for `-F -f`) when the set allows it,
-/// else an Aho-Corasick DFA.
-pub struct Matcher {
-    search: Search,
-    /// The longest pattern, in bytes: how far chunks of a large file overlap.
-    longest: usize,
-    /// Parts of words searched for along with the names ([`Matcher::with_entries`]), whose hits
-    /// alone do not make a file a hit.
-    entries: foldhash::HashSet<Box<[u8]>>,
-    /// The words those parts stand for: the walk hands a file with one on, with their places
-    /// ([`Hit::entries`]).
-    entry_words: foldhash::HashSet<Box<[u8]>>,
-}
-
-enum Search {
-    Packed(aho_corasick::packed::Searcher),
-    /// More names than one SIMD searcher takes: several, each over part of the names.
-    Groups(Vec<aho_corasick::packed::Searcher>),
-    Ac(AhoCorasick),
-}
-
-/// Names per SIMD (Teddy) searcher.
-const GROUP: usize = 32;
-
-fn packed(patterns: &[String]) -> Option<aho_corasick::packed::Searcher> {
-    aho_corasick::packed::Config::new()
-        .match_kind(aho_corasick::packed::MatchKind::LeftmostLongest)
-        .builder()
-        .extend(patterns)
-        .build()
-}
-
-impl Matcher {
-    pub fn new(patterns: &[String]) -> Result<Matcher> {
-        let longest = patterns.iter().map(String::len).max().unwrap_or(0);
-        if let Some(s) = packed(patterns) {
-            return Ok(Matcher {
-                search: Search::Packed(s),
-                longest,
-                entries: Default::default(),
-                entry_words: Default::default(),
-            });
-        }
-        // Teddy takes a few dozen names; past that the DFA reads every byte (39 % of the scan's
-        // CPU in `perf`). Several SIMD searchers over sorted groups of names are faster.
-        let mut sorted = patterns.to_vec();
-        sorted.sort();
-        let groups: Option<Vec<_>> = sorted.chunks(GROUP).map(packed).collect();
-        if let Some(groups) = groups {
-            return Ok(Matcher {
-                search: Search::Groups(groups),
-                longest,
-                entries: Default::default(),
-                entry_words: Default::default(),
-            });
-        }
-        matcher(patterns).map(|ac| Matcher {
-            search: Search::Ac(ac),
-            longest,
-            entries: Default::default(),
-            entry_words: Default::default(),
-        })
-    }
-
-    /// A matcher for `patterns` that also finds the words `words` through `parts`: each word
-    /// contains a part, and a part stands for the whole word it is in when that word is one of
-    /// `words`. A part that starts with bytes rarer than the word's start costs the search less
-    /// (`uest_irq` for `request_irq` and `devm_request_irq`).
-    pub fn with_entries(patterns: &[String], parts: &[&str], words: &[&str]) -> Result<Matcher> {
-        let mut all = patterns.to_vec();
-        all.extend(parts.iter().map(|e| e.to_string()));
-        let mut m = Matcher::new(&all)?;
-        m.entries = parts
-            .iter()
-            .filter(|e| !patterns.iter().any(|p| p == *e))
-            .map(|e| e.as_bytes().into())
-            .collect();
-        m.entry_words = words.iter().map(|w| w.as_bytes().into()).collect();
-        Ok(m)
-    }
-
-    /// The start of the word around `s..e` if it is one of the entry words.
-    fn entry_word(&self, text: &[u8], s: usize, e: usize) -> Option<usize> {
-        let ws = s - text[..s].iter().rev().take_while(|&&b| is_word(b)).count();
-        let we = e + text[e..].iter().take_while(|&&b| is_word(b)).count();
-        self.entry_words.contains(&text[ws..we]).then_some(ws)
-    }
-
-    /// Is the match `s..e` of `text` a whole word of a name that is not an entry name?
-    fn is_name_hit(&self, text: &[u8], s: usize, e: usize) -> bool {
-        bounded(text, s, e) && (self.entries.is_empty() || !self.entries.contains(&text[s..e]))
-    }
-
-    /// Every match in `text`: (start, end).
-    fn matches<'t>(&'t self, text: &'t [u8]) -> impl Iterator<Item = (usize, usize)> + 't {
-        let all: Box<dyn Iterator<Item = (usize, usize)> + 't> = match &self.search {
-            Search::Packed(p) => Box::new(p.find_iter(text).map(|m| (m.start(), m.end()))),
-            Search::Groups(g) => Box::new(
-                g.iter()
-                    .flat_map(move |p| p.find_iter(text).map(|m| (m.start(), m.end()))),
-            ),
-            Search::Ac(ac) => Box::new(ac.find_iter(text).map(|m| (m.start(), m.end()))),
-        };
-        all
-    }
-
-    /// Whether `text` has a name as a whole word; if not, where the entry names occur.
-    pub fn hits(&self, text: &[u8]) -> (bool, Vec<usize>) {
-        if self.entries.is_empty() {
-            return (self.has_word_hit(text), Vec::new());
-        }
-        let mut entries = Vec::new();
-        for (s, e) in self.matches(text) {
-            if self.entries.contains(&text[s..e]) {
-                entries.extend(self.entry_word(text, s, e));
-            } else if bounded(text, s, e) {
-                return (true, Vec::new());
-            }
-        }
-        entries.sort_unstable();
-        entries.dedup();
-        (false, entries)
-    }
-
-    /// Does `text` hold one of the patterns as a whole word?
-    pub fn has_word_hit(&self, text: &[u8]) -> bool {
-        self.has_word_hit_in(text, text)
-    }
-
-    /// [`Matcher::has_word_hit`] over a file read in chunks of `chunk` bytes into `buf`, so a
-    /// large file without a hit (amdgpu's 24 MB register headers) is never held whole. Chunks
-    /// overlap by the longest pattern and one byte each side, so a word across a boundary is
-    /// seen whole, with the bytes that bound it.
-    fn has_word_hit_chunked(
-        &self,
-        f: &mut impl std::io::Read,
-        buf: &mut Vec<u8>,
-        chunk: usize,
-    ) -> std::io::Result<bool> {
-        let keep = self.longest + 1;
-        buf.clear();
-        loop {
-            let start = buf.len();
-            buf.resize(start + chunk, 0);
-            let n = read_full(f, &mut buf[start..])?;
-            buf.truncate(start + n);
-            let at_end = n < chunk;
-            // A match ending at the last byte of a chunk waits for the next byte unless the file ends.
-            let window = if at_end {
-                &buf[..]
-            } else {
-                &buf[..buf.len().saturating_sub(1)]
-            };
-            if self.has_word_hit_in(window, &buf[..]) {
-                return Ok(true);
-            }
-            if at_end {
-                return Ok(false);
-            }
-            let tail = buf.len().saturating_sub(keep);
-            buf.drain(..tail);
-        }
-    }
-
-    /// A whole-word hit inside `window`, judging its bounds on `text` (which extends it). A
-    /// match at the very start of a later chunk lacks the byte before it and may pass here; it
-    /// was judged whole in the previous chunk, and a hit here only means the file is read whole
-    /// and searched again.
-    fn has_word_hit_in(&self, window: &[u8], text: &[u8]) -> bool {
-        match &self.search {
-            Search::Packed(p) => p
-                .find_iter(window)
-                .any(|m| self.is_name_hit(text, m.start(), m.end())),
-            Search::Groups(g) => g.iter().any(|p| {
-                p.find_iter(window)
-                    .any(|m| self.is_name_hit(text, m.start(), m.end()))
-            }),
-            Search::Ac(ac) => ac
-                .find_iter(window)
-                .any(|m| self.is_name_hit(text, m.start(), m.end())),
-        }
-    }
-}
-
-/// Fill `buf` from `f` unless the file ends first; the bytes read.
-fn read_full(f: &mut impl std::io::Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match f.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
-}
-
 /// The chunk size of that search.
 const CHUNK: usize = 1 << 20;
 
 /// Files larger than this are searched in chunks first and read whole only on a hit.
 const CHUNKED_OVER: u64 = 4 << 20;
 
-fn bounded(text: &[u8], s: usize, e: usize) -> bool {
-    let before = s.checked_sub(1).map(|i| text[i]);
-    let after = text.get(e).copied();
-    !before.is_some_and(is_word) && !after.is_some_and(is_word)
-}
-
-pub fn matcher(patterns: &[String]) -> Result<AhoCorasick> {
-    AhoCorasick::builder()
-        .match_kind(MatchKind::LeftmostLongest)
-        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-        .build(patterns)
-        .map_err(|e| Error::Usage(format!("cannot build the name matcher: {e}")))
-}
-
-fn is_word(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
+/// Read the file `f` into `buf`, unless it is larger than [`CHUNKED_OVER`] and has no hit
+/// (`every` unset): then its length, searched in chunks and never held whole. No `fstat()`
+/// for the many small files (`File::read_to_end()` makes one, for its size hint): the first
+/// `CHUNKED_OVER` bytes go into the buffer the thread reuses.
+fn read_or_skip(
+    f: &mut std::fs::File,
+    buf: &mut Vec<u8>,
+    ac: &Matcher,
+    every: bool,
+) -> std::io::Result<Option<u64>> {
+    use std::io::{Read, Seek};
+    buf.clear();
+    (&mut *f).take(CHUNKED_OVER + 1).read_to_end(buf)?;
+    if buf.len() as u64 <= CHUNKED_OVER {
+        return Ok(None);
+    }
+    let len = f.metadata()?.len();
+    if !every {
+        // The search goes on from the bytes read.
+        if !ac.has_word_hit_chunked(f, buf, CHUNK)? {
+            return Ok(Some(len));
+        }
+        f.rewind()?;
+        buf.clear();
+    }
+    // Room for the rest at once: growing by doubling would hold up to three times the file's
+    // size at the peak.
+    let len = usize::try_from(len).unwrap_or(0);
+    buf.reserve_exact(len.saturating_sub(buf.len()).saturating_add(1));
+    (&mut *f).take(u64::MAX).read_to_end(buf)?;
+    Ok(None)
 }
 
 /// Walk `dirs` (each under `root`) in parallel; call `on_hit(hit, bytes)` for every C file
@@ -332,23 +148,8 @@ where
                 Some("h") => true,
                 _ => return WalkState::Continue,
             };
-            buf.clear();
-            let read = std::fs::File::open(path).and_then(|mut f| {
-                use std::io::{Read, Seek};
-                let len = f.metadata().map_or(0, |m| m.len());
-                if len > CHUNKED_OVER && !every {
-                    if !ac.has_word_hit_chunked(&mut f, &mut buf, CHUNK)? {
-                        return Ok(Some(len));
-                    }
-                    f.rewind()?;
-                    buf.clear();
-                }
-                // Room for the whole file at once: growing by doubling would hold up to three
-                // times its size at the peak.
-                buf.reserve_exact(usize::try_from(len).unwrap_or(0).saturating_add(1));
-                f.read_to_end(&mut buf)?;
-                Ok(None)
-            });
+            let read = std::fs::File::open(path)
+                .and_then(|mut f| read_or_skip(&mut f, &mut buf, ac, every));
             let skipped = match read {
                 Ok(skipped) => skipped,
                 Err(e) => {
@@ -406,49 +207,43 @@ where
 mod tests {
     use super::*;
 
-    fn chunked(patterns: &[&str], text: &str, chunk: usize) -> bool {
-        let pats: Vec<String> = patterns.iter().map(|p| p.to_string()).collect();
-        let m = Matcher::new(&pats).expect("matcher");
-        let mut buf = Vec::new();
-        m.has_word_hit_chunked(&mut std::io::Cursor::new(text.as_bytes()), &mut buf, chunk)
-            .expect("reads")
+    /// `read_or_skip` on a file holding `text`.
+    fn read(text: &[u8], every: bool) -> (Option<u64>, Vec<u8>) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("big.h");
+        std::fs::write(&path, text).expect("write");
+        let m = Matcher::new(&["PF_MEMALLOC_NOIO".to_string()]).expect("matcher");
+        let mut f = std::fs::File::open(&path).expect("open");
+        let mut buf = b"left over from the last file".to_vec();
+        let skipped = read_or_skip(&mut f, &mut buf, &m, every).expect("read");
+        (skipped, buf)
     }
 
     #[test]
-    fn chunked_search_agrees_with_the_whole_text_at_every_boundary() {
-        let many: Vec<String> = (0..100).map(|i| format!("HELPER_{i}")).collect();
-        let many: Vec<&str> = many.iter().map(String::as_str).chain(["PF_A"]).collect();
-        for patterns in [&["PF_A", "frozen"][..], &many[..]] {
-            let pats: Vec<String> = patterns.iter().map(|p| p.to_string()).collect();
-            let whole = Matcher::new(&pats).expect("matcher");
-            for text in [
-                "int x; p->flags |= PF_A; y",
-                "int PF_AB; xPF_A; frozen_x",
-                "abc frozen",
-                "PF_A",
-                "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzPF_A",
-                "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzz PF_A_B",
-                "",
-            ] {
-                let want = whole.has_word_hit(text.as_bytes());
-                for chunk in 1..=text.len().max(1) + 2 {
-                    // A chunked hit may be a false alarm (then the file is read whole), never a miss.
-                    let got = chunked(patterns, text, chunk);
-                    assert!(!want || got, "missed in {text:?} with chunks of {chunk}");
-                    if !text.contains("PF_A") && !text.contains("frozen") {
-                        assert!(!got, "{text:?}");
-                    }
-                }
-            }
+    fn a_large_file_is_read_whole_only_when_it_has_a_hit() {
+        let big = usize::try_from(CHUNKED_OVER).expect("fits") + 3 * CHUNK / 2;
+        let word = b"PF_MEMALLOC_NOIO";
+        // The name at the end, across the first read's end, and nowhere.
+        let mut at_end = vec![b' '; big];
+        at_end.extend_from_slice(word);
+        let mut across = vec![b' '; big];
+        let at = usize::try_from(CHUNKED_OVER).expect("fits") - 5;
+        across[at..at + word.len()].copy_from_slice(word);
+        let mut longer = across.clone();
+        longer[at + word.len()] = b'X';
+        for (n, text) in [&at_end, &across].into_iter().enumerate() {
+            let (skipped, buf) = read(text, false);
+            assert_eq!(skipped, None, "case {n}");
+            assert!(buf == *text, "case {n}: the whole file");
         }
-    }
-
-    #[test]
-    fn chunked_search_does_not_take_a_longer_word_across_a_boundary() {
-        // `PF_AB` split as `PF_A|B`: the byte after the candidate is in the next chunk.
-        for chunk in 1..12 {
-            assert!(!chunked(&["PF_A"], "x = PF_AB;", chunk), "chunk {chunk}");
-            assert!(chunked(&["PF_A"], "x = PF_A;", chunk), "chunk {chunk}");
-        }
+        let (skipped, _) = read(&longer, false);
+        assert_eq!(skipped, Some(longer.len() as u64));
+        // Every file is read whole when asked.
+        let (skipped, buf) = read(&longer, true);
+        assert_eq!(skipped, None);
+        assert!(buf == longer);
+        // A small file: whole, with nothing of the buffer's last content.
+        let (skipped, buf) = read(b"int x;", false);
+        assert_eq!((skipped, buf.as_slice()), (None, &b"int x;"[..]));
     }
 }
