@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use foldhash::{HashSet, HashSetExt};
+use foldhash::{HashMap, HashMapExt, HashSet};
 
 use super::calls::MAX_IRQ_DEPTH;
 use super::classify::{FileRole, FileScan, scan_file};
@@ -80,18 +80,24 @@ pub fn add_entry_files(
 /// The functions with a write on current, and their callers up to `MAX_IRQ_DEPTH - 1` levels
 /// above.
 fn within_reach(files: &[(String, FileScan)]) -> HashSet<&str> {
+    let mut callers: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (_, fs) in files {
+        for c in &fs.calls {
+            callers.entry(&*c.callee).or_default().push(&*c.caller);
+        }
+    }
     let mut reach: HashSet<&str> = files
         .iter()
         .flat_map(|(_, fs)| fs.accesses.iter().filter(|a| a.write && a.on_current()))
         .map(|a| a.function.as_str())
         .collect();
-    let mut frontier = reach.clone();
+    let mut frontier: Vec<&str> = reach.iter().copied().collect();
     for _ in 1..MAX_IRQ_DEPTH {
-        let mut next = HashSet::new();
-        for (_, fs) in files {
-            for c in fs.calls.iter().filter(|c| frontier.contains(&*c.callee)) {
-                if reach.insert(&c.caller) {
-                    next.insert(&*c.caller);
+        let mut next = Vec::new();
+        for f in frontier {
+            for &c in callers.get(f).into_iter().flatten() {
+                if reach.insert(c) {
+                    next.push(c);
                 }
             }
         }

@@ -185,22 +185,26 @@ fn later_helper_round(
 ) -> Result<Vec<String>> {
     let t_round = std::time::Instant::now();
     let ac = matcher::Matcher::new(new)?;
-    let mut found = Vec::new();
     let candidates: Vec<&Header> = headers
         .iter()
         .filter(|h| new.iter().any(|n| h.calls.may_call(n)))
         .collect();
-    for h in &candidates {
+    let current = &*names;
+    let found = par::on_every_core(&candidates, |h| {
         // Read as the walk reads tree files: no input-size cap (that is for the user's inputs).
         let path = root.join(&h.rel);
         let text = std::fs::read(&path).map_err(|e| Error::io(path.display().to_string(), e))?;
         if !ac.has_word_hit(&text) {
-            continue;
+            return Ok(Vec::new());
         }
-        let fs = scan_file(&text, names, FileRole::of(&h.rel, true));
-        found.extend(fs.helpers.into_iter().map(|fh| (h.rel.clone(), fh)));
-    }
-    let added = add_found(names, found);
+        let fs = scan_file(&text, current, FileRole::of(&h.rel, true));
+        Ok(fs
+            .helpers
+            .into_iter()
+            .map(|fh| (h.rel.clone(), fh))
+            .collect::<Vec<_>>())
+    })?;
+    let added = add_found(names, found.into_iter().flatten().collect());
     if opts.timing {
         eprintln!(
             "helper round {round}: {} names searched, {} headers read, {} new helpers, {:?}",
