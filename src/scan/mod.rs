@@ -19,6 +19,7 @@ pub mod classify;
 pub mod contexts;
 mod entry_files;
 pub mod evidence;
+pub(crate) mod guards;
 pub(crate) mod headers;
 pub(crate) mod idents;
 pub(crate) mod judge;

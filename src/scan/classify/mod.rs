@@ -16,7 +16,8 @@ use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use serde::Serialize;
 
 use super::balance::{AccessKind, Balance, Paths, SetGuard, Undoers, WriteAt};
-use super::contexts::{self, IrqGuard, IrqRoot, StoppedSpan, TableSlot};
+use super::contexts::{self, IrqRoot, StoppedSpan, TableSlot};
+use super::guards::{self, IrqGuard};
 use super::lexer::{TokKind, Token, tokenize};
 use super::locks::{self, HeldLock, LockSpan};
 use super::names::{HelperRecv, Name, Names};
@@ -343,8 +344,8 @@ impl<'a> Ctx<'a> {
             self.lock_spans.clear();
             self.stopped.clear();
         }
-        self.guards = if has_hit || contexts::may_guard(self.src, &self.toks[body.clone()]) {
-            contexts::irq_guards(self.src, self.toks, u)
+        self.guards = if has_hit || guards::may_guard(self.src, &self.toks[body.clone()]) {
+            guards::irq_guards(self.src, self.toks, u)
         } else {
             Vec::new()
         };
@@ -533,8 +534,8 @@ impl<'a> Ctx<'a> {
             kind,
             tok: at,
             locks: locks::held_at(&self.lock_spans, at),
-            irq_guard: contexts::guard_at(&self.guards, at),
-            task_guard: contexts::task_guard_at(&self.guards, at),
+            irq_guard: guards::guard_at(&self.guards, at),
+            task_guard: guards::task_guard_at(&self.guards, at),
             stopped,
             balance: None,
             flag: flag.to_string(),

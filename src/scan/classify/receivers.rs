@@ -224,7 +224,7 @@ impl<'a> Ctx<'a> {
                             }
                             std::sync::Arc::clone(&held)
                         },
-                        task_only: contexts::task_guard_at(&self.guards, i).is_some(),
+                        task_only: super::guards::task_guard_at(&self.guards, i).is_some(),
                     });
                 }
             }
