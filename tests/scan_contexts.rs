@@ -1334,3 +1334,64 @@ fn interrupt_context_is_followed_up_seven_levels_of_callers() {
     let ev = scan_c(&chain_of_calls(8));
     assert_eq!(write_at(&ev, "PF_A", 3).context, ScanContext::Current);
 }
+
+#[test]
+fn a_task_test_does_not_cover_code_a_switch_or_a_goto_enters_past_it() {
+    use ScanContext::CurrentIrq;
+    // Each body writes PF_A where the timer gets without passing the test (a review's cases).
+    let cases = [
+        // Later `case` and `default` labels are entered from the switch.
+        "\tswitch (x) {\n\tcase 1:\n\t\tif (in_interrupt())\n\t\t\treturn;\n\t\ty();\n\tcase 2:\n\t\tcurrent->flags |= PF_A;\n\t}\n",
+        "\tswitch (x) {\n\tcase 1:\n\t\tif (!gfpflags_allow_blocking(gfp))\n\t\t\tgoto out;\n\t\ty();\n\tdefault:\n\t\tcurrent->flags |= PF_A;\n\t}\nout:\n\treturn;\n",
+        // A label in a nested block, reached by a goto from the other side of the test.
+        "\tif (!in_task())\n\t\tgoto out;\n\tif (y) {\nagain:\n\t\tcurrent->flags |= PF_A;\n\t}\n\treturn;\nout:\n\tgoto again;\n",
+        // The test is the body of an unbraced `if` or loop: what follows runs without it.
+        "\tif (x)\n\t\tif (in_interrupt())\n\t\t\treturn;\n\tcurrent->flags |= PF_A;\n",
+        "\twhile (x)\n\t\tif (!in_task())\n\t\t\treturn;\n\tcurrent->flags |= PF_A;\n",
+        "\tfor (;;)\n\t\tif (in_atomic())\n\t\t\tgoto out;\n\tcurrent->flags |= PF_A;\nout:\n\treturn;\n",
+    ];
+    for (n, body) in cases.iter().enumerate() {
+        let got = contexts_of_f_under_a_timer(body);
+        assert!(!got.is_empty(), "case {n}: no write");
+        assert!(
+            got.iter().all(|(_, c)| *c == CurrentIrq),
+            "case {n}: {got:?}\n{body}"
+        );
+    }
+}
+
+#[test]
+fn a_call_after_a_case_label_past_a_may_block_test_is_an_interrupt_path() {
+    let mm = "static void reclaim(void)\n{\n\tcurrent->flags |= PF_A;\n}\nint charge(gfp_t gfp, int x)\n{\n\tswitch (x) {\n\tcase 0:\n\t\tif (!gfpflags_allow_blocking(gfp))\n\t\t\treturn 0;\n\t\tbreak;\n\tdefault:\n\t\treclaim();\n\t}\n\treturn 0;\n}\n";
+    let driver = "static irqreturn_t h(int irq, void *d)\n{\n\tcharge(GFP_ATOMIC, 1);\n\treturn IRQ_HANDLED;\n}\nint probe(void)\n{\n\treturn request_irq(1, h, 0, \"h\", NULL);\n}\n";
+    let ev = scan_dir(
+        &[
+            ("include/linux/sched.h", SCHED_H),
+            ("mm/memcontrol.c", mm),
+            ("drivers/d.c", driver),
+        ],
+        "",
+    );
+    let a = write_in(&ev, "PF_A", "mm/memcontrol.c", 3);
+    assert_eq!(a.context, ScanContext::CurrentIrq, "{:#?}", a.chain);
+}
+
+#[test]
+fn odd_task_tests_do_not_panic() {
+    for c in [
+        "#define G(x) if (!in_task()) goto x\n",
+        "#define H if (in_interrupt()) return\n",
+        "#define K(g) if (!gfpflags_allow_blocking(g)) goto\n",
+        "void f(void)\n{\n\tif (!in_task()) goto\n}\n",
+        "void f(void)\n{\n\tif (!in_task()) return; l:\n}\n",
+        "void f(void)\n{\n\tif (in_atomic( }\n",
+        "void f(void)\n{\n\tif (in_interrupt()) return;\n\tcurrent->flags |= PF_A;\nx:}\n",
+        "void f(void)\n{ if (!preemptible()) goto a; a: current->flags |= PF_A; }\n",
+        "void f(void)\n{\n\tif (gfpflags_allow_blocking) return;\n\tcurrent->flags |= PF_A;\n}\n",
+        "void f(void)\n{\n\tif (gfpflags_allow_blocking(\n",
+        "#define M if (!in_task()) return; current->flags |= PF_A; lbl:\n",
+    ] {
+        let ev = scan_c(c);
+        assert!(ev.files_scanned >= 1, "{c}");
+    }
+}

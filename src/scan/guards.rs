@@ -58,39 +58,35 @@ fn task_test(name: &str) -> Option<bool> {
     }
 }
 
-/// The first label (`name:` at the start of a statement) of the block from `at` to its end
-/// (`end`), not inside a nested block: code from there on is reached by a `goto` too.
+/// The first place from `at` to the end of its block (`end`) that other code jumps to: a label
+/// (`name:` at the start of a statement, in a nested block too, which a `goto` enters) or a `case`
+/// or `default` of a switch. Code from there on is reached without passing what came before.
 fn label_or_block_end(src: &[u8], toks: &[Token], at: usize, end: usize) -> usize {
     let end = block_end(src, toks, at, end);
-    let mut depth = 0usize;
-    for k in at..end {
-        match toks[k].text(src) {
-            b"{" => depth += 1,
-            b"}" => depth = depth.saturating_sub(1),
-            _ if depth == 0
-                && toks[k].kind == TokKind::Ident
-                && toks.get(k + 1).is_some_and(|t| t.is(src, ":"))
-                && matches!(toks[k - 1].text(src), b";" | b"{" | b"}")
-                && !matches!(toks[k].text(src), b"default" | b"case") =>
-            {
-                return k;
-            }
-            _ => {}
-        }
-    }
-    end
+    (at..end)
+        .find(|&k| {
+            let t = toks[k].text(src);
+            t == b"case"
+                || t == b"default"
+                || (toks[k].kind == TokKind::Ident
+                    && toks.get(k + 1).is_some_and(|n| n.is(src, ":"))
+                    && k > 0
+                    && matches!(toks[k - 1].text(src), b";" | b"{" | b"}" | b":"))
+        })
+        .unwrap_or(end)
 }
 
 /// The task-context region a test `name(…)` at `k` in the condition `open..close` of an `if`
 /// makes, if any, and the test as written (`!in_interrupt()`):
 /// - `if (in_task() && …) …`, `if (!in_interrupt() && …) …`: the rest of the condition and the
 ///   branch;
-/// - `if (… || !in_task()) return …;` (or `goto …;`): the rest of the block, up to its first
-///   label (a `goto` from elsewhere reaches the code after it).
+/// - `if (… || !in_task()) return …;` (or `goto …;`), a statement of its block: the rest of the
+///   block, up to its first label or `case` ([`label_or_block_end`]).
 ///
 /// Only a test at the condition's top level, joined by `&&` (or `||` for the second form) and
 /// compared with nothing, counts; not inside parentheses (`!(in_task() && x)`, `x && (y ||
-/// in_task())`), and not after `else` (the other branch reaches the code too).
+/// in_task())`), and for the second form not as the body of an `else`, an unbraced `if` or a
+/// loop (the code after it is reached without the test).
 fn task_region(
     src: &[u8],
     toks: &[Token],
@@ -133,9 +129,11 @@ fn task_region(
         return Some((k, then_end, test));
     }
     let alone = start == open + 1 || is(start - 1, "||");
-    let after_else = open >= 2 && is(open - 2, "else");
+    // The `if` is a statement of its block, so what follows it runs only past the test: not the
+    // body of an unbraced `if`, loop or `else`.
+    let in_block = open >= 2 && [";", "{", "}", ":"].iter().any(|p| is(open - 2, p));
     let leaves = is(close + 1, "return") || is(close + 1, "goto");
-    if !term_is_task && alone && after_ok("||") && !and && !after_else && leaves {
+    if !term_is_task && alone && after_ok("||") && !and && in_block && leaves {
         let to = label_or_block_end(src, toks, then_end + 1, u.body.end);
         return Some((then_end, to, test));
     }

@@ -351,4 +351,62 @@ mod tests {
         assert_eq!(m.hits(b"request_irq(1, h); PF_A;"), (true, Vec::new()));
         assert_eq!(m.hits(b"request_irqs(1);"), (false, Vec::new()));
     }
+
+    /// Every whole word of `text`, by a plain tokenizer: a name makes a hit; otherwise where the
+    /// entry words start.
+    fn by_words(names: &[String], entry_words: &[String], text: &[u8]) -> (bool, Vec<usize>) {
+        let mut entries = Vec::new();
+        let mut i = 0;
+        while i < text.len() {
+            let s = i;
+            while i < text.len() && is_word(text[i]) {
+                i += 1;
+            }
+            let w = &text[s..i];
+            if names.iter().any(|n| n.as_bytes() == w) {
+                return (true, Vec::new());
+            }
+            if !w.is_empty() && entry_words.iter().any(|n| n.as_bytes() == w) {
+                entries.push(s);
+            }
+            i += 1;
+        }
+        (false, entries)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+        /// Names over three bytes overlap, contain and prefix each other, and equal entry words:
+        /// the search through shared starts finds what a word-by-word reading finds (a review's
+        /// differential test).
+        #[test]
+        fn the_search_agrees_with_reading_word_by_word(
+            names in proptest::collection::vec("[ab_]{1,9}", 1..70),
+            parts in proptest::collection::vec("[ab_]{2,6}", 0..3),
+            around in proptest::collection::vec(("[ab_]{0,3}", "[ab_]{0,3}"), 2),
+            text in "[ab_ ]{0,60}",
+        ) {
+            let entry_words: Vec<String> = parts
+                .iter()
+                .flat_map(|p| around.iter().map(move |(a, b)| format!("{a}{p}{b}")))
+                .collect();
+            let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+            let words: Vec<&str> = entry_words.iter().map(String::as_str).collect();
+            let m = Matcher::with_entries(&names, &parts, &words).expect("matcher");
+            let entries_alone: Vec<String> =
+                entry_words.iter().filter(|w| !names.contains(w)).cloned().collect();
+            let want = by_words(&names, &entries_alone, text.as_bytes());
+            proptest::prop_assert_eq!(m.hits(text.as_bytes()), want.clone());
+            proptest::prop_assert_eq!(m.has_word_hit(text.as_bytes()), want.0);
+            let plain = Matcher::new(&names).expect("matcher");
+            for chunk in [1usize, 2, 3, 7] {
+                let mut buf = Vec::new();
+                let got = plain
+                    .has_word_hit_chunked(&mut std::io::Cursor::new(text.as_bytes()), &mut buf, chunk)
+                    .expect("reads");
+                // A chunked hit may be a false alarm (the file is then read whole), never a miss.
+                proptest::prop_assert!(got || !by_words(&names, &[], text.as_bytes()).0);
+            }
+        }
+    }
 }
