@@ -117,3 +117,15 @@ fn pathological_inputs_take_linear_time() {
         );
     }
 }
+
+/// A macro whose body is a `{` and a line continuation at the end of the file, after stray
+/// braces (found by `c_like_fragments_scan_without_panic`): its body range ends before it starts.
+#[test]
+fn a_macro_ending_in_an_open_brace_and_a_continuation_scans() {
+    let src = b"}}}}#define X(a) {\\\n";
+    let n = names();
+    for role in [FileRole::of("a.c", false), FileRole::of("a.h", true)] {
+        let fs = scan_file(src, &n, role);
+        assert!(fs.accesses.is_empty());
+    }
+}

@@ -128,8 +128,9 @@ pub fn registrations(
         if toks[i].kind != TokKind::Ident || !toks.get(i + 1).is_some_and(|t| t.is(src, "(")) {
             continue;
         }
-        let name = text(src, &toks[i]);
-        let Some((_, arg, what)) = REGISTRARS.iter().find(|(n, _, _)| *n == name) else {
+        let name = toks[i].text(src);
+        let Some((name, arg, what)) = REGISTRARS.iter().find(|(n, _, _)| n.as_bytes() == name)
+        else {
             continue;
         };
         let Some(close) = parse::matching(src, toks, i + 1, range.end) else {
@@ -232,8 +233,16 @@ pub fn stopped_spans(src: &[u8], toks: &[Token], u: &Unit) -> Vec<StoppedSpan> {
             i += 1;
             continue;
         }
-        let name = text(src, &toks[i]);
-        let Some(close) = parse::matching(src, toks, i + 1, body.end) else {
+        // On the bytes, before anything else: most calls are none of these.
+        let name = toks[i].text(src);
+        let is = |n: &&str| n.as_bytes() == name;
+        let known = CREATORS.iter().any(|(n, _)| is(n))
+            || STOPPERS.iter().any(|(n, _)| is(n))
+            || WAKERS.iter().any(is);
+        let Some(close) = known
+            .then(|| parse::matching(src, toks, i + 1, body.end))
+            .flatten()
+        else {
             i += 1;
             continue;
         };
@@ -243,7 +252,7 @@ pub fn stopped_spans(src: &[u8], toks: &[Token], u: &Unit) -> Vec<StoppedSpan> {
                 .filter(|r| r.len() == 1)
                 .map(|r| text(src, &toks[r.start]).to_string())
         };
-        if let Some((_, why)) = CREATORS.iter().find(|(n, _)| *n == name) {
+        if let Some((_, why)) = CREATORS.iter().find(|(n, _)| is(n)) {
             // `v = creator(...)`
             if i >= 2 && toks[i - 1].is(src, "=") && toks[i - 2].kind == TokKind::Ident {
                 out.push(StoppedSpan {
@@ -253,7 +262,7 @@ pub fn stopped_spans(src: &[u8], toks: &[Token], u: &Unit) -> Vec<StoppedSpan> {
                     why: why.to_string(),
                 });
             }
-        } else if let Some((_, why)) = STOPPERS.iter().find(|(n, _)| *n == name) {
+        } else if let Some((_, why)) = STOPPERS.iter().find(|(n, _)| is(n)) {
             if let Some(v) = first_arg() {
                 out.push(StoppedSpan {
                     var: v,
@@ -262,7 +271,7 @@ pub fn stopped_spans(src: &[u8], toks: &[Token], u: &Unit) -> Vec<StoppedSpan> {
                     why: why.to_string(),
                 });
             }
-        } else if WAKERS.contains(&name)
+        } else if WAKERS.iter().any(is)
             && let Some(v) = first_arg()
         {
             for s in out.iter_mut().filter(|s| s.var == v && s.to == body.end) {

@@ -51,12 +51,19 @@ fn block_end(src: &[u8], toks: &[Token], at: usize, end: usize) -> usize {
 /// interrupt; `preemptible()`), `Some(false)` when a false one does (`in_interrupt()`, which is
 /// also true with bottom halves off; `in_atomic()`).
 fn task_test(name: &str) -> Option<bool> {
-    match name {
-        "in_task" | "gfpflags_allow_blocking" | "preemptible" => Some(true),
-        "in_interrupt" | "in_atomic" => Some(false),
-        _ => None,
-    }
+    TASK_TESTS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|&(_, true_is_task)| true_is_task)
 }
+
+const TASK_TESTS: &[(&str, bool)] = &[
+    ("in_task", true),
+    ("gfpflags_allow_blocking", true),
+    ("preemptible", true),
+    ("in_interrupt", false),
+    ("in_atomic", false),
+];
 
 /// The first place from `at` to the end of its block (`end`) that other code jumps to: a label
 /// (`name:` at the start of a statement, in a nested block too, which a `goto` enters) or a `case`
@@ -143,11 +150,13 @@ fn task_region(
 /// Does any token of `toks` name a test [`irq_guards`] reads? (Most functions have none, and
 /// need no guard pass.)
 pub fn may_guard(src: &[u8], toks: &[Token]) -> bool {
+    // On the bytes: most tokens start with none of the tests' first bytes, and no token is
+    // checked as UTF-8 (every function of a file with a hit comes through here).
     toks.iter().any(|t| {
-        t.kind == TokKind::Ident && {
-            let name = text(src, t);
-            task_test(name).is_some() || IRQ_TESTS.contains(&name)
-        }
+        t.kind == TokKind::Ident
+            && matches!(t.text(src).first(), Some(b'i' | b'g' | b'p'))
+            && std::str::from_utf8(t.text(src))
+                .is_ok_and(|name| task_test(name).is_some() || IRQ_TESTS.contains(&name))
     })
 }
 
@@ -223,4 +232,31 @@ pub fn task_guard_at(guards: &[IrqGuard], at: usize) -> Option<String> {
         .iter()
         .find(|g| g.task && g.from < at && at <= g.to)
         .map(|g| g.why.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scan::lexer::tokenize;
+
+    #[test]
+    fn every_test_name_passes_the_byte_filter_and_others_do_not() {
+        for name in TASK_TESTS
+            .iter()
+            .map(|(n, _)| *n)
+            .chain(IRQ_TESTS.iter().copied())
+        {
+            let src = format!("x = {name}();");
+            assert!(
+                may_guard(src.as_bytes(), &tokenize(src.as_bytes())),
+                "{name}"
+            );
+        }
+        for src in ["x = in_tasks();", "if (gfp_allow(x)) y();", "task_in();"] {
+            assert!(
+                !may_guard(src.as_bytes(), &tokenize(src.as_bytes())),
+                "{src}"
+            );
+        }
+    }
 }

@@ -344,7 +344,8 @@ impl<'a> Ctx<'a> {
             self.lock_spans.clear();
             self.stopped.clear();
         }
-        self.guards = if has_hit || guards::may_guard(self.src, &self.toks[body.clone()]) {
+        let body_toks = self.toks.get(body.clone()).unwrap_or_default();
+        self.guards = if has_hit || guards::may_guard(self.src, body_toks) {
             guards::irq_guards(self.src, self.toks, u)
         } else {
             Vec::new()
