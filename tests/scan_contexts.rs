@@ -1279,24 +1279,7 @@ nomem:
 	return 0;
 }
 "#;
-    let driver = r#"static irqreturn_t h(int irq, void *d)
-{
-	charge(GFP_ATOMIC);
-	return IRQ_HANDLED;
-}
-int probe(void)
-{
-	return request_irq(1, h, 0, "h", NULL);
-}
-"#;
-    let ev = scan_dir(
-        &[
-            ("include/linux/sched.h", SCHED_H),
-            ("mm/memcontrol.c", mm),
-            ("drivers/d.c", driver),
-        ],
-        "",
-    );
+    let ev = scan_mm_called_by_an_irq_handler(mm, "charge(GFP_ATOMIC)");
     let a = write_in(&ev, "PF_A", "mm/memcontrol.c", 3);
     assert_eq!(a.context, ScanContext::Current, "{:#?}", a.chain);
     let b = write_in(&ev, "PF_B", "mm/memcontrol.c", 7);
@@ -1321,6 +1304,21 @@ fn chain_of_calls(levels: usize) -> String {
         "static irqreturn_t h(int irq, void *d)\n{{\n\t{callee}();\n\treturn IRQ_HANDLED;\n}}\nint probe(void)\n{{\n\treturn request_irq(1, h, 0, \"x\", NULL);\n}}\n"
     ));
     c
+}
+
+/// `mm/memcontrol.c` holding `mm`, and a driver whose hard-irq handler makes the call `call`.
+fn scan_mm_called_by_an_irq_handler(mm: &str, call: &str) -> Evidence {
+    let driver = format!(
+        "static irqreturn_t h(int irq, void *d)\n{{\n\t{call};\n\treturn IRQ_HANDLED;\n}}\nint probe(void)\n{{\n\treturn request_irq(1, h, 0, \"h\", NULL);\n}}\n"
+    );
+    scan_dir(
+        &[
+            ("include/linux/sched.h", SCHED_H),
+            ("mm/memcontrol.c", mm),
+            ("drivers/d.c", &driver),
+        ],
+        "",
+    )
 }
 
 #[test]
@@ -1363,15 +1361,7 @@ fn a_task_test_does_not_cover_code_a_switch_or_a_goto_enters_past_it() {
 #[test]
 fn a_call_after_a_case_label_past_a_may_block_test_is_an_interrupt_path() {
     let mm = "static void reclaim(void)\n{\n\tcurrent->flags |= PF_A;\n}\nint charge(gfp_t gfp, int x)\n{\n\tswitch (x) {\n\tcase 0:\n\t\tif (!gfpflags_allow_blocking(gfp))\n\t\t\treturn 0;\n\t\tbreak;\n\tdefault:\n\t\treclaim();\n\t}\n\treturn 0;\n}\n";
-    let driver = "static irqreturn_t h(int irq, void *d)\n{\n\tcharge(GFP_ATOMIC, 1);\n\treturn IRQ_HANDLED;\n}\nint probe(void)\n{\n\treturn request_irq(1, h, 0, \"h\", NULL);\n}\n";
-    let ev = scan_dir(
-        &[
-            ("include/linux/sched.h", SCHED_H),
-            ("mm/memcontrol.c", mm),
-            ("drivers/d.c", driver),
-        ],
-        "",
-    );
+    let ev = scan_mm_called_by_an_irq_handler(mm, "charge(GFP_ATOMIC, 1)");
     let a = write_in(&ev, "PF_A", "mm/memcontrol.c", 3);
     assert_eq!(a.context, ScanContext::CurrentIrq, "{:#?}", a.chain);
 }
